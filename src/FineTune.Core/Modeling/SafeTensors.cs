@@ -132,11 +132,11 @@ public static class SafeTensors
         return result;
     }
 
-    static InvalidDataException Corrupt(string path, string problem) => new ModelFormatException(path, problem);
+    static ModelFormatException Corrupt(string path, string problem) => new ModelFormatException(path, problem);
 }
 
 /// <summary>A model file that cannot be used; the message names the file and the problem.</summary>
-public sealed class ModelFormatException(string path, string problem) : InvalidDataException($"{path}: {problem}")
+public sealed class ModelFormatException(string path, string problem) : InvalidInputException($"{path}: {problem}")
 {
     public string Path { get; } = path;
     public string Problem { get; } = problem;
