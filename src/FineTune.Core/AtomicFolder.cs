@@ -1,0 +1,71 @@
+namespace FineTune.Core;
+
+/// <summary>
+/// Creates a folder all at once: it is filled under a unique temporary sibling name, a marker file is
+/// written last, and the folder is renamed into place. Readers therefore see either nothing or a
+/// complete folder, and concurrent creators (threads or processes) all end up using the one that won.
+/// </summary>
+public static class AtomicFolder
+{
+    public const string CompleteMarker = ".complete";
+
+    // Temporary folders older than this belong to a crashed writer and may be removed.
+    static readonly TimeSpan StaleAfter = TimeSpan.FromHours(1);
+
+    public static bool IsComplete(string folder) => File.Exists(Path.Combine(folder, CompleteMarker));
+
+    /// <summary>
+    /// Returns <paramref name="target"/>, first creating it with <paramref name="fill"/> (which receives the
+    /// temporary folder to write into) unless a complete one already exists.
+    /// </summary>
+    public static string Ensure(string target, Action<string> fill)
+    {
+        target = Path.GetFullPath(target);
+        if (IsComplete(target)) return target;
+
+        var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"'{target}' has no parent folder", nameof(target));
+        Directory.CreateDirectory(parent);
+        var name = Path.GetFileName(target);
+        RemoveStaleTemporaries(parent, name);
+
+        var temporary = Path.Combine(parent, $".{name}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temporary);
+        try
+        {
+            fill(temporary);
+            File.WriteAllText(Path.Combine(temporary, CompleteMarker), DateTimeOffset.UtcNow.ToString("O"));
+
+            // A target without the marker was left by something other than this method: replace it.
+            if (Directory.Exists(target) && !IsComplete(target)) TryDelete(target);
+            try
+            {
+                Directory.Move(temporary, target);
+            }
+            catch (IOException) when (IsComplete(target))
+            {
+                // Another writer won the race; its folder is as good as ours.
+            }
+            return target;
+        }
+        finally
+        {
+            TryDelete(temporary); // no-op once moved
+        }
+    }
+
+    static void RemoveStaleTemporaries(string parent, string name)
+    {
+        foreach (var folder in Directory.EnumerateDirectories(parent, $".{name}.tmp-*"))
+            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(folder) > StaleAfter) TryDelete(folder);
+    }
+
+    static void TryDelete(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException) { } // best effort: a leftover temporary folder only costs disk space
+        catch (UnauthorizedAccessException) { }
+    }
+}
