@@ -1,1 +1,11 @@
-return 0;
+using System.CommandLine;
+using FineTune.Cli;
+using FineTune.Cli.Commands;
+
+// `finetune`: fine-tune, run and inspect BERT-family text classifiers (contract: ARCHITECTURE.md).
+var root = new RootCommand("finetune: fine-tune and run BERT-family text classifiers")
+{
+    TokenizeCommand.Create(),
+    PredictCommand.Create(),
+};
+return Cli.Run(root, args);

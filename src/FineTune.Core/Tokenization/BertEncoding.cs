@@ -26,4 +26,4 @@ public sealed record TokenizerOptions(
 }
 
 /// <summary>A tokenizer folder or vocabulary that cannot be used; the message names the file and the problem.</summary>
-public sealed class TokenizerException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class TokenizerException(string message, Exception? inner = null) : InvalidInputException(message, inner);

@@ -1,0 +1,17 @@
+using System.CommandLine;
+
+namespace FineTune.Cli.Commands;
+
+/// <summary>Options that mean the same in every command.</summary>
+public static class CommonOptions
+{
+    public static Option<string> Model() => new("--model")
+    {
+        Description = "Hugging Face model folder, or 'default' (the bundled all-MiniLM-L6-v2)",
+        DefaultValueFactory = _ => "default",
+    };
+
+    public static Option<bool> Json() => new("--json") { Description = "print JSON on stdout (progress and logs go to stderr)" };
+
+    public static Option<int?> Threads() => new("--threads") { Description = "CPU threads for TorchSharp (default: all cores)" };
+}

@@ -1,0 +1,38 @@
+using System.Diagnostics;
+
+namespace FineTune.Core.Tests.Cli;
+
+/// <summary>Runs the real `finetune` program (built next to the tests) as a separate process.</summary>
+public static class FinetuneProcess
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    /// <summary>A cache shared by the tests of one run, so the default model is converted once.</summary>
+    public static readonly string TestCache = Path.Combine(Path.GetTempPath(), "finetune-tests", "cache");
+
+    public static Result Run(params string[] args) => RunIn(null, args);
+
+    public static Result RunIn(string? workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "finetune.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["FINETUNE_CACHE"] = TestCache;
+        start.Environment["FINETUNE_DEBUG"] = "0";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"finetune {string.Join(' ', args)} did not finish in 3 minutes");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
