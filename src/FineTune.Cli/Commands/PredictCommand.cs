@@ -36,6 +36,9 @@ public static class PredictCommand
                 ? ReadTexts(file.FullName, parse.GetValue(textColumn)!)
                 : parse.GetValue(text)!;
             using var classifier = TextClassifier.Load(parse.GetValue(model));
+            foreach (var w in classifier.Report.Warnings) Console.Error.WriteLine($"warning: {w}");
+            if (classifier.Report.UnusedKeys.Count > 0)
+                Console.Error.WriteLine($"note: {classifier.Report.UnusedKeys.Count} checkpoint weights are not used by this classifier (e.g. {classifier.Report.UnusedKeys[0]}), as expected for a checkpoint trained on another task");
             if (classifier.Report.HeadIsFresh)
                 Console.Error.WriteLine($"warning: {classifier.Folder} has no trained classification head; it was initialised just now, so these predictions mean nothing until the model is fine-tuned");
             var predictions = classifier.Predict(texts, parse.GetValue(batchSize), parse.GetValue(maxLength));

@@ -141,18 +141,20 @@ public class PretrainedModelTests
         Assert.Contains("header length", e.Message);
     }
 
-    [Fact]
-    public void Half_precision_checkpoints_load()
+    [Theory]
+    [InlineData("BF16")]
+    [InlineData("F16")]
+    public void Half_precision_checkpoints_load(string dtype)
     {
         var dir = TinyModels.TempDir();
         var source = TinyModels.WriteFolder(dir);
         var path = Path.Combine(dir, "model.safetensors");
         var tensors = SafeTensors.Read(path).Values.ToList();
-        SafeTensorsTestWriter.Write(path, tensors, "BF16");
+        SafeTensorsTestWriter.Write(path, tensors, dtype);
         var (model, _) = PretrainedModel.Load(dir);
         var a = Logits(source);
         var b = Logits(model);
-        for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 0.05f); // bf16 keeps ~3 significant digits
+        for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 0.05f); // bf16 keeps ~3 significant digits, f16 more
     }
 
     [Fact]
