@@ -5,7 +5,9 @@ using FineTune.Cli.Commands;
 // `finetune`: fine-tune, run and inspect BERT-family text classifiers (contract: ARCHITECTURE.md).
 var root = new RootCommand("finetune: fine-tune and run BERT-family text classifiers")
 {
-    TokenizeCommand.Create(),
+    TrainCommand.Create(),
+    EvaluateCommand.Create(),
     PredictCommand.Create(),
+    TokenizeCommand.Create(),
 };
 return Cli.Run(root, args);

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using FineTune.Core;
+using FineTune.Core.Collectives;
+using FineTune.Core.Data;
+using FineTune.Core.Inference;
+using FineTune.Core.Training;
+
+namespace FineTune.Cli.Commands;
+
+/// <summary>finetune evaluate [--model DIR] --dataset PATH [dataset options] [--json]: accuracy, F1 and the confusion matrix.</summary>
+public static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var dataset = new Option<string>("--dataset") { Description = "labelled file (.csv, .jsonl, .json, .parquet) whose labels are the model's label names", Required = true };
+        var textColumn = new Option<string>("--text-column") { Description = "default text", DefaultValueFactory = _ => "text" };
+        var pairColumn = new Option<string?>("--text-pair-column") { Description = "column holding a second text segment" };
+        var labelColumn = new Option<string>("--label-column") { Description = "default label", DefaultValueFactory = _ => "label" };
+        var maxLength = new Option<int>("--max-length") { Description = "default 128", DefaultValueFactory = _ => 128 };
+        var batchSize = new Option<int>("--batch-size") { Description = "default 32", DefaultValueFactory = _ => 32 };
+        var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json();
+        var command = new Command("evaluate", "Measure a model's accuracy on a labelled dataset") { model, dataset, textColumn, pairColumn, labelColumn, maxLength, batchSize, threads, json };
+        command.SetAction(parse =>
+        {
+            Cli.ApplyThreads(parse.GetValue(threads));
+            if (parse.GetValue(batchSize) < 1) throw new InvalidInputException($"--batch-size must be at least 1, got {parse.GetValue(batchSize)}");
+            using var classifier = TextClassifier.Load(parse.GetValue(model));
+            var max = parse.GetValue(maxLength);
+            if (max < 2 || max > classifier.Model.Config.MaxPositions)
+                throw new InvalidInputException($"--max-length must be between 2 and the model's {classifier.Model.Config.MaxPositions} positions, got {max}");
+            var path = parse.GetValue(dataset)!;
+            var options = new DatasetOptions { Dataset = path, TextColumn = parse.GetValue(textColumn)!, TextPairColumn = parse.GetValue(pairColumn), LabelColumn = parse.GetValue(labelColumn)! };
+            var examples = DatasetLoader.WithLabels(DatasetLoader.ReadRows(path, options), classifier.Labels, path);
+            var data = TokenizedDataset.Build(examples, classifier.Tokenizer, max);
+            using var single = new SingleProcess();
+            var result = Evaluator.Evaluate(classifier.Model, data, Enumerable.Range(0, data.Count).ToArray(), parse.GetValue(batchSize), max,
+                classifier.Tokenizer.PadId, Padding.Dynamic, classifier.Labels, single);
+
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(ToJson(result).ToJsonString(Json.Indented));
+                return Cli.Success;
+            }
+            var table = new Table("label", "precision", "recall", "f1", "support");
+            foreach (var c in result.PerClass) table.Add(c.Label, c.Precision.ToString("0.000"), c.Recall.ToString("0.000"), c.F1.ToString("0.000"), c.Support.ToString());
+            table.Write(Console.Out);
+            Console.WriteLine();
+            Console.WriteLine($"accuracy {result.Accuracy:0.0000}  macro-F1 {result.F1Macro:0.0000}  loss {result.Loss:0.0000}  on {result.Samples} examples");
+            return Cli.Success;
+        });
+        return command;
+    }
+
+    static JsonObject ToJson(EvalResult r) => new()
+    {
+        ["eval_accuracy"] = r.Accuracy,
+        ["eval_f1_macro"] = r.F1Macro,
+        ["eval_loss"] = r.Loss,
+        ["per_class"] = new JsonArray(r.PerClass.Select(c => (JsonNode?)new JsonObject { ["label"] = c.Label, ["precision"] = c.Precision, ["recall"] = c.Recall, ["f1"] = c.F1, ["support"] = c.Support }).ToArray()),
+        ["confusion_matrix"] = new JsonArray(r.ConfusionMatrix.Select(row => (JsonNode?)new JsonArray(row.Select(x => (JsonNode?)x).ToArray())).ToArray()),
+        ["label_names"] = new JsonArray(r.LabelNames.Select(l => (JsonNode?)l).ToArray()),
+        ["eval_samples"] = r.Samples,
+    };
+}

@@ -1,0 +1,23 @@
+using static TorchSharp.torch;
+
+namespace FineTune.Core.Collectives;
+
+/// <summary>
+/// What data-parallel training needs from its process group, kept apart from the model as torch.distributed is:
+/// sum a flat float buffer across ranks in place, broadcast one from a root, wait for all.
+/// Implementations: a single process (world size 1), a ring over the network (CPU workers), NCCL (GPU workers).
+/// Every call must fail loudly within its timeout rather than hang when a peer is lost.
+/// </summary>
+public interface ICollective : IDisposable
+{
+    int Rank { get; }
+    int WorldSize { get; }
+
+    /// <summary>In place: every rank ends with the element-wise sum over all ranks.</summary>
+    void AllReduceSum(Tensor flat);
+
+    /// <summary>In place: every rank ends with the root's values.</summary>
+    void Broadcast(Tensor flat, int root = 0);
+
+    void Barrier();
+}

@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Text.Json;
+using FineTune.Core.Modeling;
+using FineTune.Core.Tokenization;
+
+namespace FineTune.Core.Training;
+
+/// <summary>
+/// checkpoint-STEP folders: a complete Hugging Face model folder plus optimizer.safetensors, trainer_state.json (with
+/// our resume data) and training_args.json. Written into a temporary sibling and renamed into place, so a crash while
+/// saving never leaves a folder that looks complete but is not.
+/// </summary>
+public static class Checkpoints
+{
+    public const string Prefix = "checkpoint-";
+    public const string OptimizerFile = "optimizer.safetensors";
+    public const string StateFile = "trainer_state.json";
+    public const string ArgsFile = "training_args.json";
+
+    public static string Save(string outputDir, int step, SequenceClassifier model, BertTokenizer tokenizer, AdamW optimizer, TrainerState state, TrainingArguments args)
+    {
+        var target = Path.Combine(outputDir, Prefix + step.ToString(CultureInfo.InvariantCulture));
+        var temp = $"{target}.tmp-{Guid.NewGuid():N}";
+        ModelFolder.Save(model, tokenizer, temp);
+        SafeTensors.Write(Path.Combine(temp, OptimizerFile), optimizer.State());
+        File.WriteAllText(Path.Combine(temp, ArgsFile), JsonSerializer.Serialize(args, JsonOptions));
+        state.Save(Path.Combine(temp, StateFile)); // last: its presence marks a complete checkpoint
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true); // the same step saved again after a resume
+        Directory.Move(temp, target);
+        return target;
+    }
+
+    /// <summary>The complete checkpoints in a folder, oldest step first.</summary>
+    public static IReadOnlyList<(int Step, string Path)> List(string outputDir)
+    {
+        if (!Directory.Exists(outputDir)) return [];
+        return Directory.GetDirectories(outputDir, Prefix + "*")
+            .Select(d => (Ok: int.TryParse(Path.GetFileName(d)[Prefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var s), Step: s, Path: d))
+            .Where(c => c.Ok && File.Exists(Path.Combine(c.Path, StateFile)))
+            .OrderBy(c => c.Step)
+            .Select(c => (c.Step, c.Path))
+            .ToList();
+    }
+
+    /// <summary>--resume-from-checkpoint: a folder, or "latest" (the newest complete checkpoint in the output folder).</summary>
+    public static string Resolve(string resume, string outputDir)
+    {
+        if (resume == "latest")
+        {
+            var all = List(outputDir);
+            return all.Count > 0 ? all[^1].Path : throw new InvalidInputException($"--resume-from-checkpoint latest: no complete checkpoint in {outputDir}");
+        }
+        var dir = Path.GetFullPath(resume);
+        if (!File.Exists(Path.Combine(dir, StateFile)) || !File.Exists(Path.Combine(dir, OptimizerFile)))
+            throw new InvalidInputException($"--resume-from-checkpoint {resume}: not a complete checkpoint (needs {StateFile} and {OptimizerFile})");
+        return dir;
+    }
+
+    /// <summary>save_total_limit: delete the oldest checkpoints beyond the limit, never the best one.</summary>
+    public static void Rotate(string outputDir, int limit, string? best)
+    {
+        var all = List(outputDir);
+        int excess = all.Count - limit;
+        foreach (var (_, path) in all)
+        {
+            if (excess <= 0) break;
+            if (best is not null && Path.GetFullPath(path) == Path.GetFullPath(best)) continue;
+            Directory.Delete(path, recursive: true);
+            excess--;
+        }
+        // Leftovers of an interrupted save.
+        foreach (var stale in Directory.GetDirectories(outputDir, Prefix + "*.tmp-*")) Directory.Delete(stale, recursive: true);
+    }
+
+    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) } };
+}

@@ -1,0 +1,141 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FineTune.Core.Collectives;
+using FineTune.Core.Data;
+using FineTune.Core.Modeling;
+using FineTune.Core.Tokenization;
+using static TorchSharp.torch;
+
+namespace FineTune.Core.Training;
+
+/// <summary>
+/// `finetune train` in one process: validate everything, load the model and data, tokenize, train, then write the
+/// output folder (Hugging Face model, trainer_state.json, train/eval results, report). The cluster's workers reuse the
+/// same pieces with their own shard and collective.
+/// </summary>
+public static class FineTuneJob
+{
+    public static JobResult Run(TrainingArguments args, ITrainerObserver? observer = null, Action<string>? log = null, CancellationToken cancel = default)
+    {
+        log ??= _ => { };
+        args.Validate();
+        if (args.Device.StartsWith("cuda", StringComparison.Ordinal) && !cuda.is_available())
+            throw new InvalidInputException($"--device {args.Device}: CUDA is not available in this build or on this machine (use --device cpu)");
+        if (args.Threads is int threads) set_num_threads(threads);
+        var outputDir = Path.GetFullPath(args.OutputDir ?? throw new InvalidInputException("--output (output_dir): required"));
+        args.OutputDir = outputDir;
+
+        var folder = ModelFolder.Resolve(args.Model);
+        var config = ModelFactory.ReadConfig(Path.Combine(folder, "config.json"));
+        if (args.MaxLength > config.MaxPositions)
+            throw new InvalidInputException($"--max-length (max_length): {args.MaxLength} is beyond the model's {config.MaxPositions} positions (max_position_embeddings in {folder}/config.json)");
+        var data = DatasetLoader.Load(args.ToDatasetOptions());
+        if (data.SkippedEmpty > 0) log($"skipped {data.SkippedEmpty} examples with empty text");
+        log($"data: {data.Train.Count} train examples from {data.TrainSource}, {data.Eval.Count} eval examples from {data.EvalSource}, labels {string.Join(", ", data.LabelNames)}");
+
+        var tokenizer = BertTokenizer.FromFolder(folder);
+        var (model, report) = PretrainedModel.Load(folder, data.LabelNames, args.Seed);
+        foreach (var w in report.Warnings) log($"warning: {w}");
+        if (report.NewlyInitialized.Count > 0) log($"newly initialised: {string.Join(", ", report.NewlyInitialized)} (seed {args.Seed})");
+        var train = TokenizedDataset.Build(data.Train, tokenizer, args.MaxLength);
+        var eval = data.Eval.Count > 0 ? TokenizedDataset.Build(data.Eval, tokenizer, args.MaxLength) : null;
+
+        using var collective = new SingleProcess();
+        var outcome = new Trainer(args, model, tokenizer, train, eval, collective, observer).Train(cancel);
+        var result = new JobResult(args, outcome, data.LabelNames, folder);
+        if (!outcome.Interrupted) WriteOutputs(result, model, tokenizer);
+        return result;
+    }
+
+    /// <summary>The final folder: what save_pretrained, save_state and save_metrics write, plus the report.</summary>
+    public static void WriteOutputs(JobResult result, SequenceClassifier model, BertTokenizer tokenizer)
+    {
+        var dir = result.Args.OutputDir!;
+        ModelFolder.Save(model, tokenizer, dir);
+        result.Outcome.State.Save(Path.Combine(dir, Checkpoints.StateFile));
+        var indented = new JsonSerializerOptions { WriteIndented = true };
+        AtomicFile.WriteAllText(Path.Combine(dir, "train_results.json"), result.TrainMetrics().ToJsonString(indented));
+        if (result.Outcome.FinalEval is not null)
+            AtomicFile.WriteAllText(Path.Combine(dir, "eval_results.json"), result.EvalMetrics().ToJsonString(indented));
+        var all = result.TrainMetrics();
+        foreach (var (k, v) in result.EvalMetrics()) all[k] = v?.DeepClone();
+        AtomicFile.WriteAllText(Path.Combine(dir, "all_results.json"), all.ToJsonString(indented));
+        TrainingReport.Write(dir, result.Outcome.State.LogHistory, result.Outcome.FinalEval, result.Summary());
+    }
+}
+
+/// <summary>A finished (or interrupted) job and its Hugging Face-named metrics.</summary>
+public sealed record JobResult(TrainingArguments Args, TrainOutcome Outcome, IReadOnlyList<string> LabelNames, string ModelFolder)
+{
+    public JsonObject TrainMetrics()
+    {
+        var o = Outcome;
+        return new JsonObject
+        {
+            ["epoch"] = Math.Round(o.Epoch, 4),
+            ["train_loss"] = o.TrainLoss,
+            ["train_runtime"] = Math.Round(o.TrainRuntime, 4),
+            ["train_samples_per_second"] = Math.Round(o.SamplesSeen / Math.Max(o.TrainRuntime, 1e-9), 3),
+            ["train_steps_per_second"] = Math.Round(o.GlobalStep / Math.Max(o.TrainRuntime, 1e-9), 3),
+            ["global_step"] = o.GlobalStep,
+        };
+    }
+
+    public JsonObject EvalMetrics()
+    {
+        var e = Outcome.FinalEval;
+        if (e is null) return new JsonObject();
+        return new JsonObject
+        {
+            ["epoch"] = Math.Round(Outcome.Epoch, 4),
+            ["eval_accuracy"] = e.Accuracy,
+            ["eval_f1_macro"] = e.F1Macro,
+            ["eval_loss"] = e.Loss,
+            ["eval_samples"] = e.Samples,
+        };
+    }
+
+    public IReadOnlyDictionary<string, string> Summary() => new Dictionary<string, string>
+    {
+        ["model"] = Args.Model == "default" ? $"default (all-MiniLM-L6-v2, {ModelFolder})" : ModelFolder,
+        ["dataset"] = Args.Dataset,
+        ["labels"] = string.Join(", ", LabelNames),
+        ["epochs"] = Outcome.Epoch.ToString("0.##"),
+        ["steps"] = Outcome.GlobalStep.ToString(),
+        ["batch size"] = Args.PerDeviceTrainBatchSize.ToString(),
+        ["learning rate"] = Args.LearningRate.ToString("g3"),
+        ["runtime"] = $"{Outcome.TrainRuntime:0.0} s",
+        ["samples/s"] = (Outcome.SamplesSeen / Math.Max(Outcome.TrainRuntime, 1e-9)).ToString("0.0"),
+    };
+
+    /// <summary>The job object of ARCHITECTURE.md ("finetune train --json"; later the Jobs API's).</summary>
+    public JsonObject ToJson(string id, string state, IReadOnlyList<string> workers)
+    {
+        var metrics = TrainMetrics();
+        foreach (var (k, v) in EvalMetrics()) if (k != "epoch") metrics[k] = v?.DeepClone();
+        metrics["restarts"] = 0;
+        var e = Outcome.FinalEval;
+        return new JsonObject
+        {
+            ["id"] = id,
+            ["state"] = state,
+            ["world_size"] = workers.Count,
+            ["workers"] = new JsonArray(workers.Select(w => (JsonNode?)w).ToArray()),
+            ["output_dir"] = Args.OutputDir,
+            ["best_checkpoint"] = Outcome.BestCheckpoint is string b && Directory.Exists(b) ? b : null,
+            ["metrics"] = metrics,
+            ["history"] = new JsonArray(Outcome.State.LogHistory.Select(h => (JsonNode?)h.ToJson()).ToArray()),
+            ["per_class"] = e is null ? null : new JsonArray(e.PerClass.Select(c => (JsonNode?)new JsonObject
+            {
+                ["label"] = c.Label,
+                ["precision"] = c.Precision,
+                ["recall"] = c.Recall,
+                ["f1"] = c.F1,
+                ["support"] = c.Support,
+            }).ToArray()),
+            ["confusion_matrix"] = e is null ? null : new JsonArray(e.ConfusionMatrix.Select(r => (JsonNode?)new JsonArray(r.Select(x => (JsonNode?)x).ToArray())).ToArray()),
+            ["label_names"] = new JsonArray(LabelNames.Select(l => (JsonNode?)l).ToArray()),
+            ["error"] = null,
+        };
+    }
+}

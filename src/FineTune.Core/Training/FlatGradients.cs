@@ -1,0 +1,48 @@
+using static TorchSharp.torch;
+
+namespace FineTune.Core.Training;
+
+/// <summary>
+/// Every parameter's .grad is a view into one flat buffer, so backward accumulates straight into it and the all-reduce
+/// sends one contiguous block (no copies). One extra trailing slot carries the step's loss in the same all-reduce.
+/// </summary>
+public sealed class FlatGradients : IDisposable
+{
+    readonly long parameterCount;
+
+    public FlatGradients(IReadOnlyList<Tensor> parameters)
+    {
+        parameterCount = parameters.Sum(p => p.numel());
+        Buffer = zeros(parameterCount + 1, dtype: parameters[0].dtype, device: parameters[0].device);
+        long offset = 0;
+        foreach (var p in parameters)
+        {
+            p.grad = Buffer.narrow(0, offset, p.numel()).view(p.shape);
+            offset += p.numel();
+        }
+        Gradients = Buffer.narrow(0, 0, parameterCount);
+        LossSlot = Buffer.narrow(0, parameterCount, 1);
+    }
+
+    public Tensor Buffer { get; }
+    public Tensor Gradients { get; }
+    Tensor LossSlot { get; }
+
+    /// <summary>The loss summed into the trailing slot (after the all-reduce: over every rank).</summary>
+    public double Loss => LossSlot.item<float>();
+
+    public void Zero() => Buffer.zero_();
+
+    public void AddLoss(double value) => LossSlot.add_(value);
+
+    /// <summary>torch.nn.utils.clip_grad_norm_: scale by max/(norm+1e-6) when the global norm exceeds max; returns the norm before clipping.</summary>
+    public double ClipGlobalNorm(double maxNorm)
+    {
+        using var _ = no_grad();
+        double norm = Gradients.norm().item<float>();
+        if (maxNorm > 0 && norm > maxNorm) Gradients.mul_(maxNorm / (norm + 1e-6));
+        return norm;
+    }
+
+    public void Dispose() => Buffer.Dispose();
+}

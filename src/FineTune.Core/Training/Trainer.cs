@@ -1,0 +1,312 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using FineTune.Core.Collectives;
+using FineTune.Core.Data;
+using FineTune.Core.Modeling;
+using FineTune.Core.Tokenization;
+using static TorchSharp.torch;
+
+namespace FineTune.Core.Training;
+
+/// <summary>What a run produced.</summary>
+public sealed record TrainOutcome(int GlobalStep, double Epoch, double TrainLoss, double TrainRuntime, int SamplesSeen,
+    EvalResult? FinalEval, TrainerState State, bool Interrupted, string? BestCheckpoint);
+
+/// <summary>
+/// The fine-tuning loop, read top to bottom: for each optimizer step, forward and backward over this rank's
+/// micro-batches into one flat gradient buffer, all-reduce it, clip, AdamW, schedule; log, evaluate and save on the
+/// strategies' beats. The collective, the rank's shard and the process's rank are given, so one process (world size 1)
+/// and a cluster rank run this same code.
+/// </summary>
+public sealed class Trainer
+{
+    readonly TrainingArguments args;
+    readonly SequenceClassifier model;
+    readonly BertTokenizer tokenizer;
+    readonly TokenizedDataset train;
+    readonly TokenizedDataset? eval;
+    readonly ICollective collective;
+    readonly ITrainerObserver observer;
+    readonly ShardPlan plan;
+    readonly string outputDir;
+
+    public Trainer(TrainingArguments args, SequenceClassifier model, BertTokenizer tokenizer, TokenizedDataset train, TokenizedDataset? eval,
+        ICollective collective, ITrainerObserver? observer = null)
+    {
+        this.args = args;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.train = train;
+        this.eval = eval;
+        this.collective = collective;
+        this.observer = observer ?? new NoObserver();
+        outputDir = args.OutputDir ?? throw new InvalidInputException("--output (output_dir): required");
+        plan = new ShardPlan(train, collective.Rank, collective.WorldSize, args.PerDeviceTrainBatchSize, args.GradientAccumulationSteps, args.Seed, args.GroupByLength);
+    }
+
+    bool IsWorldProcessZero => collective.Rank == 0;
+    IReadOnlyList<string> Labels => model.Config.Id2Label;
+
+    public TrainOutcome Train(CancellationToken cancel = default)
+    {
+        int maxSteps = args.MaxSteps > 0 ? args.MaxSteps : (int)Math.Ceiling(args.NumTrainEpochs * plan.StepsPerEpoch);
+        int numEpochs = (int)Math.Ceiling((double)maxSteps / plan.StepsPerEpoch);
+        var schedule = new LearningRateSchedule(args.LrSchedulerType, args.LearningRate, LearningRateSchedule.WarmupFor(args, maxSteps), maxSteps);
+        var parameters = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
+        using var optimizer = new AdamW(parameters, args);
+        using var grads = new FlatGradients(parameters.Select(p => p.Item2).ToList());
+        var evalShard = eval is null ? [] : ShardPlan.EvalShard(eval.Count, collective.Rank, collective.WorldSize);
+
+        // Fresh start, or everything a checkpoint saved: weights, optimizer, RNG, position, history.
+        manual_seed(args.Seed);
+        var state = new TrainerState { MaxSteps = maxSteps, NumTrainEpochs = numEpochs, LoggingSteps = args.LoggingSteps, EvalSteps = args.EffectiveEvalSteps, SaveSteps = args.SaveSteps, TrainBatchSize = args.PerDeviceTrainBatchSize };
+        var progress = new Progress();
+        if (args.ResumeFromCheckpoint is string resume)
+            (state, progress) = Resume(Checkpoints.Resolve(resume, outputDir), optimizer, maxSteps, numEpochs);
+
+        observer.OnTrainBegin(new TrainPlan(maxSteps, plan.StepsPerEpoch, numEpochs, schedule.WarmupSteps, train.Count, eval?.Count ?? 0, collective.WorldSize, state.GlobalStep));
+        model.train();
+        var clock = Stopwatch.StartNew();
+        EvalResult? lastEval = null;
+        int lastEvalStep = -1;
+        bool stop = state.GlobalStep >= maxSteps, interrupted = false;
+
+        for (int epoch = progress.Epoch; epoch < numEpochs && !stop; epoch++)
+        {
+            var windows = plan.Epoch(epoch);
+            for (int w = epoch == progress.Epoch ? progress.Window : 0; w < windows.Count && !stop; w++)
+            {
+                if (cancel.IsCancellationRequested)
+                {
+                    interrupted = stop = true;
+                    progress = progress with { Epoch = epoch, Window = w };
+                    Save(state, optimizer, progress, clock);
+                    break;
+                }
+                var step = Step(windows[w], grads, optimizer, schedule.At(state.GlobalStep));
+                state.GlobalStep++;
+                state.Epoch = epoch + (double)(w + 1) / windows.Count;
+                progress = progress.After(step, epoch, w + 1);
+                observer.OnStep(step with { Step = state.GlobalStep, MaxSteps = maxSteps, Epoch = state.Epoch, LearningRate = schedule.At(state.GlobalStep - 1) });
+
+                bool endOfEpoch = w + 1 == windows.Count, last = state.GlobalStep >= maxSteps;
+                if (state.GlobalStep % args.LoggingSteps == 0 || last)
+                    progress = Log(state, progress, schedule.At(state.GlobalStep - 1));
+                bool evaluate = eval is not null && (args.EvalStrategy == "steps" && state.GlobalStep % args.EffectiveEvalSteps == 0 || args.EvalStrategy == "epoch" && (endOfEpoch || last));
+                if (evaluate)
+                {
+                    lastEval = Evaluate(state);
+                    lastEvalStep = state.GlobalStep;
+                    progress = Track(state, progress, lastEval, out bool patienceExhausted);
+                    stop |= patienceExhausted;
+                }
+                bool save = args.SaveStrategy == "steps" && state.GlobalStep % args.SaveSteps == 0 || args.SaveStrategy == "epoch" && (endOfEpoch || last);
+                if (save) Save(state, optimizer, progress with { Epoch = endOfEpoch ? epoch + 1 : epoch, Window = endOfEpoch ? 0 : w + 1 }, clock);
+                stop |= last;
+            }
+        }
+
+        if (!interrupted && args.LoadBestModelAtEnd && state.BestModelCheckpoint is string best)
+        {
+            PretrainedModel.LoadWeights(model, best, CheckpointReader.Read(Path.Combine(best, "model.safetensors")), args.Seed);
+            lastEvalStep = -1; // the final evaluation must describe the loaded weights
+        }
+        if (!interrupted && eval is not null && lastEvalStep != state.GlobalStep)
+            lastEval = Evaluate(state, log: lastEvalStep != -1 || !args.LoadBestModelAtEnd);
+
+        double runtime = clock.Elapsed.TotalSeconds + progress.PriorRuntime;
+        double trainLoss = progress.TotalSteps > 0 ? progress.TotalLoss / progress.TotalSteps : double.NaN;
+        return new TrainOutcome(state.GlobalStep, state.Epoch, trainLoss, runtime, progress.Samples, lastEval, state, interrupted, state.BestModelCheckpoint);
+    }
+
+    /// <summary>One optimizer step over an update window; returns the step's loss (mean over the global window) and timings.</summary>
+    StepInfo Step(UpdateWindow window, FlatGradients grads, AdamW optimizer, double learningRate)
+    {
+        double dataWait = 0, forward = 0, backward = 0;
+        long tokens = 0;
+        int samples = 0;
+        var clock = Stopwatch.StartNew();
+        grads.Zero();
+        foreach (var micro in window.MicroBatches)
+        {
+            if (micro.Length == 0) continue; // a short last batch left this rank nothing: it still joins the all-reduce
+            using var scope = NewDisposeScope();
+            var t0 = clock.Elapsed.TotalSeconds;
+            var b = Batching.Collate(train, micro, args.Padding, args.MaxLength, tokenizer.PadId);
+            var ids = tensor(b.InputIds, [b.Size, b.Width]);
+            var mask = tensor(b.AttentionMask, [b.Size, b.Width]);
+            var types = tensor(b.TokenTypeIds, [b.Size, b.Width]);
+            var labels = tensor(b.Labels);
+            var t1 = clock.Elapsed.TotalSeconds;
+            var logits = model.call(ids, mask, types);
+            // Sum over the local examples divided by the global window size: after the all-reduce SUM the gradient is
+            // exactly the mean over every example of the step, however unevenly the last batch was split.
+            var lossSum = nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum);
+            var t2 = clock.Elapsed.TotalSeconds;
+            (lossSum / window.GlobalExamples).backward();
+            grads.AddLoss(lossSum.item<float>() / window.GlobalExamples);
+            var t3 = clock.Elapsed.TotalSeconds;
+            dataWait += t1 - t0;
+            forward += t2 - t1;
+            backward += t3 - t2;
+            tokens += b.RealTokens;
+            samples += b.Size;
+        }
+        var t4 = clock.Elapsed.TotalSeconds;
+        collective.AllReduceSum(grads.Buffer);
+        var t5 = clock.Elapsed.TotalSeconds;
+        double gradNorm = grads.ClipGlobalNorm(args.MaxGradNorm);
+        optimizer.Update(learningRate);
+        var t6 = clock.Elapsed.TotalSeconds;
+        return new StepInfo(0, 0, 0, grads.Loss, learningRate, gradNorm, samples, tokens, new StepTimings(dataWait, forward, backward, t5 - t4, t6 - t5, t6));
+    }
+
+    EvalResult Evaluate(TrainerState state, bool log = true)
+    {
+        var result = Evaluator.Evaluate(model, eval!, ShardPlan.EvalShard(eval!.Count, collective.Rank, collective.WorldSize), args.PerDeviceEvalBatchSize,
+            args.MaxLength, tokenizer.PadId, args.Padding, Labels, collective);
+        if (log)
+        {
+            var entry = new LogEntry(state.GlobalStep, Math.Round(state.Epoch, 4), new Dictionary<string, double>
+            {
+                ["eval_loss"] = result.Loss,
+                ["eval_accuracy"] = result.Accuracy,
+                ["eval_f1_macro"] = result.F1Macro,
+            });
+            state.LogHistory.Add(entry);
+            observer.OnLog(entry);
+        }
+        observer.OnEvaluate(state.GlobalStep, state.Epoch, result);
+        return result;
+    }
+
+    Progress Log(TrainerState state, Progress p, double learningRate)
+    {
+        if (p.StepsSinceLog == 0) return p;
+        var entry = new LogEntry(state.GlobalStep, Math.Round(state.Epoch, 4), new Dictionary<string, double>
+        {
+            ["loss"] = Math.Round(p.LossSinceLog / p.StepsSinceLog, 6),
+            ["grad_norm"] = p.LastGradNorm,
+            ["learning_rate"] = learningRate,
+        });
+        state.LogHistory.Add(entry);
+        observer.OnLog(entry);
+        return p with { LossSinceLog = 0, StepsSinceLog = 0 };
+    }
+
+    /// <summary>Best metric and early-stopping patience, as Hugging Face's Trainer and EarlyStoppingCallback keep them.</summary>
+    Progress Track(TrainerState state, Progress p, EvalResult result, out bool patienceExhausted)
+    {
+        double metric = args.MetricForBestModel switch
+        {
+            "accuracy" => result.Accuracy,
+            "f1_macro" or "f1" => result.F1Macro,
+            "loss" => result.Loss,
+            var m => throw new InvalidInputException($"--metric-for-best-model (metric_for_best_model): unknown metric '{m}' (choose accuracy, f1_macro, loss)"),
+        };
+        bool improved = state.BestMetric is not double best || (args.GreaterIsBetter ? metric > best : metric < best);
+        if (improved)
+        {
+            state.BestMetric = metric;
+            // The checkpoint of this step, if the save strategy writes one now (load_best_model_at_end requires it).
+            state.BestModelCheckpoint = Path.Combine(outputDir, Checkpoints.Prefix + state.GlobalStep);
+        }
+        int patience = improved ? 0 : p.Patience + 1;
+        patienceExhausted = args.EarlyStoppingPatience is int limit && patience >= limit;
+        return p with { Patience = patience };
+    }
+
+    void Save(TrainerState state, AdamW optimizer, Progress p, Stopwatch clock)
+    {
+        if (IsWorldProcessZero)
+        {
+            state.Extra = p.ToJson(clock.Elapsed.TotalSeconds);
+            var path = Checkpoints.Save(outputDir, state.GlobalStep, model, tokenizer, optimizer, state, args);
+            if (args.SaveTotalLimit is int limit) Checkpoints.Rotate(outputDir, limit, state.BestModelCheckpoint);
+            observer.OnSave(path);
+        }
+        collective.Barrier();
+    }
+
+    (TrainerState, Progress) Resume(string checkpoint, AdamW optimizer, int maxSteps, int numEpochs)
+    {
+        var state = TrainerState.Load(Path.Combine(checkpoint, Checkpoints.StateFile));
+        var weights = Path.Combine(checkpoint, "model.safetensors");
+        var report = PretrainedModel.LoadWeights(model, weights, CheckpointReader.Read(weights), args.Seed);
+        if (report.NewlyInitialized.Count > 0) throw new InvalidInputException($"{checkpoint}: the checkpoint lacks {report.NewlyInitialized[0]} (and {report.NewlyInitialized.Count - 1} more)");
+        var progress = Progress.FromJson(state.Extra, checkpoint);
+        optimizer.Load(SafeTensors.Read(Path.Combine(checkpoint, Checkpoints.OptimizerFile)), progress.OptimizerStep, checkpoint);
+        if (progress.RngState is { Length: > 0 } rng) random.set_rng_state(tensor(rng));
+        state.MaxSteps = maxSteps;
+        state.NumTrainEpochs = numEpochs;
+        return (state, progress);
+    }
+
+    /// <summary>Where the loop is and what it has summed so far: saved in trainer_state.json's "finetune" object.</summary>
+    sealed record Progress
+    {
+        public int Epoch { get; init; }
+        public int Window { get; init; }
+        public int OptimizerStep { get; init; }
+        public double LossSinceLog { get; init; }
+        public int StepsSinceLog { get; init; }
+        public double TotalLoss { get; init; }
+        public int TotalSteps { get; init; }
+        public double LastGradNorm { get; init; }
+        public int Patience { get; init; }
+        public int Samples { get; init; }
+        public double PriorRuntime { get; init; }
+        public byte[]? RngState { get; init; }
+
+        public Progress After(StepInfo s, int epoch, int nextWindow) => this with
+        {
+            Epoch = epoch,
+            Window = nextWindow,
+            OptimizerStep = OptimizerStep + 1,
+            LossSinceLog = LossSinceLog + s.Loss,
+            StepsSinceLog = StepsSinceLog + 1,
+            TotalLoss = TotalLoss + s.Loss,
+            TotalSteps = TotalSteps + 1,
+            LastGradNorm = s.GradNorm,
+            Samples = Samples + s.Samples,
+        };
+
+        public JsonObject ToJson(double runtime) => new()
+        {
+            ["epoch_index"] = Epoch,
+            ["window_index"] = Window,
+            ["optimizer_step"] = OptimizerStep,
+            ["loss_since_log"] = LossSinceLog,
+            ["steps_since_log"] = StepsSinceLog,
+            ["total_loss"] = TotalLoss,
+            ["total_steps"] = TotalSteps,
+            ["last_grad_norm"] = LastGradNorm,
+            ["patience"] = Patience,
+            ["samples"] = Samples,
+            ["runtime"] = PriorRuntime + runtime,
+            ["rng_state"] = Convert.ToBase64String(random.get_rng_state().data<byte>().ToArray()),
+        };
+
+        public static Progress FromJson(JsonObject o, string source)
+        {
+            T Get<T>(string key) => o[key] is JsonNode n ? n.GetValue<T>() : throw new InvalidInputException($"{source}: trainer_state.json has no finetune.{key}: not a checkpoint this version can resume");
+            return new Progress
+            {
+                Epoch = Get<int>("epoch_index"),
+                Window = Get<int>("window_index"),
+                OptimizerStep = Get<int>("optimizer_step"),
+                LossSinceLog = Get<double>("loss_since_log"),
+                StepsSinceLog = Get<int>("steps_since_log"),
+                TotalLoss = Get<double>("total_loss"),
+                TotalSteps = Get<int>("total_steps"),
+                LastGradNorm = Get<double>("last_grad_norm"),
+                Patience = Get<int>("patience"),
+                Samples = Get<int>("samples"),
+                PriorRuntime = Get<double>("runtime"),
+                RngState = Convert.FromBase64String(Get<string>("rng_state")),
+            };
+        }
+    }
+
+    sealed class NoObserver : ITrainerObserver;
+}

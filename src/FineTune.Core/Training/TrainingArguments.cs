@@ -1,0 +1,146 @@
+using FineTune.Core.Data;
+
+namespace FineTune.Core.Training;
+
+/// <summary>
+/// Hugging Face's TrainingArguments (same names and defaults where one exists) plus the job's model and data.
+/// Built from a spec file and command-line flags by <see cref="ArgumentTable"/>, checked by <see cref="Validate"/>.
+/// </summary>
+public sealed record TrainingArguments
+{
+    // model and data
+    public string Model { get; set; } = "default";
+    public string Dataset { get; set; } = "default";
+    public string? EvalDataset { get; set; }
+    public string TextColumn { get; set; } = "text";
+    public string? TextPairColumn { get; set; }
+    public string LabelColumn { get; set; } = "label";
+    public int? NumLabels { get; set; }
+    public int? TrainSubset { get; set; }
+    public int? EvalSubset { get; set; }
+    public double EvalSplit { get; set; } = 0.2;
+    public int MaxLength { get; set; } = 128;
+    public Padding Padding { get; set; } = Padding.Dynamic;
+    public bool GroupByLength { get; set; }
+
+    // optimisation
+    public double NumTrainEpochs { get; set; } = 3;
+    public int MaxSteps { get; set; } = -1;
+    public double LearningRate { get; set; } = 5e-5;
+    public int PerDeviceTrainBatchSize { get; set; } = 8;
+    public int PerDeviceEvalBatchSize { get; set; } = 8;
+    public int GradientAccumulationSteps { get; set; } = 1;
+    public double WeightDecay { get; set; }
+    public double AdamBeta1 { get; set; } = 0.9;
+    public double AdamBeta2 { get; set; } = 0.999;
+    public double AdamEpsilon { get; set; } = 1e-8;
+    public string LrSchedulerType { get; set; } = "linear";
+    public int WarmupSteps { get; set; }
+    public double WarmupRatio { get; set; }
+    public double MaxGradNorm { get; set; } = 1.0;
+    public long Seed { get; set; } = 42;
+
+    // evaluation, saving, logging
+    public string EvalStrategy { get; set; } = "epoch";
+    public int? EvalSteps { get; set; }
+    public string SaveStrategy { get; set; } = "epoch";
+    public int SaveSteps { get; set; } = 500;
+    public int? SaveTotalLimit { get; set; }
+    public bool LoadBestModelAtEnd { get; set; }
+    public string MetricForBestModel { get; set; } = "accuracy";
+    public int? EarlyStoppingPatience { get; set; }
+    public int LoggingSteps { get; set; } = 10;
+    public string? ResumeFromCheckpoint { get; set; }
+    public string? OutputDir { get; set; }
+
+    // resources
+    public int? Threads { get; set; }
+    public int? Workers { get; set; }
+    public int? MinWorkers { get; set; }
+    public string Device { get; set; } = "auto";
+    public string Precision { get; set; } = "fp32";
+
+    public static readonly string[] Schedulers = ["linear", "cosine", "constant", "constant_with_warmup"];
+    public static readonly string[] Strategies = ["no", "steps", "epoch"];
+
+    /// <summary>Hugging Face: eval_steps defaults to logging_steps.</summary>
+    public int EffectiveEvalSteps => EvalSteps ?? LoggingSteps;
+
+    /// <summary>Lower is better only for losses (Hugging Face's greater_is_better default).</summary>
+    public bool GreaterIsBetter => !MetricForBestModel.EndsWith("loss", StringComparison.Ordinal);
+
+    public DatasetOptions ToDatasetOptions() => new()
+    {
+        Dataset = Dataset,
+        EvalDataset = EvalDataset,
+        TextColumn = TextColumn,
+        TextPairColumn = TextPairColumn,
+        LabelColumn = LabelColumn,
+        NumLabels = NumLabels,
+        TrainSubset = TrainSubset,
+        EvalSubset = EvalSubset,
+        EvalSplit = EvalSplit,
+        Seed = Seed,
+    };
+
+    /// <summary>Every problem at once, each naming the option (flag and spec key) and the value; empty when valid.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var p = new List<string>();
+        void Check(bool ok, string key, string problem)
+        {
+            if (!ok) p.Add($"{ArgumentTable.Describe(key)}: {problem}");
+        }
+        Check(double.IsFinite(LearningRate) && LearningRate > 0, "learning_rate", $"must be greater than 0, got {LearningRate}");
+        Check(double.IsFinite(NumTrainEpochs) && NumTrainEpochs >= 0, "num_train_epochs", $"must be 0 or more, got {NumTrainEpochs}");
+        Check(MaxSteps == -1 || MaxSteps > 0, "max_steps", $"must be -1 (use epochs) or greater than 0, got {MaxSteps}");
+        Check(MaxSteps > 0 || NumTrainEpochs > 0, "num_train_epochs", "is 0 and max_steps is not set: nothing to train");
+        Check(PerDeviceTrainBatchSize >= 1, "per_device_train_batch_size", $"must be at least 1, got {PerDeviceTrainBatchSize}");
+        Check(PerDeviceEvalBatchSize >= 1, "per_device_eval_batch_size", $"must be at least 1, got {PerDeviceEvalBatchSize}");
+        Check(GradientAccumulationSteps >= 1, "gradient_accumulation_steps", $"must be at least 1, got {GradientAccumulationSteps}");
+        Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), "weight_decay", $"must be 0 or more, got {WeightDecay}");
+        Check(AdamBeta1 is >= 0 and < 1, "adam_beta1", $"must be in [0, 1), got {AdamBeta1}");
+        Check(AdamBeta2 is >= 0 and < 1, "adam_beta2", $"must be in [0, 1), got {AdamBeta2}");
+        Check(AdamEpsilon > 0 && double.IsFinite(AdamEpsilon), "adam_epsilon", $"must be greater than 0, got {AdamEpsilon}");
+        Check(Schedulers.Contains(LrSchedulerType), "lr_scheduler_type", $"unknown scheduler '{LrSchedulerType}' (choose {string.Join(", ", Schedulers)})");
+        Check(WarmupSteps >= 0, "warmup_steps", $"must be 0 or more, got {WarmupSteps}");
+        Check(WarmupRatio is >= 0 and <= 1, "warmup_ratio", $"must be in [0, 1], got {WarmupRatio}");
+        Check(!(WarmupSteps > 0 && WarmupRatio > 0), "warmup_steps", "and --warmup-ratio (warmup_ratio) both given: choose one");
+        Check(MaxGradNorm >= 0 && double.IsFinite(MaxGradNorm), "max_grad_norm", $"must be 0 (no clipping) or more, got {MaxGradNorm}");
+        Check(MaxLength >= 2, "max_length", $"must be at least 2 ([CLS] and [SEP]), got {MaxLength}");
+        Check(EvalSplit is > 0 and < 1, "eval_split", $"must be between 0 and 1, got {EvalSplit}");
+        Check(TrainSubset is null or > 0, "train_subset", $"must be at least 1, got {TrainSubset}");
+        Check(EvalSubset is null or > 0, "eval_subset", $"must be at least 1, got {EvalSubset}");
+        Check(NumLabels is null or >= 2, "num_labels", $"must be at least 2, got {NumLabels}");
+        Check(Strategies.Contains(EvalStrategy), "eval_strategy", $"unknown strategy '{EvalStrategy}' (choose {string.Join(", ", Strategies)})");
+        Check(Strategies.Contains(SaveStrategy), "save_strategy", $"unknown strategy '{SaveStrategy}' (choose {string.Join(", ", Strategies)})");
+        Check(EvalSteps is null or > 0, "eval_steps", $"must be at least 1, got {EvalSteps}");
+        Check(SaveSteps > 0, "save_steps", $"must be at least 1, got {SaveSteps}");
+        Check(SaveTotalLimit is null or > 0, "save_total_limit", $"must be at least 1, got {SaveTotalLimit}");
+        Check(LoggingSteps > 0, "logging_steps", $"must be at least 1, got {LoggingSteps}");
+        Check(EarlyStoppingPatience is null or > 0, "early_stopping_patience", $"must be at least 1, got {EarlyStoppingPatience}");
+        Check(EarlyStoppingPatience is null || EvalStrategy != "no", "early_stopping_patience", "needs evaluations: set --eval-strategy steps or epoch");
+        Check(Threads is null or > 0, "threads", $"must be at least 1, got {Threads}");
+        Check(Workers is null or > 0, "workers", $"must be at least 1, got {Workers}");
+        Check(MinWorkers is null or > 0, "min_workers", $"must be at least 1, got {MinWorkers}");
+        Check(MinWorkers is null || Workers is null || MinWorkers <= Workers, "min_workers", $"({MinWorkers}) is more than --workers ({Workers})");
+        Check(Device is "auto" or "cpu" or "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), "device", $"unknown device '{Device}' (choose auto, cpu, cuda or cuda:N)");
+        Check(Precision is "fp32" or "bf16" or "fp16", "precision", $"unknown precision '{Precision}' (choose fp32, bf16, fp16)");
+        Check(Precision == "fp32" || Device.StartsWith("cuda", StringComparison.Ordinal), "precision", $"{Precision} needs a CUDA device; CPU training runs in fp32");
+        if (LoadBestModelAtEnd)
+        {
+            // Hugging Face refuses this too: the best model must be a saved checkpoint.
+            Check(EvalStrategy != "no", "load_best_model_at_end", "needs evaluations (--eval-strategy steps or epoch)");
+            Check(SaveStrategy == EvalStrategy, "load_best_model_at_end", $"needs the save and eval strategies to match, got --save-strategy {SaveStrategy} and --eval-strategy {EvalStrategy}");
+            Check(SaveStrategy != "steps" || SaveSteps % EffectiveEvalSteps == 0, "load_best_model_at_end", $"needs --save-steps ({SaveSteps}) to be a multiple of --eval-steps ({EffectiveEvalSteps})");
+        }
+        return p;
+    }
+
+    /// <summary>Throws one <see cref="InvalidInputException"/> listing every problem.</summary>
+    public void Validate()
+    {
+        var problems = Problems();
+        if (problems.Count > 0) throw new InvalidInputException(string.Join("; ", problems));
+    }
+}

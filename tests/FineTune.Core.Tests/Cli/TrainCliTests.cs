@@ -1,0 +1,72 @@
+using System.Text.Json;
+using FineTune.Core.Tests.Training;
+
+namespace FineTune.Core.Tests.Cli;
+
+/// <summary>`finetune train` and `evaluate` as real processes on a tiny model and a synthetic dataset.</summary>
+public class TrainCliTests
+{
+    [Fact]
+    public void Train_json_follows_the_job_contract_and_evaluate_agrees()
+    {
+        var (model, dataset, output) = TinyJobs.Setup(80);
+        var r = FinetuneProcess.Run("train", "--model", model, "--dataset", dataset, "--output", output, "--epochs", "2", "--learning-rate", "2e-3",
+            "--max-length", "32", "--logging-steps", "4", "--threads", "1", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal("succeeded", root.GetProperty("state").GetString());
+        Assert.Equal(1, root.GetProperty("world_size").GetInt32());
+        var metrics = root.GetProperty("metrics");
+        foreach (var key in new[] { "eval_accuracy", "eval_f1_macro", "eval_loss", "train_loss", "train_runtime", "train_samples_per_second", "train_steps_per_second", "epoch", "global_step", "restarts" })
+            Assert.True(metrics.TryGetProperty(key, out _), $"metrics.{key} missing");
+        Assert.Equal(16, metrics.GetProperty("global_step").GetInt32());
+        var history = root.GetProperty("history").EnumerateArray().ToList();
+        Assert.Contains(history, h => h.TryGetProperty("loss", out _) && h.TryGetProperty("learning_rate", out _) && h.TryGetProperty("grad_norm", out _));
+        Assert.Contains(history, h => h.TryGetProperty("eval_accuracy", out _));
+        Assert.Equal(2, root.GetProperty("per_class").GetArrayLength());
+        Assert.Equal(2, root.GetProperty("confusion_matrix").GetArrayLength());
+        Assert.Equal(["0", "1"], root.GetProperty("label_names").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("error").ValueKind);
+
+        // The saved model evaluated on its own held-out data... and on the whole file: same labels, sensible accuracy.
+        var e = FinetuneProcess.Run("evaluate", "--model", output, "--dataset", dataset, "--json");
+        Assert.True(e.ExitCode == 0, e.Stderr);
+        using var eval = JsonDocument.Parse(e.Stdout);
+        Assert.Equal(80, eval.RootElement.GetProperty("eval_samples").GetInt32());
+        Assert.InRange(eval.RootElement.GetProperty("eval_accuracy").GetDouble(), 0.5, 1.0);
+
+        var p = FinetuneProcess.Run("predict", "--model", output, "--text", "the food was great", "--json");
+        Assert.True(p.ExitCode == 0, p.Stderr);
+        Assert.DoesNotContain("mean nothing", p.Stderr); // a trained head now
+    }
+
+    [Theory]
+    [InlineData("--learning-rate", "0", "--learning-rate (learning_rate): must be greater than 0")]
+    [InlineData("--learning-rate", "abc", "--learning-rate: 'abc' is not a number")]
+    [InlineData("--batch-size", "0", "--batch-size (per_device_train_batch_size): must be at least 1")]
+    [InlineData("--lr-scheduler", "exponential", "unknown scheduler 'exponential'")]
+    [InlineData("--max-length", "1000", "--max-length (max_length): 1000 is beyond the model's 64 positions")]
+    [InlineData("--num-labels", "3", "num_labels")]
+    public void Bad_arguments_are_refused_before_training(string flag, string value, string message)
+    {
+        var (model, dataset, output) = TinyJobs.Setup(40);
+        var r = FinetuneProcess.Run("train", "--model", model, "--dataset", dataset, "--output", output, flag, value);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(output, "checkpoint-1")));
+    }
+
+    [Fact]
+    public void Conflicting_options_and_missing_output_are_refused()
+    {
+        var (model, dataset, output) = TinyJobs.Setup(40);
+        var r = FinetuneProcess.Run("train", "--model", model, "--dataset", dataset, "--output", output, "--warmup-steps", "5", "--warmup-ratio", "0.1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("both given", r.Stderr);
+        r = FinetuneProcess.Run("train", "--model", model, "--dataset", dataset, "--load-best-model-at-end", "--save-strategy", "no");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--output (output_dir): required", r.Stderr);
+    }
+}

@@ -1,0 +1,76 @@
+using FineTune.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FineTune.Core.Tests.Training;
+
+public class OptimizationTests
+{
+    [Fact]
+    public void AdamW_matches_torch_optim_AdamW()
+    {
+        manual_seed(3);
+        var a = randn(5, 4);
+        var b = a.clone();
+        var args = new TrainingArguments { LearningRate = 1e-2, WeightDecay = 0.1, AdamBeta1 = 0.8, AdamBeta2 = 0.95, AdamEpsilon = 1e-6 };
+        var ours = new AdamW([("layer.weight", a)], args);
+        var pa = new Modules.Parameter(b);
+        var reference = optim.AdamW([pa], lr: 1e-2, beta1: 0.8, beta2: 0.95, eps: 1e-6, weight_decay: 0.1);
+        for (int step = 0; step < 5; step++)
+        {
+            var g = randn(5, 4);
+            a.grad = g.clone();
+            pa.grad = g.clone();
+            ours.Update(1e-2);
+            reference.step();
+        }
+        var diff = (a - pa).abs().max().item<float>();
+        Assert.True(diff < 1e-6, $"differs by {diff}");
+    }
+
+    [Fact]
+    public void Weight_decay_skips_biases_and_LayerNorm()
+    {
+        Assert.True(AdamW.Decays("bert.encoder.layer.0.attention.self.query.weight"));
+        Assert.True(AdamW.Decays("classifier.weight"));
+        Assert.False(AdamW.Decays("classifier.bias"));
+        Assert.False(AdamW.Decays("bert.embeddings.LayerNorm.weight"));
+        Assert.False(AdamW.Decays("bert.encoder.layer.0.output.LayerNorm.weight"));
+    }
+
+    [Theory]
+    // Hugging Face get_scheduler values, 10 total steps, 2 warmup steps, peak 1.0
+    [InlineData("linear", 0, 0.0)]
+    [InlineData("linear", 1, 0.5)]
+    [InlineData("linear", 2, 1.0)]
+    [InlineData("linear", 6, 0.5)]
+    [InlineData("linear", 10, 0.0)]
+    [InlineData("cosine", 2, 1.0)]
+    [InlineData("cosine", 6, 0.5)]
+    [InlineData("cosine", 10, 0.0)]
+    [InlineData("constant", 0, 1.0)]
+    [InlineData("constant_with_warmup", 1, 0.5)]
+    [InlineData("constant_with_warmup", 9, 1.0)]
+    public void Schedules_follow_hugging_face(string type, int step, double expected) =>
+        Assert.Equal(expected, new LearningRateSchedule(type, 1.0, 2, 10).At(step), 6);
+
+    [Fact]
+    public void Warmup_ratio_rounds_up()
+    {
+        Assert.Equal(4, LearningRateSchedule.WarmupFor(new TrainingArguments { WarmupRatio = 0.1 }, 31));
+        Assert.Equal(5, LearningRateSchedule.WarmupFor(new TrainingArguments { WarmupSteps = 5 }, 31));
+    }
+
+    [Fact]
+    public void Gradient_clipping_reports_the_norm_before_clipping()
+    {
+        var p = zeros(4, 3);
+        using var grads = new FlatGradients([p]);
+        p.grad!.fill_(2.0f); // norm = sqrt(12 * 4) = 6.928
+        var norm = grads.ClipGlobalNorm(1.0);
+        Assert.Equal(Math.Sqrt(48), norm, 4);
+        Assert.Equal(1.0, grads.Gradients.norm().item<float>(), 4);
+        grads.Buffer.zero_();
+        Assert.Equal(0, p.grad!.abs().sum().item<float>());
+    }
+}
