@@ -5,18 +5,21 @@ namespace FineTune.Core.Data;
 /// <summary>
 /// RFC 4180 CSV: a header row, comma-separated fields, double-quoted fields that may hold commas,
 /// newlines and doubled quotes; UTF-8 with or without BOM. Rows are dictionaries keyed by the header.
+/// Line numbers are those of the file (a record spanning lines is named by its first line).
 /// </summary>
 public static class CsvReader
 {
     public static IEnumerable<(int Line, Dictionary<string, string> Row)> Read(string path)
     {
-        using var reader = new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
         string[]? header = null;
-        foreach (var (line, fields) in Records(reader, path))
+        foreach (var (line, fields) in Records(path))
         {
             if (header is null)
             {
                 header = fields;
+                var duplicate = header.GroupBy(h => h, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+                if (duplicate is not null)
+                    throw new InvalidInputException($"{path}:{line}: the header names the column '{duplicate.Key}' twice");
                 continue;
             }
             if (fields.Length == 1 && fields[0].Length == 0) continue; // blank line
@@ -29,51 +32,50 @@ public static class CsvReader
         if (header is null) throw new InvalidInputException($"{path}: empty file (expected a header row)");
     }
 
-    static IEnumerable<(int Line, string[] Fields)> Records(TextReader reader, string path)
+    // Parses physical lines into records; a quoted field carries its state (and a '\n') over to the next line.
+    static IEnumerable<(int Line, string[] Fields)> Records(string path)
     {
         var fields = new List<string>();
         var field = new StringBuilder();
-        int line = 1, recordLine = 1;
-        bool quoted = false, any = false;
-        int c;
-        while ((c = reader.Read()) != -1)
+        int recordLine = 0;
+        bool quoted = false;
+        foreach (var (line, text) in Utf8Lines.Read(path))
         {
-            any = true;
-            char ch = (char)c;
-            if (quoted)
+            if (quoted) field.Append('\n');
+            else
             {
-                if (ch == '"')
+                recordLine = line;
+                // Fast path: a whole record on a line without quotes is a plain split.
+                if (!text.Contains('"'))
                 {
-                    if (reader.Peek() == '"') { field.Append('"'); reader.Read(); }
+                    yield return (line, (text.Contains('\r') ? text.Replace("\r", "") : text).Split(','));
+                    continue;
+                }
+            }
+            for (int i = 0; i < text.Length; i++)
+            {
+                char ch = text[i];
+                if (quoted)
+                {
+                    if (ch != '"') field.Append(ch);
+                    else if (i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
                     else quoted = false;
+                    continue;
                 }
-                else
+                switch (ch)
                 {
-                    if (ch == '\n') line++;
-                    field.Append(ch);
+                    case '"' when field.Length == 0: quoted = true; break;
+                    case ',': fields.Add(field.ToString()); field.Clear(); break;
+                    case '\r': break;
+                    default: field.Append(ch); break;
                 }
-                continue;
             }
-            switch (ch)
-            {
-                case '"' when field.Length == 0: quoted = true; break;
-                case ',': fields.Add(field.ToString()); field.Clear(); break;
-                case '\r': break;
-                case '\n':
-                    fields.Add(field.ToString()); field.Clear();
-                    yield return (recordLine, fields.ToArray());
-                    fields.Clear();
-                    recordLine = ++line;
-                    any = false;
-                    break;
-                default: field.Append(ch); break;
-            }
+            if (quoted) continue;
+            fields.Add(field.ToString());
+            field.Clear();
+            yield return (recordLine, fields.ToArray());
+            fields.Clear();
         }
         if (quoted) throw new InvalidInputException($"{path}:{recordLine}: unterminated quoted field");
-        if (any || fields.Count > 0)
-        {
-            fields.Add(field.ToString());
-            yield return (recordLine, fields.ToArray());
-        }
     }
 }

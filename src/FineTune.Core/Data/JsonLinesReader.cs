@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -9,12 +8,8 @@ public static class JsonLinesReader
 {
     public static IEnumerable<(int Line, JsonObject Row)> Read(string path)
     {
-        using var reader = new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
-        int number = 0;
-        string? line;
-        while ((line = reader.ReadLine()) != null)
+        foreach (var (number, line) in Utf8Lines.Read(path))
         {
-            number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             JsonObject row;
             try

@@ -1,0 +1,181 @@
+namespace FineTune.Core.Data;
+
+/// <summary>
+/// Turns the dataset options into labeled train and eval examples: find the files, read them, drop empty texts,
+/// infer the labels from the training data, take the eval split (a file, the folder's test split, or a seeded
+/// stratified hold-out), then the seeded subsets. Every problem the user can fix is an InvalidInputException
+/// naming the file (and line or column) and what is wrong.
+/// </summary>
+public static class DatasetLoader
+{
+    public static LoadedDataset Load(DatasetOptions options)
+    {
+        var columns = DatasetColumns.From(options);
+        if (!(options.EvalSplit >= 0 && options.EvalSplit < 1))
+            throw new InvalidInputException($"--eval-split: must be at least 0 and below 1, got {options.EvalSplit}");
+
+        var (trainFiles, trainSource, folderEval) = ResolveTrain(options.Dataset);
+        var evalFiles = options.EvalDataset is { } evalPath ? ResolveEval(evalPath, "--eval-dataset") : folderEval;
+
+        int skipped = 0;
+        var trainRows = ReadSplit(trainFiles, trainSource, columns, ref skipped);
+        var labels = LabelSet.Infer(trainRows.Select(r => r.Row.Label!));
+        if (labels.Names.Count < 2)
+            throw new InvalidInputException($"{trainSource}: every training example has the label '{labels.Names[0]}' (column '{columns.Label}'); a classifier needs at least 2 labels");
+        if (options.NumLabels is { } expected && expected != labels.Names.Count)
+            throw new InvalidInputException($"--num-labels {expected}: {trainSource} has {labels.Names.Count} labels ({labels.Describe()})");
+        var all = ToExamples(trainRows, labels, trainSource);
+
+        IReadOnlyList<LabeledExample> train, eval;
+        string evalSource;
+        if (evalFiles.Count > 0)
+        {
+            evalSource = DatasetFolder.Source(evalFiles);
+            train = all;
+            eval = ToExamples(ReadSplit(evalFiles, evalSource, columns, ref skipped), labels, trainSource);
+        }
+        else
+        {
+            var ids = new int[all.Count];
+            for (int i = 0; i < ids.Length; i++) ids[i] = all[i].Label;
+            var (trainIds, evalIds) = StratifiedSplit.Split(ids, labels.Names.Count, options.EvalSplit, options.Seed);
+            train = [.. trainIds.Select(i => all[i])];
+            eval = [.. evalIds.Select(i => all[i])];
+            evalSource = options.EvalSplit > 0
+                ? $"{options.EvalSplit:0.##%} of {trainSource} held out (stratified by label, seed {options.Seed})"
+                : "none (--eval-split 0)";
+        }
+
+        train = Subset(train, options.TrainSubset, options.Seed, "--train-subset", $"training examples in {trainSource}");
+        eval = Subset(eval, options.EvalSubset, options.Seed, "--eval-subset", $"eval examples in {evalSource}");
+        return new LoadedDataset(train, eval, labels.Names, trainSource, evalSource, skipped);
+    }
+
+    /// <summary>
+    /// The rows of a file, or of a folder's test (else validation) split, with their labels as written: for
+    /// <c>finetune evaluate</c>, which maps them with the model's own label names (<see cref="WithLabels"/>).
+    /// Empty texts are dropped and <see cref="DatasetOptions.EvalSubset"/> applies. "default" gives the default
+    /// dataset's held-out eval split, the same examples <see cref="Load"/> holds out.
+    /// </summary>
+    public static IReadOnlyList<(string Text, string? TextPair, string Label)> ReadRows(string path, DatasetOptions options)
+    {
+        if (DefaultDataset.IsDefault(path))
+        {
+            var loaded = Load(options with { Dataset = DefaultDataset.Name, EvalDataset = null, TrainSubset = null });
+            return [.. loaded.Eval.Select(e => (e.Text, e.TextPair, loaded.LabelNames[e.Label]))];
+        }
+        var columns = DatasetColumns.From(options);
+        var files = ResolveEval(path, "--dataset");
+        var source = DatasetFolder.Source(files);
+        int skipped = 0;
+        var rows = ReadSplit(files, source, columns, ref skipped);
+        var result = rows.Select(r => (r.Row.Text!, r.Row.Pair, r.Row.Label!)).ToList();
+        return Subset(result, options.EvalSubset, options.Seed, "--eval-subset", $"examples in {source}");
+    }
+
+    /// <summary>
+    /// Maps labels to ids with a model's label names (its id2label): by name; an integer label also finds its
+    /// integer's name, or LABEL_i when the model has no names. A label the model lacks is an error naming it.
+    /// </summary>
+    public static IReadOnlyList<LabeledExample> WithLabels(
+        IReadOnlyList<(string Text, string? TextPair, string Label)> rows, IReadOnlyList<string> labelNames, string source)
+    {
+        var labels = LabelSet.FromNames(labelNames);
+        var examples = new LabeledExample[rows.Count];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var (text, pair, label) = rows[i];
+            if (!labels.TryGetId(label.Trim(), out int id))
+                throw new InvalidInputException($"{source}: label '{label}' is not one of the model's labels ({labels.Describe()})");
+            examples[i] = new LabeledExample(text, pair, id);
+        }
+        return examples;
+    }
+
+    static (IReadOnlyList<string> Files, string Source, IReadOnlyList<string> Eval) ResolveTrain(string dataset)
+    {
+        if (DefaultDataset.IsDefault(dataset))
+        {
+            var file = DefaultDataset.EnsureFile();
+            return ([file], $"default ({file})", []);
+        }
+        if (Directory.Exists(dataset))
+        {
+            var files = DatasetFolder.Files(dataset, "train");
+            if (files.Count == 0)
+                throw new InvalidInputException(
+                    $"{dataset}: no train file (expected train.csv, train.jsonl, train.json, train.parquet or train-*.parquet shards, here or in data/); {DatasetFolder.Describe(dataset)}");
+            return (files, DatasetFolder.Source(files), DatasetFolder.EvalFiles(dataset));
+        }
+        return ([ExistingFile(dataset, "--dataset")], dataset, []);
+    }
+
+    static IReadOnlyList<string> ResolveEval(string path, string flag)
+    {
+        if (!Directory.Exists(path)) return [ExistingFile(path, flag)];
+        var files = DatasetFolder.EvalFiles(path);
+        if (files.Count == 0)
+            throw new InvalidInputException(
+                $"{path}: no test file (expected test.* or validation.* as .csv, .jsonl, .json or .parquet, or test-*.parquet shards, here or in data/); {DatasetFolder.Describe(path)}");
+        return files;
+    }
+
+    static string ExistingFile(string path, string flag)
+    {
+        if (!File.Exists(path)) throw new InvalidInputException($"{flag} {path}: no such file or folder");
+        if (!DataFile.IsSupported(path))
+            throw new InvalidInputException(
+                $"{path}: unsupported file type '{Path.GetExtension(path)}' (expected {string.Join(", ", DataFile.Extensions)}, or a folder with train/test files)");
+        return path;
+    }
+
+    /// <summary>Reads a split's files in order, dropping (and counting) empty texts; every kept row has a trimmed label.</summary>
+    static List<(string File, SourceRow Row)> ReadSplit(IReadOnlyList<string> files, string source, DatasetColumns columns, ref int skipped)
+    {
+        var rows = new List<(string, SourceRow)>();
+        int empty = 0;
+        foreach (var file in files)
+        {
+            int count = 0;
+            foreach (var row in DataFile.Read(file, columns))
+            {
+                count++;
+                if (string.IsNullOrWhiteSpace(row.Text)) { empty++; continue; }
+                if (string.IsNullOrWhiteSpace(row.Label))
+                    throw new InvalidInputException($"{DataFile.Where(file, row.Line)}: the label (column '{columns.Label}') is missing or empty");
+                // A null cell in the pair column is an empty second text, so a pair dataset stays all pairs.
+                rows.Add((file, row with { Label = row.Label.Trim(), Pair = columns.Pair is null ? null : row.Pair ?? "" }));
+            }
+            if (count == 0) throw new InvalidInputException($"{file}: empty file (no rows)");
+        }
+        if (rows.Count == 0)
+            throw new InvalidInputException($"{source}: every text (column '{columns.Text}') is empty");
+        skipped += empty;
+        return rows;
+    }
+
+    static List<LabeledExample> ToExamples(List<(string File, SourceRow Row)> rows, LabelSet labels, string trainSource)
+    {
+        var examples = new List<LabeledExample>(rows.Count);
+        foreach (var (file, row) in rows)
+        {
+            if (!labels.TryGetId(row.Label!, out int id))
+                throw new InvalidInputException(
+                    $"{DataFile.Where(file, row.Line)}: label '{row.Label}' does not occur in the training data ({trainSource} has {labels.Describe()})");
+            examples.Add(new LabeledExample(row.Text!, row.Pair, id));
+        }
+        return examples;
+    }
+
+    static IReadOnlyList<T> Subset<T>(IReadOnlyList<T> items, int? size, long seed, string flag, string what)
+    {
+        if (size is not { } n) return items;
+        if (n <= 0) throw new InvalidInputException($"{flag} {n}: must be a positive number of examples");
+        if (n > items.Count) throw new InvalidInputException($"{flag} {n}: there are only {items.Count} {what}");
+        // Like Hugging Face's dataset.shuffle(seed).select(range(n)): the first n of a seeded permutation.
+        var order = SeededShuffle.Permutation(items.Count, seed);
+        var subset = new T[n];
+        for (int i = 0; i < n; i++) subset[i] = items[order[i]];
+        return subset;
+    }
+}
