@@ -18,7 +18,7 @@ public static class EvaluateCommand
         var textColumn = new Option<string>("--text-column") { Description = "default text", DefaultValueFactory = _ => "text" };
         var pairColumn = new Option<string?>("--text-pair-column") { Description = "column holding a second text segment" };
         var labelColumn = new Option<string>("--label-column") { Description = "default label", DefaultValueFactory = _ => "label" };
-        var maxLength = new Option<int>("--max-length") { Description = "default 128", DefaultValueFactory = _ => 128 };
+        var maxLength = new Option<int?>("--max-length") { Description = "truncate to N tokens (default: the model's maximum, at most 512)" };
         var batchSize = new Option<int>("--batch-size") { Description = "default 32", DefaultValueFactory = _ => 32 };
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
@@ -28,7 +28,7 @@ public static class EvaluateCommand
             Cli.ApplyThreads(parse.GetValue(threads));
             if (parse.GetValue(batchSize) < 1) throw new InvalidInputException($"--batch-size must be at least 1, got {parse.GetValue(batchSize)}");
             using var classifier = TextClassifier.Load(parse.GetValue(model));
-            var max = parse.GetValue(maxLength);
+            var max = parse.GetValue(maxLength) ?? Math.Min(classifier.Tokenizer.Options.ModelMaxLength, classifier.Model.Config.MaxPositions);
             if (max < 2 || max > classifier.Model.Config.MaxPositions)
                 throw new InvalidInputException($"--max-length must be between 2 and the model's {classifier.Model.Config.MaxPositions} positions, got {max}");
             var path = parse.GetValue(dataset)!;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using FineTune.Core.Modeling;
 using FineTune.Core.Tokenization;
 
@@ -16,14 +17,18 @@ public static class Checkpoints
     public const string OptimizerFile = "optimizer.safetensors";
     public const string StateFile = "trainer_state.json";
     public const string ArgsFile = "training_args.json";
+    /// <summary>Our resume data (position, RNG, running sums). Kept out of trainer_state.json, which transformers
+    /// loads with TrainerState(**json) and which would refuse an unknown key.</summary>
+    public const string ResumeFile = "finetune_state.json";
 
-    public static string Save(string outputDir, int step, SequenceClassifier model, BertTokenizer tokenizer, AdamW optimizer, TrainerState state, TrainingArguments args)
+    public static string Save(string outputDir, int step, SequenceClassifier model, BertTokenizer tokenizer, AdamW optimizer, TrainerState state, JsonObject resume, TrainingArguments args)
     {
         var target = Path.Combine(outputDir, Prefix + step.ToString(CultureInfo.InvariantCulture));
         var temp = $"{target}.tmp-{Guid.NewGuid():N}";
         ModelFolder.Save(model, tokenizer, temp);
         SafeTensors.Write(Path.Combine(temp, OptimizerFile), optimizer.State());
         File.WriteAllText(Path.Combine(temp, ArgsFile), JsonSerializer.Serialize(args, JsonOptions));
+        File.WriteAllText(Path.Combine(temp, ResumeFile), resume.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         state.Save(Path.Combine(temp, StateFile)); // last: its presence marks a complete checkpoint
         if (Directory.Exists(target)) Directory.Delete(target, recursive: true); // the same step saved again after a resume
         Directory.Move(temp, target);
@@ -51,8 +56,8 @@ public static class Checkpoints
             return all.Count > 0 ? all[^1].Path : throw new InvalidInputException($"--resume-from-checkpoint latest: no complete checkpoint in {outputDir}");
         }
         var dir = Path.GetFullPath(resume);
-        if (!File.Exists(Path.Combine(dir, StateFile)) || !File.Exists(Path.Combine(dir, OptimizerFile)))
-            throw new InvalidInputException($"--resume-from-checkpoint {resume}: not a complete checkpoint (needs {StateFile} and {OptimizerFile})");
+        if (new[] { StateFile, OptimizerFile, ResumeFile }.FirstOrDefault(f => !File.Exists(Path.Combine(dir, f))) is string missing)
+            throw new InvalidInputException($"--resume-from-checkpoint {resume}: not a complete checkpoint ({missing} missing)");
         return dir;
     }
 

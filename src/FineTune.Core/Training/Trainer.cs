@@ -220,8 +220,7 @@ public sealed class Trainer
     {
         if (IsWorldProcessZero)
         {
-            state.Extra = p.ToJson(clock.Elapsed.TotalSeconds);
-            var path = Checkpoints.Save(outputDir, state.GlobalStep, model, tokenizer, optimizer, state, args);
+            var path = Checkpoints.Save(outputDir, state.GlobalStep, model, tokenizer, optimizer, state, p.ToJson(clock.Elapsed.TotalSeconds), args);
             if (args.SaveTotalLimit is int limit) Checkpoints.Rotate(outputDir, limit, state.BestModelCheckpoint);
             observer.OnSave(path);
         }
@@ -234,7 +233,8 @@ public sealed class Trainer
         var weights = Path.Combine(checkpoint, "model.safetensors");
         var report = PretrainedModel.LoadWeights(model, weights, CheckpointReader.Read(weights), args.Seed);
         if (report.NewlyInitialized.Count > 0) throw new InvalidInputException($"{checkpoint}: the checkpoint lacks {report.NewlyInitialized[0]} (and {report.NewlyInitialized.Count - 1} more)");
-        var progress = Progress.FromJson(state.Extra, checkpoint);
+        var resumeFile = Path.Combine(checkpoint, Checkpoints.ResumeFile);
+        var progress = Progress.FromJson(JsonNode.Parse(File.ReadAllText(resumeFile)) as JsonObject ?? throw new InvalidInputException($"{resumeFile}: not a JSON object"), resumeFile);
         optimizer.Load(SafeTensors.Read(Path.Combine(checkpoint, Checkpoints.OptimizerFile)), progress.OptimizerStep, checkpoint);
         if (progress.RngState is { Length: > 0 } rng) random.set_rng_state(tensor(rng));
         state.MaxSteps = maxSteps;
@@ -289,7 +289,7 @@ public sealed class Trainer
 
         public static Progress FromJson(JsonObject o, string source)
         {
-            T Get<T>(string key) => o[key] is JsonNode n ? n.GetValue<T>() : throw new InvalidInputException($"{source}: trainer_state.json has no finetune.{key}: not a checkpoint this version can resume");
+            T Get<T>(string key) => o[key] is JsonNode n ? n.GetValue<T>() : throw new InvalidInputException($"{source}: no '{key}': not a checkpoint this version can resume");
             return new Progress
             {
                 Epoch = Get<int>("epoch_index"),

@@ -14,7 +14,7 @@ public class OptimizationTests
         var b = a.clone();
         var args = new TrainingArguments { LearningRate = 1e-2, WeightDecay = 0.1, AdamBeta1 = 0.8, AdamBeta2 = 0.95, AdamEpsilon = 1e-6 };
         var ours = new AdamW([("layer.weight", a)], args);
-        var pa = new Modules.Parameter(b);
+        var pa = new TorchSharp.Modules.Parameter(b);
         var reference = optim.AdamW([pa], lr: 1e-2, beta1: 0.8, beta2: 0.95, eps: 1e-6, weight_decay: 0.1);
         for (int step = 0; step < 5; step++)
         {

@@ -37,7 +37,7 @@ public static class TinyJobs
         Dataset = dataset,
         OutputDir = output,
         NumTrainEpochs = 4,
-        LearningRate = 2e-3,
+        LearningRate = 1e-2, // a tiny BERT from scratch needs a large rate to leave the chance plateau quickly
         PerDeviceTrainBatchSize = 8,
         PerDeviceEvalBatchSize = 16,
         MaxLength = 32,

@@ -17,17 +17,17 @@ public class TrainerTests
     public void Loss_falls_and_accuracy_rises()
     {
         var (model, dataset, output) = TinyJobs.Setup();
-        var args = TinyJobs.Args(model, dataset, output) with { EvalStrategy = "epoch" };
+        var args = TinyJobs.Args(model, dataset, output) with { EvalStrategy = "epoch", NumTrainEpochs = 5 };
         var result = FineTuneJob.Run(args);
         var history = result.Outcome.State.LogHistory;
         var losses = history.Where(h => h["loss"] is not null).Select(h => h["loss"]!.Value).ToList();
         var accuracies = history.Where(h => h["eval_accuracy"] is not null).Select(h => h["eval_accuracy"]!.Value).ToList();
         Assert.True(losses.Count >= 4, $"only {losses.Count} loss entries");
         Assert.True(losses[^1] < losses[0] * 0.6, $"loss went from {losses[0]} to {losses[^1]}");
-        Assert.Equal(4, accuracies.Count); // one evaluation per epoch
+        Assert.Equal(5, accuracies.Count); // one evaluation per epoch
         Assert.True(accuracies[^1] > accuracies[0] || accuracies[0] >= 0.95, $"accuracy went from {accuracies[0]} to {accuracies[^1]}");
         Assert.True(result.Outcome.FinalEval!.Accuracy >= 0.9, $"final accuracy {result.Outcome.FinalEval.Accuracy}");
-        Assert.Equal(64, result.Outcome.GlobalStep); // 128 train examples / 8 = 16 steps x 4 epochs (20% of 160 held out)
+        Assert.Equal(80, result.Outcome.GlobalStep); // 128 train examples / 8 = 16 steps x 5 epochs (20% of 160 held out)
     }
 
     [Fact]
