@@ -14,6 +14,20 @@ public static class FinetuneProcess
 
     public static Result RunIn(string? workingDirectory, params string[] args)
     {
+        using var process = Start(workingDirectory, args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"finetune {string.Join(' ', args)} did not finish in 3 minutes");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Starts `finetune ARGS` with redirected output, for tests that interact with the running process.</summary>
+    public static Process Start(string? workingDirectory, params string[] args)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -25,14 +39,6 @@ public static class FinetuneProcess
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["FINETUNE_CACHE"] = TestCache;
         start.Environment["FINETUNE_DEBUG"] = "0";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"finetune {string.Join(' ', args)} did not finish in 3 minutes");
-        }
-        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+        return Process.Start(start)!;
     }
 }

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace FineTune.Core.Tests.Modeling;
 
+[Collection(FineTune.Core.Tests.Training.TorchGlobalState.Name)]
 public class PretrainedModelTests
 {
     static (Tensor Ids, Tensor Mask, Tensor Types) Batch()

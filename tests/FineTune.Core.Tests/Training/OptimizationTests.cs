@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace FineTune.Core.Tests.Training;
 
+[Collection(TorchGlobalState.Name)]
 public class OptimizationTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using FineTune.Core.Training;
 namespace FineTune.Core.Tests.Training;
 
 /// <summary>The training loop on a tiny BERT and a learnable synthetic set: it learns, it is deterministic, it resumes exactly.</summary>
+[Collection(TorchGlobalState.Name)]
 public class TrainerTests
 {
     sealed class StopAfter(int steps, CancellationTokenSource cancel) : ITrainerObserver
@@ -98,6 +99,19 @@ public class TrainerTests
         Assert.Contains(kept, c => Path.GetFullPath(c.Path) == Path.GetFullPath(result.Outcome.BestCheckpoint!));
         // The final model is the best checkpoint's weights.
         Assert.Equal(TinyJobs.Weights(result.Outcome.BestCheckpoint!), TinyJobs.Weights(output));
+    }
+
+    [Fact]
+    public void Early_stopping_ends_the_run_when_the_metric_stops_improving()
+    {
+        var (model, dataset, output) = TinyJobs.Setup(80);
+        var args = TinyJobs.Args(model, dataset, output) with { NumTrainEpochs = 10, EvalStrategy = "steps", EvalSteps = 2, SaveStrategy = "no", EarlyStoppingPatience = 1 };
+        var result = FineTuneJob.Run(args);
+        var evals = result.Outcome.State.LogHistory.Where(h => h["eval_accuracy"] is not null).Select(h => h["eval_accuracy"]!.Value).ToList();
+        Assert.True(result.Outcome.GlobalStep < 80, $"ran all {result.Outcome.GlobalStep} steps");
+        // It stopped at the first evaluation that did not beat the best so far.
+        Assert.True(evals[^1] <= evals.SkipLast(1).Max(), string.Join(", ", evals));
+        Assert.All(evals.SkipLast(1).Select((a, i) => (a, i)).Skip(1), e => Assert.True(e.a > evals.Take(e.i).Max()));
     }
 
     [Fact]

@@ -5,8 +5,14 @@ using FineTune.Core.Inference;
 using FineTune.Core.Modeling.Pretrained;
 using FineTune.Core.Tokenization;
 
-// Throughput of the tokenizer and of `predict`, on real review sentences (the default dataset), medians of repeated runs.
-// Usage: dotnet run -c Release --project tests/benchmarks/FineTune.Benchmarks [-- --runs 5 --predict-threads 2 --batch-size 32]
+// Throughput of the tokenizer and of `predict` (default), or of training (`train`), on real review sentences
+// (the default dataset), medians of repeated runs measured side by side in one process.
+// Usage: dotnet run -c Release --project tests/benchmarks/FineTune.Benchmarks [-- train] [--runs 5 --predict-threads 2 --batch-size 32]
+if (args.Length > 0 && args[0] == "train")
+{
+    TrainBenchmark.Run(Arg("--runs", 5), Arg("--steps", 12), Arg("--threads", 2));
+    return;
+}
 var runs = Arg("--runs", 5);
 var predictThreads = Arg("--predict-threads", 2);
 var batchSize = Arg("--batch-size", 32);

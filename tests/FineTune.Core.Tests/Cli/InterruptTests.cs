@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using FineTune.Core.Tests.Training;
+
+namespace FineTune.Core.Tests.Cli;
+
+/// <summary>Ctrl+C (SIGINT) during `finetune train` stops at a step boundary with a resumable checkpoint.</summary>
+public class InterruptTests
+{
+    [Fact]
+    public async Task Sigint_writes_a_checkpoint_and_the_run_resumes_to_the_end()
+    {
+        var (model, dataset, output) = TinyJobs.Setup(80);
+        string[] job = ["train", "--model", model, "--dataset", dataset, "--output", output, "--epochs", "300", "--learning-rate", "1e-2",
+            "--max-length", "32", "--threads", "1", "--save-strategy", "no", "--eval-strategy", "no", "--logging-steps", "50"];
+
+        using var process = FinetuneProcess.Start(null, job);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        // Wait until training is under way (the first loss line), then press Ctrl+C.
+        string? line;
+        var seen = new List<string>();
+        while ((line = process.StandardError.ReadLine()) != null)
+        {
+            seen.Add(line);
+            if (line.StartsWith("step ", StringComparison.Ordinal)) break;
+        }
+        Assert.True(line != null, "training never started: " + string.Join('\n', seen));
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString()])) kill.WaitForExit();
+        var rest = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(60_000), "did not stop within a minute of SIGINT");
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("interrupted at step", rest);
+        Assert.Contains("--resume-from-checkpoint latest", rest);
+        var checkpoint = Assert.Single(Directory.GetDirectories(output, "checkpoint-*"));
+        var step = int.Parse(Path.GetFileName(checkpoint)["checkpoint-".Length..]);
+        Assert.InRange(step, 50, 2399); // 8 steps per epoch x 300 epochs = 2400 in all
+        await stdout;
+
+        // Resume, shortened to end soon after the interruption point.
+        var resumed = FinetuneProcess.Run([.. job, "--resume-from-checkpoint", "latest", "--max-steps", (step + 5).ToString(), "--json"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains($"resuming at step {step}", resumed.Stderr);
+        Assert.True(File.Exists(Path.Combine(output, "model.safetensors")));
+    }
+}
