@@ -88,8 +88,14 @@ public class TrainerTests
         var (model, dataset, output) = TinyJobs.Setup(80);
         var args = TinyJobs.Args(model, dataset, output) with
         {
-            NumTrainEpochs = 1, EvalStrategy = "steps", EvalSteps = 2, SaveStrategy = "steps", SaveSteps = 2, SaveTotalLimit = 2,
-            LoadBestModelAtEnd = true, MetricForBestModel = "loss",
+            NumTrainEpochs = 1,
+            EvalStrategy = "steps",
+            EvalSteps = 2,
+            SaveStrategy = "steps",
+            SaveSteps = 2,
+            SaveTotalLimit = 2,
+            LoadBestModelAtEnd = true,
+            MetricForBestModel = "loss",
         };
         var result = FineTuneJob.Run(args);
         var kept = Checkpoints.List(output);
