@@ -7,8 +7,10 @@ namespace FineTune.Core.Tests.Cli;
 /// <summary>
 /// The acceptance run: `finetune train --output DIR` with nothing else (default model, default Yelp sentences,
 /// Hugging Face defaults: 3 epochs, batch 8, lr 5e-5) reaches eval accuracy >= 0.90 on the held-out 20%.
-/// Slow (about a minute on 2 cores): filter it out with --filter "FullyQualifiedName!~EndToEnd" while iterating.
+/// Slow (about 100 s on 2 idle cores; it runs alone, after the parallel tests): filter it out with
+/// --filter "FullyQualifiedName!~EndToEnd" while iterating. The 3-minute target is a timing, measured standalone, not asserted here.
 /// </summary>
+[Collection(Training.TorchGlobalState.Name)]
 public class DefaultJobEndToEndTests
 {
     [Fact]
@@ -16,7 +18,7 @@ public class DefaultJobEndToEndTests
     {
         var output = Path.Combine(TinyModels.TempDir(), "out");
         var clock = Stopwatch.StartNew();
-        var r = FinetuneProcess.Run("train", "--output", output, "--json");
+        var r = FinetuneProcess.RunWithin(TimeSpan.FromMinutes(10), null, "train", "--output", output, "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         using var doc = JsonDocument.Parse(r.Stdout);
         var metrics = doc.RootElement.GetProperty("metrics");

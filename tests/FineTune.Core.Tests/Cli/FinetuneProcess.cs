@@ -12,15 +12,17 @@ public static class FinetuneProcess
 
     public static Result Run(params string[] args) => RunIn(null, args);
 
-    public static Result RunIn(string? workingDirectory, params string[] args)
+    public static Result RunIn(string? workingDirectory, params string[] args) => RunWithin(TimeSpan.FromMinutes(3), workingDirectory, args);
+
+    public static Result RunWithin(TimeSpan limit, string? workingDirectory, params string[] args)
     {
         using var process = Start(workingDirectory, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        if (!process.WaitForExit(limit))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"finetune {string.Join(' ', args)} did not finish in 3 minutes");
+            throw new TimeoutException($"finetune {string.Join(' ', args)} did not finish in {limit.TotalMinutes} minutes");
         }
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
