@@ -5,6 +5,13 @@ using FineTune.Core.Inference;
 using FineTune.Core.Modeling.Pretrained;
 using FineTune.Core.Tokenization;
 
+// `allreduce`: bus bandwidth of the TCP ring, one process per rank, against raw loopback TCP (see AllReduceBenchmark).
+if (args.Length > 0 && args[0] == "allreduce")
+{
+    AllReduceBenchmark.Run(args[1..]);
+    return;
+}
+
 // Throughput of the tokenizer and of `predict`, on real review sentences (the default dataset), medians of repeated runs.
 // Usage: dotnet run -c Release --project tests/benchmarks/FineTune.Benchmarks [-- --runs 5 --predict-threads 2 --batch-size 32]
 var runs = Arg("--runs", 5);
