@@ -16,8 +16,21 @@ public interface ICollective : IDisposable
     /// <summary>In place: every rank ends with the element-wise sum over all ranks.</summary>
     void AllReduceSum(Tensor flat);
 
+    /// <summary>In place: every rank ends with the element-wise mean over all ranks.</summary>
+    void AllReduceAverage(Tensor flat)
+    {
+        AllReduceSum(flat);
+        if (WorldSize > 1) flat.div_(WorldSize);
+    }
+
     /// <summary>In place: every rank ends with the root's values.</summary>
     void Broadcast(Tensor flat, int root = 0);
 
     void Barrier();
+
+    /// <summary>
+    /// Fails any call in flight (from another thread) and makes the group unusable, without waiting for peers:
+    /// the coordinator's way out of a stuck step (NCCL: ncclCommAbort). The default is Dispose.
+    /// </summary>
+    void Abort() => Dispose();
 }

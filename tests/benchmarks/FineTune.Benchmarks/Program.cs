@@ -5,12 +5,18 @@ using FineTune.Core.Inference;
 using FineTune.Core.Modeling.Pretrained;
 using FineTune.Core.Tokenization;
 
-// Throughput of the tokenizer and of `predict` (default), or of training (`train`), on real review sentences
-// (the default dataset), medians of repeated runs measured side by side in one process.
-// Usage: dotnet run -c Release --project tests/benchmarks/FineTune.Benchmarks [-- train] [--runs 5 --predict-threads 2 --batch-size 32]
+// Throughput of the tokenizer and of `predict` (default), of training (`train`), or of the all-reduce (`allreduce`),
+// on real review sentences (the default dataset), medians of repeated runs measured side by side.
+// Usage: dotnet run -c Release --project tests/benchmarks/FineTune.Benchmarks [-- train|allreduce] [options]
 if (args.Length > 0 && args[0] == "train")
 {
     TrainBenchmark.Run(Arg("--runs", 5), Arg("--steps", 12), Arg("--threads", 2));
+    return;
+}
+// `allreduce`: bus bandwidth of the TCP ring, one process per rank, against raw loopback TCP (see AllReduceBenchmark).
+if (args.Length > 0 && args[0] == "allreduce")
+{
+    AllReduceBenchmark.Run(args[1..]);
     return;
 }
 var runs = Arg("--runs", 5);

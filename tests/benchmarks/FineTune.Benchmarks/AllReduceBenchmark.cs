@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using FineTune.Core.Collectives;
+using static TorchSharp.torch;
+
+/// <summary>
+/// All-reduce bus bandwidth of the TCP ring with one process per rank on loopback, beside the raw loopback TCP
+/// bandwidth of one process pair streaming the same sizes, measured in the same run.
+/// busbw = bytes / time x 2(N-1)/N (nccl-tests' definition: what each rank's link carries, comparable across N);
+/// each figure is the median of the timed iterations after warm-up, timed on rank 0 from a barrier to the end of the call.
+/// The parent re-launches this program once per rank ("allreduce --rank r ..."): each child binds port 0, prints it,
+/// reads every rank's endpoint from stdin (the coordinator's role), forms the ring and runs the sizes.
+/// </summary>
+static class AllReduceBenchmark
+{
+    const int MiB = 1 << 20;
+
+    public static void Run(string[] args)
+    {
+        var o = new Args(args);
+        if (o.Has("--rank")) RunRank(o);
+        else if (o.Has("--raw")) RunRaw(o);
+        else Orchestrate(o);
+    }
+
+    static void Orchestrate(Args o)
+    {
+        var sizes = o.Ints("--sizes", [4, 16, 64, 256]);
+        var ranks = o.Ints("--ranks", [2, 4]);
+        int iters = o.Int("--iters", 9), warmup = o.Int("--warmup", 2);
+        int chunkKb = o.Int("--chunk-kb", new RingOptions { Rank = 0, Endpoints = ["a:1"], Token = "t" }.ChunkBytes / 1024);
+        int bufferKb = o.Int("--socket-buffer-kb", new RingOptions { Rank = 0, Endpoints = ["a:1"], Token = "t" }.SocketBufferBytes / 1024);
+        var common = $"--sizes {string.Join(',', sizes)} --iters {iters} --warmup {warmup} --chunk-kb {chunkKb} --socket-buffer-kb {bufferKb}";
+        Console.WriteLine($"all-reduce on loopback, {Environment.ProcessorCount} cores, one process per rank; chunk {chunkKb} KiB, socket buffers {bufferKb} KiB; " +
+            $"medians of {iters} iterations after {warmup} warm-up");
+
+        var raw = Parse(Launch(["--raw", "recv", common], ["--raw", "send", common]));
+        var ring = ranks.ToDictionary(n => n, n =>
+        {
+            var token = $"bench-{Guid.NewGuid():N}";
+            return Parse(Launch(Enumerable.Range(0, n).Select(r => new[] { "--rank", $"{r}", "--world", $"{n}", "--token", token, common }).ToArray()));
+        });
+
+        Console.WriteLine();
+        var header = $"{"size",8} {"raw TCP GB/s",13}" + string.Concat(ranks.Select(n => $" {$"{n} ranks busbw GB/s",19} {"vs raw",7} {"time ms",8}"));
+        Console.WriteLine(header);
+        foreach (var size in sizes)
+        {
+            double bytes = (double)size * MiB;
+            double rawBw = bytes / raw[size] / 1e9;
+            var line = $"{size + " MiB",8} {rawBw,13:F2}";
+            foreach (var n in ranks)
+            {
+                double busbw = bytes / ring[n][size] * 2 * (n - 1) / n / 1e9;
+                line += $" {busbw,19:F2} {busbw / rawBw,7:P0} {ring[n][size] * 1e3,8:F1}";
+            }
+            Console.WriteLine(line);
+        }
+        if (sizes.Contains(64) && ranks.Contains(2))
+        {
+            double ratio = (64.0 * MiB / ring[2][64]) / (64.0 * MiB / raw[64]);
+            Console.WriteLine($"ratio at 64 MiB, 2 ranks: ring busbw / raw TCP = {ratio:P0} (target >= 50%)");
+        }
+    }
+
+    /// <summary>Starts one child per argument list, hands them each other's ports, returns rank 0's (first child's) RESULT lines.</summary>
+    static List<string> Launch(params string[][] children)
+    {
+        var processes = children.Select(a =>
+        {
+            var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+            // Under `dotnet FineTune.Benchmarks.dll` the process is the host: name the assembly again.
+            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(typeof(AllReduceBenchmark).Assembly.Location);
+            start.ArgumentList.Add("allreduce");
+            foreach (var part in string.Join(' ', a).Split(' ', StringSplitOptions.RemoveEmptyEntries)) start.ArgumentList.Add(part);
+            return Process.Start(start)!;
+        }).ToList();
+        try
+        {
+            var endpoints = processes.Select(p => "127.0.0.1:" + (p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("a child exited before listening")).Split(' ')[1]).ToList();
+            foreach (var p in processes)
+            {
+                p.StandardInput.WriteLine(string.Join(',', endpoints));
+                p.StandardInput.Flush();
+            }
+            var results = new List<string>();
+            string? line;
+            while ((line = processes[0].StandardOutput.ReadLine()) is not null) if (line.StartsWith("RESULT ", StringComparison.Ordinal)) results.Add(line);
+            foreach (var p in processes)
+            {
+                p.WaitForExit();
+                if (p.ExitCode != 0) throw new InvalidOperationException($"a benchmark child exited with code {p.ExitCode}");
+            }
+            return results;
+        }
+        finally
+        {
+            foreach (var p in processes)
+            {
+                if (!p.HasExited) p.Kill();
+                p.Dispose();
+            }
+        }
+    }
+
+    static Dictionary<int, double> Parse(List<string> lines) =>
+        lines.Select(l => l.Split(' ')).ToDictionary(p => int.Parse(p[1], CultureInfo.InvariantCulture), p => double.Parse(p[2], CultureInfo.InvariantCulture));
+
+    /// <summary>One rank: listen, learn the endpoints, form the ring, time AllReduceSum for each size.</summary>
+    static void RunRank(Args o)
+    {
+        set_num_threads(1);
+        int rank = o.Int("--rank", 0), world = o.Int("--world", 2);
+        using var listener = RingCollective.Listen("127.0.0.1:0", o.Int("--socket-buffer-kb", 4096) * 1024);
+        Console.WriteLine($"PORT {((IPEndPoint)listener.LocalEndPoint!).Port}");
+        var endpoints = Console.ReadLine()!.Split(',');
+        var options = new RingOptions
+        {
+            Rank = rank,
+            Endpoints = endpoints,
+            Token = o.String("--token"),
+            Timeout = TimeSpan.FromMinutes(2),
+            ChunkBytes = o.Int("--chunk-kb", 1024) * 1024,
+            SocketBufferBytes = o.Int("--socket-buffer-kb", 4096) * 1024,
+        };
+        using var ring = RingCollective.Create(options, listener);
+        foreach (var size in o.Ints("--sizes", [4]))
+        {
+            using var buffer = ones(size * (MiB / sizeof(float)));
+            var times = new List<double>();
+            for (int i = 0; i < o.Int("--warmup", 2) + o.Int("--iters", 9); i++)
+            {
+                buffer.fill_(1f);
+                ring.Barrier();
+                var clock = Stopwatch.StartNew();
+                ring.AllReduceSum(buffer);
+                times.Add(clock.Elapsed.TotalSeconds);
+            }
+            if (buffer[0].item<float>() != world) throw new InvalidOperationException($"wrong sum {buffer[0].item<float>()}");
+            if (rank == 0) Console.WriteLine(FormattableString.Invariant($"RESULT {size} {Median(times.Skip(o.Int("--warmup", 2)))}"));
+        }
+    }
+
+    /// <summary>The raw loopback reference: one sender streams each size to one receiver, which acknowledges with one byte.</summary>
+    static unsafe void RunRaw(Args o)
+    {
+        bool sender = o.String("--raw") == "send";
+        int bufferBytes = o.Int("--socket-buffer-kb", 4096) * 1024;
+        using var listener = RingCollective.Listen("127.0.0.1:0", bufferBytes);
+        Console.WriteLine($"PORT {((IPEndPoint)listener.LocalEndPoint!).Port}");
+        var endpoints = Console.ReadLine()!.Split(',');
+        Socket socket;
+        if (sender)
+        {
+            socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, SendBufferSize = bufferBytes, ReceiveBufferSize = bufferBytes };
+            socket.Connect(IPEndPoint.Parse(endpoints[0]));
+        }
+        else
+        {
+            socket = listener.Accept();
+            socket.NoDelay = true;
+        }
+        using (socket)
+        {
+            var ack = new byte[1];
+            foreach (var size in o.Ints("--sizes", [4]))
+            {
+                long bytes = (long)size * MiB;
+                var memory = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+                try
+                {
+                    new Span<byte>(memory, (int)Math.Min(bytes, int.MaxValue)).Fill(1);
+                    var times = new List<double>();
+                    for (int i = 0; i < o.Int("--warmup", 2) + o.Int("--iters", 9); i++)
+                    {
+                        var clock = Stopwatch.StartNew();
+                        for (long done = 0; done < bytes;)
+                        {
+                            var span = new Span<byte>(memory + done, (int)Math.Min(bytes - done, 1 << 30));
+                            int n = sender ? socket.Send(span) : socket.Receive(span);
+                            if (n == 0) throw new EndOfStreamException();
+                            done += n;
+                        }
+                        if (sender)
+                        {
+                            if (socket.Receive(ack) != 1) throw new EndOfStreamException();
+                        }
+                        else socket.Send(ack);
+                        times.Add(clock.Elapsed.TotalSeconds);
+                    }
+                    // The receiver is the first child, whose lines the parent reads; its time includes the sender's.
+                    if (!sender) Console.WriteLine(FormattableString.Invariant($"RESULT {size} {Median(times.Skip(o.Int("--warmup", 2)))}"));
+                }
+                finally
+                {
+                    NativeMemory.AlignedFree(memory);
+                }
+            }
+        }
+    }
+
+    static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    sealed class Args(string[] args)
+    {
+        public bool Has(string name) => Array.IndexOf(args, name) >= 0;
+        public string String(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{name} is required");
+        public int Int(string name, int fallback) => Has(name) ? int.Parse(String(name), CultureInfo.InvariantCulture) : fallback;
+        public int[] Ints(string name, int[] fallback) => Has(name) ? String(name).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() : fallback;
+    }
+}
