@@ -53,47 +53,28 @@ public static class FineTuneJob
         var dir = result.Args.OutputDir!;
         ModelFolder.Save(model, tokenizer, dir);
         result.Outcome.State.Save(Path.Combine(dir, Checkpoints.StateFile));
+        WriteResults(dir, result.TrainMetrics(), result.EvalMetrics(), result.Outcome.State.LogHistory, result.Outcome.FinalEval, result.Summary());
+    }
+
+    /// <summary>train_results.json, eval_results.json, all_results.json (Hugging Face's save_metrics) and the report.</summary>
+    public static void WriteResults(string dir, JsonObject train, JsonObject eval, IReadOnlyList<LogEntry> history, EvalResult? finalEval, IReadOnlyDictionary<string, string> summary)
+    {
         var indented = new JsonSerializerOptions { WriteIndented = true };
-        AtomicFile.WriteAllText(Path.Combine(dir, "train_results.json"), result.TrainMetrics().ToJsonString(indented));
-        if (result.Outcome.FinalEval is not null)
-            AtomicFile.WriteAllText(Path.Combine(dir, "eval_results.json"), result.EvalMetrics().ToJsonString(indented));
-        var all = result.TrainMetrics();
-        foreach (var (k, v) in result.EvalMetrics()) all[k] = v?.DeepClone();
+        AtomicFile.WriteAllText(Path.Combine(dir, "train_results.json"), train.ToJsonString(indented));
+        if (eval.Count > 0) AtomicFile.WriteAllText(Path.Combine(dir, "eval_results.json"), eval.ToJsonString(indented));
+        var all = (JsonObject)train.DeepClone();
+        foreach (var (k, v) in eval) all[k] = v?.DeepClone();
         AtomicFile.WriteAllText(Path.Combine(dir, "all_results.json"), all.ToJsonString(indented));
-        TrainingReport.Write(dir, result.Outcome.State.LogHistory, result.Outcome.FinalEval, result.Summary());
+        TrainingReport.Write(dir, history, finalEval, summary);
     }
 }
 
 /// <summary>A finished (or interrupted) job and its Hugging Face-named metrics.</summary>
 public sealed record JobResult(TrainingArguments Args, TrainOutcome Outcome, IReadOnlyList<string> LabelNames, string ModelFolder)
 {
-    public JsonObject TrainMetrics()
-    {
-        var o = Outcome;
-        return new JsonObject
-        {
-            ["epoch"] = Math.Round(o.Epoch, 4),
-            ["train_loss"] = o.TrainLoss,
-            ["train_runtime"] = Math.Round(o.TrainRuntime, 4),
-            ["train_samples_per_second"] = Math.Round(o.SamplesSeen / Math.Max(o.TrainRuntime, 1e-9), 3),
-            ["train_steps_per_second"] = Math.Round(o.GlobalStep / Math.Max(o.TrainRuntime, 1e-9), 3),
-            ["global_step"] = o.GlobalStep,
-        };
-    }
+    public JsonObject TrainMetrics() => JobJson.TrainMetrics(Outcome.Epoch, Outcome.TrainLoss, Outcome.TrainRuntime, Outcome.SamplesSeen, Outcome.GlobalStep);
 
-    public JsonObject EvalMetrics()
-    {
-        var e = Outcome.FinalEval;
-        if (e is null) return new JsonObject();
-        return new JsonObject
-        {
-            ["epoch"] = Math.Round(Outcome.Epoch, 4),
-            ["eval_accuracy"] = e.Accuracy,
-            ["eval_f1_macro"] = e.F1Macro,
-            ["eval_loss"] = e.Loss,
-            ["eval_samples"] = e.Samples,
-        };
-    }
+    public JsonObject EvalMetrics() => JobJson.EvalMetrics(Outcome.Epoch, Outcome.FinalEval);
 
     public IReadOnlyDictionary<string, string> Summary() => new Dictionary<string, string>
     {
@@ -108,34 +89,8 @@ public sealed record JobResult(TrainingArguments Args, TrainOutcome Outcome, IRe
         ["samples/s"] = (Outcome.SamplesSeen / Math.Max(Outcome.TrainRuntime, 1e-9)).ToString("0.0"),
     };
 
-    /// <summary>The job object of ARCHITECTURE.md ("finetune train --json"; later the Jobs API's).</summary>
-    public JsonObject ToJson(string id, string state, IReadOnlyList<string> workers)
-    {
-        var metrics = TrainMetrics();
-        foreach (var (k, v) in EvalMetrics()) if (k != "epoch") metrics[k] = v?.DeepClone();
-        metrics["restarts"] = 0;
-        var e = Outcome.FinalEval;
-        return new JsonObject
-        {
-            ["id"] = id,
-            ["state"] = state,
-            ["world_size"] = workers.Count,
-            ["workers"] = new JsonArray(workers.Select(w => (JsonNode?)w).ToArray()),
-            ["output_dir"] = Args.OutputDir,
-            ["best_checkpoint"] = Outcome.BestCheckpoint is string b && Directory.Exists(b) ? b : null,
-            ["metrics"] = metrics,
-            ["history"] = new JsonArray(Outcome.State.LogHistory.Select(h => (JsonNode?)h.ToJson()).ToArray()),
-            ["per_class"] = e is null ? null : new JsonArray(e.PerClass.Select(c => (JsonNode?)new JsonObject
-            {
-                ["label"] = c.Label,
-                ["precision"] = c.Precision,
-                ["recall"] = c.Recall,
-                ["f1"] = c.F1,
-                ["support"] = c.Support,
-            }).ToArray()),
-            ["confusion_matrix"] = e is null ? null : new JsonArray(e.ConfusionMatrix.Select(r => (JsonNode?)new JsonArray(r.Select(x => (JsonNode?)x).ToArray())).ToArray()),
-            ["label_names"] = new JsonArray(LabelNames.Select(l => (JsonNode?)l).ToArray()),
-            ["error"] = null,
-        };
-    }
+    /// <summary>The job object of ARCHITECTURE.md ("finetune train --json"; the Jobs API builds the same).</summary>
+    public JsonObject ToJson(string id, string state, IReadOnlyList<string> workers) =>
+        JobJson.Build(id, state, workers, Args.OutputDir, Outcome.BestCheckpoint is string b && Directory.Exists(b) ? b : null,
+            JobJson.Metrics(TrainMetrics(), EvalMetrics(), restarts: 0), Outcome.State.LogHistory, Outcome.FinalEval, LabelNames, error: null);
 }

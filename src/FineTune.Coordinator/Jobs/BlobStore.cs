@@ -1,0 +1,40 @@
+using System.Security.Cryptography;
+
+namespace FineTune.Coordinator.Jobs;
+
+/// <summary>Files stored by their SHA-256 (model files, tokenized datasets), written once, atomically.</summary>
+public sealed class BlobStore(CoordinatorOptions options)
+{
+    public string PathOf(string sha256) => Path.Combine(options.BlobsDir, sha256);
+
+    public (string Sha256, long Size) Put(string sourcePath)
+    {
+        string sha;
+        using (var stream = File.OpenRead(sourcePath)) sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+        var target = PathOf(sha);
+        if (!File.Exists(target))
+        {
+            Directory.CreateDirectory(options.BlobsDir);
+            var temp = $"{target}.tmp-{Guid.NewGuid():N}";
+            File.Copy(sourcePath, temp);
+            File.Move(temp, target, overwrite: true);
+        }
+        return (sha, new FileInfo(target).Length);
+    }
+
+    public (string Sha256, long Size) Put(byte[] bytes)
+    {
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var target = PathOf(sha);
+        if (!File.Exists(target))
+        {
+            Directory.CreateDirectory(options.BlobsDir);
+            var temp = $"{target}.tmp-{Guid.NewGuid():N}";
+            File.WriteAllBytes(temp, bytes);
+            File.Move(temp, target, overwrite: true);
+        }
+        return (sha, bytes.LongLength);
+    }
+
+    public bool IsValidHash(string sha256) => sha256.Length == 64 && sha256.All(Uri.IsHexDigit);
+}

@@ -1,0 +1,10 @@
+namespace FineTune.Coordinator.Jobs;
+
+/// <summary>Where the coordinator keeps its state (jobs, blobs, outputs) and its timing knobs.</summary>
+public sealed record CoordinatorOptions(string DataDir)
+{
+    public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public string JobsDir => Path.Combine(DataDir, "jobs");
+    public string BlobsDir => Path.Combine(DataDir, "blobs");
+}

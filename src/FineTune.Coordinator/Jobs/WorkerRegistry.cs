@@ -1,0 +1,59 @@
+using FineTune.Contracts.V1;
+
+namespace FineTune.Coordinator.Jobs;
+
+/// <summary>A registered worker: where its ring listens, when it was last heard from, what it runs.</summary>
+public sealed class WorkerInfo
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public required string RingEndpoint { get; init; }
+    public string Device { get; init; } = "cpu";
+    public DateTime LastSeen { get; set; } = DateTime.UtcNow;
+    public string? JobId { get; set; }
+    public Assignment? PendingAssignment { get; set; }
+    public bool CancelRequested { get; set; }
+    /// <summary>The job the worker itself says it is running (from its heartbeats): busy until it lets go.</summary>
+    public string ReportedJob { get; set; } = "";
+}
+
+/// <summary>The workers that have joined, and which of them are ready (heard from recently and idle).</summary>
+public sealed class WorkerRegistry(CoordinatorOptions options)
+{
+    readonly Dictionary<string, WorkerInfo> workers = [];
+    readonly Lock gate = new();
+
+    public WorkerInfo Register(RegisterRequest r)
+    {
+        lock (gate)
+        {
+            // A worker that restarts registers again under its name: the old entry goes.
+            foreach (var old in workers.Values.Where(w => w.Name == r.Name).ToList()) workers.Remove(old.Id);
+            var w = new WorkerInfo { Id = $"{r.Name}-{Guid.NewGuid():N}"[..(r.Name.Length + 9)], Name = r.Name, RingEndpoint = r.RingEndpoint, Device = r.Device };
+            workers[w.Id] = w;
+            return w;
+        }
+    }
+
+    public WorkerInfo? Find(string id)
+    {
+        lock (gate) return workers.GetValueOrDefault(id);
+    }
+
+    public WorkerInfo? FindByName(string name)
+    {
+        lock (gate) return workers.Values.FirstOrDefault(w => w.Name == name);
+    }
+
+    public bool IsAlive(WorkerInfo w) => DateTime.UtcNow - w.LastSeen < options.HeartbeatTimeout;
+
+    public IReadOnlyList<WorkerInfo> Ready()
+    {
+        lock (gate) return workers.Values.Where(w => IsAlive(w) && w.JobId is null && w.ReportedJob.Length == 0).OrderBy(w => w.Name, StringComparer.Ordinal).ToList();
+    }
+
+    public IReadOnlyList<WorkerInfo> OfJob(string jobId)
+    {
+        lock (gate) return workers.Values.Where(w => w.JobId == jobId).ToList();
+    }
+}

@@ -1,0 +1,26 @@
+using FineTune.Coordinator.Jobs;
+using FineTune.Coordinator.Services;
+
+// The coordinator: the Jobs API for users, the cluster API for workers, and the scheduler between them.
+var builder = WebApplication.CreateBuilder(args);
+var dataDir = builder.Configuration["data-dir"] ?? builder.Configuration["FineTune:DataDir"]
+    ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "finetune", "coordinator");
+
+builder.Services.AddGrpc(o =>
+{
+    o.MaxReceiveMessageSize = 16 << 20; // chunks are 1 MiB; anything far larger is refused with RESOURCE_EXHAUSTED
+    o.MaxSendMessageSize = 16 << 20;
+});
+builder.Services.AddSingleton(new CoordinatorOptions(Path.GetFullPath(dataDir)));
+builder.Services.AddSingleton<JobStore>();
+builder.Services.AddSingleton<WorkerRegistry>();
+builder.Services.AddSingleton<BlobStore>();
+builder.Services.AddSingleton<Scheduler>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<Scheduler>());
+
+var app = builder.Build();
+app.MapGrpcService<JobsService>();
+app.MapGrpcService<ClusterService>();
+app.MapGet("/healthz", () => "ok");
+app.Logger.LogInformation("coordinator data folder: {DataDir}", dataDir);
+app.Run();

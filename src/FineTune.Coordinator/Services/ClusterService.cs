@@ -1,0 +1,187 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using FineTune.Contracts.V1;
+using FineTune.Coordinator.Jobs;
+using FineTune.Core.Training;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace FineTune.Coordinator.Services;
+
+/// <summary>The cluster API: registration, heartbeats (carrying assignments), blobs, and the workers' reports.</summary>
+public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobStore blobs, Scheduler scheduler, ILogger<ClusterService> log) : Cluster.ClusterBase
+{
+    const int ChunkBytes = 1 << 20;
+    readonly Dictionary<string, HashSet<int>> finishedRanks = [];
+    readonly Dictionary<string, List<string>> checksums = [];
+    readonly Lock gate = new();
+
+    public override Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrWhiteSpace(request.Name) || string.IsNullOrWhiteSpace(request.RingEndpoint))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "name and ring_endpoint are required"));
+        var w = workers.Register(request);
+        log.LogInformation("worker {Name} registered (ring {Endpoint}, {Device})", w.Name, w.RingEndpoint, w.Device);
+        return Task.FromResult(new RegisterResponse { WorkerId = w.Id, HeartbeatIntervalMs = 500 });
+    }
+
+    public override Task<HeartbeatResponse> Heartbeat(HeartbeatRequest request, ServerCallContext context)
+    {
+        var w = workers.Find(request.WorkerId) ?? throw new RpcException(new Status(StatusCode.NotFound, $"unknown worker '{request.WorkerId}': register again"));
+        w.LastSeen = DateTime.UtcNow;
+        w.ReportedJob = request.JobId;
+        var response = new HeartbeatResponse();
+        if (w.CancelRequested && request.JobId.Length > 0)
+        {
+            response.Cancel = true;
+            return Task.FromResult(response);
+        }
+        w.CancelRequested = false;
+        if (w.PendingAssignment is { } a && request.JobId.Length == 0)
+        {
+            response.Assignment = a;
+            w.PendingAssignment = null;
+        }
+        return Task.FromResult(response);
+    }
+
+    public override async Task FetchBlob(FetchBlobRequest request, IServerStreamWriter<FileChunk> stream, ServerCallContext context)
+    {
+        if (!blobs.IsValidHash(request.Sha256) || !File.Exists(blobs.PathOf(request.Sha256)))
+            throw new RpcException(new Status(StatusCode.NotFound, $"no blob {request.Sha256}"));
+        await using var file = File.OpenRead(blobs.PathOf(request.Sha256));
+        var buffer = new byte[ChunkBytes];
+        long offset = 0;
+        int n;
+        while ((n = await file.ReadAsync(buffer, context.CancellationToken)) > 0)
+        {
+            await stream.WriteAsync(new FileChunk { Data = ByteString.CopyFrom(buffer, 0, n), Offset = offset, Last = offset + n == file.Length, Sha256 = request.Sha256 });
+            offset += n;
+        }
+        if (offset == 0) await stream.WriteAsync(new FileChunk { Last = true, Sha256 = request.Sha256 });
+    }
+
+    public override Task<ReportAck> Report(WorkerReport report, ServerCallContext context)
+    {
+        var job = jobs.Find(report.JobId);
+        if (job is null || job.Generation != report.Generation || job.IsTerminal)
+            return Task.FromResult(new ReportAck { Ok = false, Message = "stale report: the job moved on" }); // fenced out
+        switch (report.ReportCase)
+        {
+            case WorkerReport.ReportOneofCase.Step:
+                job.GlobalStep = report.Step.Step;
+                job.MaxSteps = report.Step.MaxSteps;
+                jobs.Publish(job, new JobEvent { JobId = job.Id, Step = report.Step });
+                break;
+            case WorkerReport.ReportOneofCase.Log:
+                var entry = new LogEntry(report.Log.Step, report.Log.Epoch, report.Log.Values.ToDictionary(kv => kv.Key, kv => kv.Value));
+                jobs.Update(job, j => j.History.Add(entry.ToJson()), new JobEvent { JobId = job.Id, Log = report.Log });
+                break;
+            case WorkerReport.ReportOneofCase.Failed:
+                log.LogWarning("job {Job} failed on rank {Rank}: {Error}", job.Id, report.Rank, report.Failed);
+                scheduler.Fail(job, $"rank {report.Rank}: {report.Failed}");
+                break;
+            case WorkerReport.ReportOneofCase.Finished:
+                OnFinished(job, report);
+                break;
+        }
+        return Task.FromResult(new ReportAck { Ok = true });
+    }
+
+    void OnFinished(JobRecord job, WorkerReport report)
+    {
+        var f = report.Finished;
+        bool all;
+        lock (gate)
+        {
+            if (!finishedRanks.TryGetValue(job.Id, out var ranks)) finishedRanks[job.Id] = ranks = [];
+            ranks.Add(report.Rank);
+            if (!checksums.TryGetValue(job.Id, out var sums)) checksums[job.Id] = sums = [];
+            sums.Add(f.ParameterChecksum);
+            all = ranks.Count == job.Workers.Count;
+        }
+        if (report.Rank == 0)
+        {
+            var eval = string.IsNullOrEmpty(f.FinalEvalJson) ? null : JsonSerializer.Deserialize<EvalResult>(f.FinalEvalJson);
+            jobs.Update(job, j =>
+            {
+                j.FinalEval = eval;
+                j.GlobalStep = f.GlobalStep;
+                j.Metrics = JobJson.Metrics(JobJson.TrainMetrics(f.Epoch, f.TrainLoss, f.TrainRuntime, f.SamplesSeen, f.GlobalStep), JobJson.EvalMetrics(f.Epoch, eval), restarts: 0);
+            });
+            Directory.CreateDirectory(job.OutputDir);
+            File.WriteAllText(Path.Combine(job.OutputDir, Checkpoints.StateFile), f.TrainerStateJson);
+        }
+        if (!all) return;
+        if (checksums[job.Id].Distinct().Count() > 1)
+        {
+            scheduler.Fail(job, $"the ranks' parameters differ at the end (checksums {string.Join(", ", checksums[job.Id].Select(c => c[..12]))}): data parallelism broke");
+            return;
+        }
+        Complete(job);
+    }
+
+    void Complete(JobRecord job)
+    {
+        var train = (System.Text.Json.Nodes.JsonObject)job.Metrics.DeepClone();
+        var evalKeys = train.Where(kv => kv.Key.StartsWith("eval_", StringComparison.Ordinal)).Select(kv => kv.Key).ToList();
+        var eval = new System.Text.Json.Nodes.JsonObject { ["epoch"] = train["epoch"]?.DeepClone() };
+        foreach (var k in evalKeys) { eval[k] = train[k]!.DeepClone(); train.Remove(k); }
+        train.Remove("restarts");
+        var summary = new Dictionary<string, string>
+        {
+            ["model"] = job.Options.GetValueOrDefault("model", "default"),
+            ["dataset"] = job.Options.GetValueOrDefault("dataset", "default"),
+            ["labels"] = string.Join(", ", job.LabelNames),
+            ["workers"] = string.Join(", ", job.Workers),
+            ["steps"] = job.GlobalStep.ToString(),
+        };
+        FineTuneJob.WriteResults(job.OutputDir, train, eval, job.History.Select(LogEntry.FromJson).ToList(), job.FinalEval, summary);
+        jobs.Update(job, j => j.State = "succeeded");
+        foreach (var w in workers.OfJob(job.Id)) w.JobId = null;
+        log.LogInformation("job {Job} succeeded: {Metrics}", job.Id, job.Metrics.ToJsonString());
+    }
+
+    /// <summary>Rank 0's final model files into the job's output folder, each checked against its SHA-256.</summary>
+    public override async Task<ReportAck> UploadResult(IAsyncStreamReader<ResultChunk> requests, ServerCallContext context)
+    {
+        FileStream? file = null;
+        IncrementalHash? hash = null;
+        string? path = null;
+        try
+        {
+            await foreach (var r in requests.ReadAllAsync(context.CancellationToken))
+            {
+                var job = jobs.Find(r.JobId) ?? throw new RpcException(new Status(StatusCode.NotFound, $"no job '{r.JobId}'"));
+                var c = r.Chunk;
+                if (file is null)
+                {
+                    var name = Path.GetFileName(c.Name);
+                    if (name != c.Name || name.Length == 0 || name.StartsWith('.'))
+                        throw new RpcException(new Status(StatusCode.InvalidArgument, $"invalid file name '{c.Name}'"));
+                    Directory.CreateDirectory(job.OutputDir);
+                    path = Path.Combine(job.OutputDir, name);
+                    file = File.Create(path + ".part");
+                    hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                }
+                await file.WriteAsync(c.Data.Memory, context.CancellationToken);
+                hash!.AppendData(c.Data.Span);
+                if (c.Last)
+                {
+                    await file.DisposeAsync();
+                    file = null;
+                    var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+                    if (actual != c.Sha256)
+                        throw new RpcException(new Status(StatusCode.DataLoss, $"{c.Name}: checksum mismatch (sent {c.Sha256}, received {actual})"));
+                    File.Move(path + ".part", path!, overwrite: true);
+                }
+            }
+            return new ReportAck { Ok = true };
+        }
+        finally
+        {
+            if (file is not null) await file.DisposeAsync();
+            hash?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,10 @@
+using FineTune.Worker;
+
+// A worker: joins the coordinator, waits for assignments, trains its rank of a job with the ring all-reduce.
+var builder = WebApplication.CreateBuilder(args);
+var options = WorkerOptions.From(builder.Configuration);
+builder.Services.AddSingleton(options);
+builder.Services.AddHostedService<WorkerLoop>();
+var app = builder.Build();
+app.MapGet("/healthz", () => "ok");
+app.Run();

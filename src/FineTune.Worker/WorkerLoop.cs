@@ -1,0 +1,42 @@
+using FineTune.Contracts.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace FineTune.Worker;
+
+/// <summary>Register, then heartbeat; start the job an assignment names, stop it when the coordinator says so.</summary>
+public sealed class WorkerLoop(WorkerOptions options, ILogger<WorkerLoop> log, ILoggerFactory loggers) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stop)
+    {
+        using var channel = GrpcChannel.ForAddress(options.Coordinator, new GrpcChannelOptions { MaxReceiveMessageSize = 16 << 20, MaxSendMessageSize = 16 << 20 });
+        var client = new Cluster.ClusterClient(channel);
+        string? workerId = null;
+        JobRun? current = null;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                workerId ??= (await client.RegisterAsync(new RegisterRequest { Name = options.Name, Device = options.Device, Threads = options.Threads, RingEndpoint = options.RingEndpoint }, cancellationToken: stop)).WorkerId;
+                if (current is { Done: true }) current = null;
+                var beat = await client.HeartbeatAsync(new HeartbeatRequest { WorkerId = workerId, JobId = current?.JobId ?? "", Generation = current?.Generation ?? 0 }, cancellationToken: stop);
+                if (beat.Cancel) current?.Cancel();
+                if (beat.Assignment is { } a && current is null)
+                {
+                    log.LogInformation("assigned job {Job} as rank {Rank} of {World}", a.JobId, a.Rank, a.WorldSize);
+                    current = JobRun.Start(a, client, workerId, options, loggers.CreateLogger<JobRun>());
+                }
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+            {
+                workerId = null; // the coordinator forgot us (restarted): register again
+            }
+            catch (RpcException e) when (!stop.IsCancellationRequested)
+            {
+                log.LogWarning("coordinator unreachable ({Status}); retrying", e.StatusCode);
+            }
+            await Task.Delay(500, stop).ContinueWith(_ => { });
+        }
+        current?.Cancel();
+    }
+}

@@ -1,0 +1,28 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace FineTune.Worker;
+
+/// <summary>--coordinator, --name, --device, --threads, --ring-host, --data-dir (command line or FineTune__... settings).</summary>
+public sealed record WorkerOptions(string Coordinator, string Name, string Device, int Threads, string RingEndpoint, string DataDir)
+{
+    public static WorkerOptions From(IConfiguration c)
+    {
+        var coordinator = c["coordinator"] ?? c["FineTune:Coordinator"] ?? Environment.GetEnvironmentVariable("FINETUNE_COORDINATOR") ?? "http://127.0.0.1:5100";
+        var name = c["name"] ?? c["FineTune:WorkerName"] ?? $"worker-{Environment.ProcessId}";
+        var device = c["device"] ?? "cpu";
+        if (device != "cpu") throw new ArgumentException($"--device {device}: this build trains on CPU only (CUDA support comes with the GPU work)");
+        var threads = int.TryParse(c["threads"], out var t) && t > 0 ? t : Environment.ProcessorCount;
+        var host = c["ring-host"] ?? "127.0.0.1";
+        var dataDir = c["data-dir"] ?? Path.Combine(Path.GetTempPath(), "finetune-worker", name);
+        return new WorkerOptions(coordinator, name, device, threads, $"{host}:{FreePort(host)}", dataDir);
+    }
+
+    // The ring's data plane listens on this port for each job; chosen once at start and reported at registration.
+    static int FreePort(string host)
+    {
+        using var probe = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Parse(host), 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+}
