@@ -6,6 +6,8 @@ var builder = WebApplication.CreateBuilder(args);
 var dataDir = builder.Configuration["data-dir"] ?? builder.Configuration["FineTune:DataDir"]
     ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "finetune", "coordinator");
 
+// gRPC over cleartext HTTP/2 (h2c): set here, not in appsettings, so it holds whatever the working directory.
+builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(e => e.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
 builder.Services.AddGrpc(o =>
 {
     o.MaxReceiveMessageSize = 16 << 20; // chunks are 1 MiB; anything far larger is refused with RESOURCE_EXHAUSTED
