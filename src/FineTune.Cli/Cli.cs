@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using FineTune.Core;
+using Grpc.Core;
 using static TorchSharp.torch;
 
 namespace FineTune.Cli;
@@ -25,6 +26,12 @@ public static class Cli
         {
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
+        catch (RpcException e)
+        {
+            Console.Error.WriteLine($"error: {Describe(e)}");
+            if (Environment.GetEnvironmentVariable("FINETUNE_DEBUG") == "1") Console.Error.WriteLine(e);
+            return e.StatusCode is StatusCode.InvalidArgument or StatusCode.NotFound ? InvalidInput : Failed;
+        }
         catch (Exception e) when (IsInvalidInput(e))
         {
             Console.Error.WriteLine($"error: {e.Message}");
@@ -40,6 +47,33 @@ public static class Cli
 
     static string OneLine(string message) =>
         string.Join(' ', message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>
+    /// A coordinator's error as one line: its own message for a bad request or an unknown job (exit code 2), the
+    /// status and message otherwise (exit code 1), and for an unreachable coordinator, how to start one.
+    /// </summary>
+    public static string Describe(RpcException e)
+    {
+        var coordinator = e.Data["coordinator"] as string ?? "the configured address";
+        var detail = OneLine(e.Status.Detail);
+        return e.StatusCode switch
+        {
+            StatusCode.InvalidArgument or StatusCode.NotFound => detail,
+            StatusCode.Unavailable => $"cannot reach the coordinator at {coordinator} (is it running? start it with `dotnet run --project src/FineTune.Coordinator -- --urls http://127.0.0.1:5100`)"
+                + (Cause(e) is { Length: > 0 } cause ? $"\n  {cause}" : ""),
+            StatusCode.Unauthenticated or StatusCode.PermissionDenied => $"the coordinator at {coordinator} refused the API key ({e.StatusCode}): {detail} (set --api-key or FINETUNE_API_KEY)",
+            StatusCode.DeadlineExceeded => $"the coordinator at {coordinator} did not answer in time: {detail}",
+            _ => $"{detail} ({e.StatusCode})",
+        };
+    }
+
+    // The innermost reason an unreachable coordinator gives ("Connection refused (127.0.0.1:5100)"), else the status detail.
+    static string Cause(RpcException e)
+    {
+        var inner = e.Status.DebugException;
+        while (inner?.InnerException is not null) inner = inner.InnerException;
+        return OneLine(inner?.Message ?? e.Status.Detail);
+    }
 
     static bool IsInvalidInput(Exception e) =>
         e is InvalidInputException or FileNotFoundException or DirectoryNotFoundException or DecoderFallbackException;

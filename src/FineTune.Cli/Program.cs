@@ -6,6 +6,11 @@ using FineTune.Cli.Commands;
 var root = new RootCommand("finetune: fine-tune and run BERT-family text classifiers")
 {
     TrainCommand.Create(),
+    SubmitCommand.Create(),
+    StatusCommand.Create(),
+    ListCommand.Create(),
+    WatchCommand.Create(),
+    CancelCommand.Create(),
     EvaluateCommand.Create(),
     PredictCommand.Create(),
     TokenizeCommand.Create(),

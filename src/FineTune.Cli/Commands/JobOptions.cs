@@ -1,5 +1,8 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
+using FineTune.Core;
 using FineTune.Core.Training;
+using YamlDotNet.RepresentationModel;
 
 namespace FineTune.Cli.Commands;
 
@@ -37,5 +40,46 @@ public sealed class JobOptions
             entry.Set(args, value, entry.Flag);
         }
         return args;
+    }
+
+    /// <summary>
+    /// The options the user set, by spec-file key (aliases resolved), values as text: the -f file's keys, then the flags
+    /// actually given (flags override the file). Defaults are left out, so the coordinator applies its table to exactly
+    /// what was asked. Call after <see cref="Bind"/>, which reports a bad file or value first.
+    /// </summary>
+    public Dictionary<string, string> OptionsMap(ParseResult parse)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (parse.GetValue(SpecFile) is FileInfo file)
+            foreach (var (key, value) in ReadSpecFile(file.FullName)) map[ArgumentTable.Find(key).Key] = value;
+        foreach (var (entry, option) in options)
+        {
+            if (parse.GetResult(option) is not { Implicit: false }) continue;
+            map[entry.Key] = option is Option<bool> b ? (parse.GetValue(b) ? "true" : "false") : parse.GetValue((Option<string>)option) ?? "";
+        }
+        return map;
+    }
+
+    // The spec file's keys and values as text, read as ArgumentTable.ApplyFile reads them (it has checked the file already).
+    static IEnumerable<(string Key, string Value)> ReadSpecFile(string path)
+    {
+        var text = File.ReadAllText(path);
+        if (Path.GetExtension(path).Equals(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            var root = JsonNode.Parse(text) as JsonObject ?? throw new InvalidInputException($"{path}: expected a JSON object of options");
+            foreach (var (key, node) in root)
+                yield return (key, node switch
+                {
+                    null => "null",
+                    JsonValue v when v.TryGetValue<string>(out var s) => s,
+                    _ => node.ToJsonString(),
+                });
+            yield break;
+        }
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(text));
+        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode map) yield break;
+        foreach (var (k, v) in map.Children)
+            yield return (((YamlScalarNode)k).Value ?? "", ((YamlScalarNode)v).Value ?? "null");
     }
 }

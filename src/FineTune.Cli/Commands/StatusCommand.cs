@@ -1,0 +1,46 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using FineTune.Contracts.V1;
+
+namespace FineTune.Cli.Commands;
+
+/// <summary>finetune status JOB_ID [--json]: one job as the coordinator sees it.</summary>
+public static class StatusCommand
+{
+    public static Command Create()
+    {
+        var jobId = new Argument<string>("JOB_ID") { Description = "the job's id (from submit or list)" };
+        var coordinator = new CoordinatorOptions();
+        var json = CommonOptions.Json();
+        var command = new Command("status", "Show a job's state, progress and metrics") { jobId };
+        coordinator.AddTo(command);
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            using var client = coordinator.Connect(parse);
+            var job = client.Get(parse.GetValue(jobId)!);
+            if (parse.GetValue(json)) Console.WriteLine(CoordinatorClient.ToJson(job).ToJsonString(Json.Indented));
+            else PrintSummary(job);
+            return Cli.Success;
+        });
+        return command;
+    }
+
+    /// <summary>The short human view of a job (status, and the end of watch and submit --wait).</summary>
+    public static void PrintSummary(Job job)
+    {
+        var table = new Table("job", job.Id);
+        table.Add("state", job.State);
+        table.Add("world size", job.WorldSize.ToString(CultureInfo.InvariantCulture));
+        table.Add("workers", job.Workers.Count == 0 ? "-" : string.Join(", ", job.Workers));
+        table.Add("step", Step(job));
+        if (CoordinatorClient.ToJson(job)["metrics"] is JsonObject metrics && metrics["eval_accuracy"] is JsonValue accuracy && accuracy.TryGetValue<double>(out var a))
+            table.Add("eval_accuracy", a.ToString("0.0000", CultureInfo.InvariantCulture));
+        if (job.OutputDir is not "") table.Add("output", job.OutputDir);
+        if (job.Error is not "") table.Add("error", job.Error);
+        table.Write(Console.Out);
+    }
+
+    public static string Step(Job job) => job.MaxSteps > 0 ? $"{job.GlobalStep}/{job.MaxSteps}" : job.GlobalStep.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using FineTune.Core;
+
+namespace FineTune.Cli.Commands;
+
+/// <summary>
+/// finetune submit [job options] [-f job.json|yaml] [--coordinator URL] [--api-key KEY] [--request-id ID] [--wait] [--json]:
+/// queue a job on the coordinator, checked here first with the same table the coordinator uses.
+/// </summary>
+public static class SubmitCommand
+{
+    public static Command Create()
+    {
+        // --output names a folder on this machine for `train`; a cluster job's outputs stay on the coordinator (`finetune download`).
+        var job = new JobOptions("output_dir");
+        var coordinator = new CoordinatorOptions();
+        var requestId = new Option<string?>("--request-id") { Description = "idempotency key: submitting again with the same id returns the first job (default: a new id per call)" };
+        var wait = new Option<bool>("--wait") { Description = "follow the job until it ends; exit code 0 only if it succeeded" };
+        var json = CommonOptions.Json();
+        var command = new Command("submit", "Submit a fine-tuning job to the coordinator (options mirror Hugging Face TrainingArguments)");
+        job.AddTo(command);
+        coordinator.AddTo(command);
+        command.Options.Add(requestId);
+        command.Options.Add(wait);
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            // Everything that can be checked here is, before any network call: a bad job exits 2 with the field named.
+            job.Bind(parse).Validate();
+            var options = job.OptionsMap(parse);
+            var id = parse.GetValue(requestId);
+            if (id is not null && string.IsNullOrWhiteSpace(id)) throw new InvalidInputException("--request-id: must not be empty");
+            id ??= Guid.NewGuid().ToString("N");
+
+            using var client = coordinator.Connect(parse);
+            var submitted = client.Submit(options, id);
+            if (!parse.GetValue(wait))
+            {
+                if (parse.GetValue(json)) Console.WriteLine(CoordinatorClient.ToJson(submitted).ToJsonString(Json.Indented));
+                else
+                {
+                    Console.WriteLine(submitted.Id);
+                    Console.Error.WriteLine($"submitted job {submitted.Id} ({submitted.State}); follow it with: finetune watch {submitted.Id}");
+                }
+                return Cli.Success;
+            }
+
+            Console.Error.WriteLine($"submitted job {submitted.Id} ({submitted.State})");
+            var final = WatchCommand.Follow(client, submitted.Id);
+            if (final is null) return Cli.Failed; // interrupted: the job keeps running
+            if (parse.GetValue(json)) Console.WriteLine(CoordinatorClient.ToJson(final).ToJsonString(Json.Indented));
+            else StatusCommand.PrintSummary(final);
+            return final.State == "succeeded" ? Cli.Success : Cli.Failed;
+        });
+        return command;
+    }
+}

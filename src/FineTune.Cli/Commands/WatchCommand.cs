@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using FineTune.Contracts.V1;
+using Grpc.Core;
+
+namespace FineTune.Cli.Commands;
+
+/// <summary>finetune watch JOB_ID: a job's progress on stderr until it ends; exit code 0 only if it succeeded.</summary>
+public static class WatchCommand
+{
+    const int MaxReconnects = 30;
+    static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(2);
+
+    public static Command Create()
+    {
+        var jobId = new Argument<string>("JOB_ID") { Description = "the job's id (from submit or list)" };
+        var coordinator = new CoordinatorOptions();
+        var command = new Command("watch", "Follow a job's progress until it ends (exit code 0 only if it succeeded)") { jobId };
+        coordinator.AddTo(command);
+        command.SetAction(parse =>
+        {
+            using var client = coordinator.Connect(parse);
+            var final = Follow(client, parse.GetValue(jobId)!);
+            if (final is null) return Cli.Failed;
+            StatusCommand.PrintSummary(final);
+            return final.State == "succeeded" ? Cli.Success : Cli.Failed;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// Follows the job's events (progress bar, log lines, state changes on stderr) until it ends, and returns the final
+    /// job; null when the user interrupted (Ctrl+C stops watching, not the job). A coordinator that drops the stream
+    /// (a restart) is reconnected to for about a minute.
+    /// </summary>
+    public static Job? Follow(CoordinatorClient client, string jobId)
+    {
+        using var cancel = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
+        var progress = new WatchProgress(Console.Error);
+        try
+        {
+            return FollowAsync(client, jobId, progress, cancel.Token).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (cancel.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            progress.Line($"stopped watching; job {jobId} goes on (follow it again with: finetune watch {jobId}; stop it with: finetune cancel {jobId})");
+            return null;
+        }
+        finally
+        {
+            progress.Finish();
+        }
+    }
+
+    static async Task<Job?> FollowAsync(CoordinatorClient client, string jobId, WatchProgress progress, CancellationToken cancel)
+    {
+        Job? last = null;
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await foreach (var e in client.Watch(jobId, cancel))
+                {
+                    attempt = 0;
+                    switch (e.EventCase)
+                    {
+                        case JobEvent.EventOneofCase.Job:
+                            progress.State(e.Job, last);
+                            last = e.Job;
+                            break;
+                        case JobEvent.EventOneofCase.Step:
+                            progress.Step(e.Step);
+                            break;
+                        case JobEvent.EventOneofCase.Log:
+                            progress.Log(e.Log);
+                            break;
+                        case JobEvent.EventOneofCase.Message:
+                            progress.Line(e.Message);
+                            break;
+                    }
+                }
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && last is not null && attempt < MaxReconnects && !cancel.IsCancellationRequested)
+            {
+                if (attempt == 0) progress.Line($"lost the coordinator at {client.Address}; reconnecting...");
+            }
+            if (last is not null && CoordinatorClient.IsFinished(last)) return last;
+            if (attempt >= MaxReconnects)
+            {
+                progress.Line($"the coordinator keeps ending the watch of job {jobId} while it is {last?.State ?? "unknown"}; giving up");
+                return last;
+            }
+            await Task.Delay(ReconnectDelay, cancel);
+        }
+    }
+
+    /// <summary>ConsoleProgress's look for a remote job: a live bar fed by step events, log lines above it.</summary>
+    sealed class WatchProgress(TextWriter writer)
+    {
+        readonly bool live = !Console.IsErrorRedirected;
+        readonly Stopwatch clock = new();
+        int? firstStep;
+        bool barShown;
+
+        public void State(Job job, Job? previous)
+        {
+            if (previous is not null && previous.State == job.State && previous.Workers.SequenceEqual(job.Workers)) return;
+            var text = $"job {job.Id}: {job.State}";
+            if (job.Workers.Count > 0 && !CoordinatorClient.IsFinished(job)) text += $" on {job.WorldSize} worker{(job.WorldSize == 1 ? "" : "s")} ({string.Join(", ", job.Workers)})";
+            if (job.Error is not "") text += $": {job.Error}";
+            Line(text);
+        }
+
+        public void Step(StepEvent s)
+        {
+            if (!live) return; // redirected: the log lines are the record
+            if (firstStep is null)
+            {
+                firstStep = s.Step;
+                clock.Restart();
+            }
+            int done = s.Step - firstStep.Value, left = Math.Max(0, s.MaxSteps - s.Step);
+            var eta = done > 0 ? Eta(TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / done * left)) : "?";
+            const int width = 30;
+            int filled = Math.Clamp((int)(width * (double)s.Step / Math.Max(1, s.MaxSteps)), 0, width);
+            writer.Write(string.Create(CultureInfo.InvariantCulture,
+                $"\repoch {s.Epoch:0.00} [{new string('#', filled)}{new string('.', width - filled)}] step {s.Step}/{s.MaxSteps} loss {s.Loss:0.0000} {s.SamplesPerSecond:0.0} samples/s ETA {eta}   "));
+            barShown = true;
+        }
+
+        public void Log(LogEvent e) => Line(string.Join("  ",
+            new[] { $"step {e.Step}", string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch:0.00}") }
+                .Concat(e.Values.Select(kv => $"{kv.Key} {Format(kv.Key, kv.Value)}"))));
+
+        public void Line(string text)
+        {
+            if (barShown) writer.Write("\r" + new string(' ', 110) + "\r");
+            writer.WriteLine(text);
+            barShown = false;
+        }
+
+        public void Finish()
+        {
+            if (barShown) writer.WriteLine();
+            barShown = false;
+        }
+
+        static string Eta(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+
+        static string Format(string key, double v) => key == "learning_rate" ? v.ToString("0.00e+0", CultureInfo.InvariantCulture) : v.ToString("0.0000", CultureInfo.InvariantCulture);
+    }
+}
