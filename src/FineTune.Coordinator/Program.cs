@@ -3,6 +3,7 @@ using FineTune.Coordinator.Services;
 
 // The coordinator: the Jobs API for users, the cluster API for workers, and the scheduler between them.
 var builder = WebApplication.CreateBuilder(args);
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 var dataDir = builder.Configuration["data-dir"] ?? builder.Configuration["FineTune:DataDir"]
     ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "finetune", "coordinator");
 
@@ -18,6 +19,7 @@ builder.Services.AddSingleton<JobStore>();
 builder.Services.AddSingleton<WorkerRegistry>();
 builder.Services.AddSingleton<BlobStore>();
 builder.Services.AddSingleton<Scheduler>();
+builder.Services.AddSingleton<JobCompletion>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<Scheduler>());
 
 var app = builder.Build();

@@ -79,8 +79,12 @@ public sealed class JobRun
             }
             var finished = new Finished
             {
-                GlobalStep = outcome.GlobalStep, Epoch = outcome.Epoch, TrainLoss = outcome.TrainLoss, TrainRuntime = outcome.TrainRuntime,
-                SamplesSeen = outcome.SamplesSeen * a.WorldSize, ParameterChecksum = Checksum(model),
+                GlobalStep = outcome.GlobalStep,
+                Epoch = outcome.Epoch,
+                TrainLoss = outcome.TrainLoss,
+                TrainRuntime = outcome.TrainRuntime,
+                SamplesSeen = outcome.SamplesSeen * a.WorldSize,
+                ParameterChecksum = Checksum(model),
             };
             if (a.Rank == 0)
             {
@@ -184,7 +188,8 @@ public sealed class JobRun
                 bool last = offset + n == stream.Length;
                 call.RequestStream.WriteAsync(new ResultChunk
                 {
-                    JobId = a.JobId, WorkerId = workerId,
+                    JobId = a.JobId,
+                    WorkerId = workerId,
                     Chunk = new FileChunk { Name = Path.GetFileName(file), Data = ByteString.CopyFrom(buffer, 0, n), Offset = offset, Last = last, Sha256 = last ? sha : "" },
                 }).GetAwaiter().GetResult();
                 offset += n;

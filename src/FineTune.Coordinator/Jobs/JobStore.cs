@@ -103,8 +103,15 @@ public sealed class JobStore
     {
         var m = new Job
         {
-            Id = j.Id, State = j.State, WorldSize = j.Workers.Count, OutputDir = j.OutputDir, Error = j.Error ?? "",
-            GlobalStep = j.GlobalStep, MaxSteps = j.MaxSteps, Json = j.ToJson().ToJsonString(), CreatedUnixMs = j.CreatedUnixMs,
+            Id = j.Id,
+            State = j.State,
+            WorldSize = j.Workers.Count,
+            OutputDir = j.OutputDir,
+            Error = j.Error ?? "",
+            GlobalStep = j.GlobalStep,
+            MaxSteps = j.MaxSteps,
+            Json = j.ToJson().ToJsonString(),
+            CreatedUnixMs = j.CreatedUnixMs,
         };
         m.Workers.AddRange(j.Workers);
         m.Options.Add(j.Options);

@@ -61,8 +61,11 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
             var generation = job.Generation + 1;
             var template = new Assignment
             {
-                JobId = job.Id, Generation = generation, WorldSize = chosen.Count,
-                TrainData = Blob("train.tokens", Serialize(train)), EvalData = Blob("eval.tokens", Serialize(eval)),
+                JobId = job.Id,
+                Generation = generation,
+                WorldSize = chosen.Count,
+                TrainData = Blob("train.tokens", Serialize(train)),
+                EvalData = Blob("eval.tokens", Serialize(eval)),
                 CollectiveTimeoutMs = (int)options.CollectiveTimeout.TotalMilliseconds,
             };
             template.RingEndpoints.AddRange(chosen.Select(w => w.RingEndpoint));

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
 using FineTune.Core.Training;
@@ -9,12 +8,9 @@ using Grpc.Core;
 namespace FineTune.Coordinator.Services;
 
 /// <summary>The cluster API: registration, heartbeats (carrying assignments), blobs, and the workers' reports.</summary>
-public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobStore blobs, Scheduler scheduler, ILogger<ClusterService> log) : Cluster.ClusterBase
+public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobStore blobs, Scheduler scheduler, JobCompletion completion, ILogger<ClusterService> log) : Cluster.ClusterBase
 {
     const int ChunkBytes = 1 << 20;
-    readonly Dictionary<string, HashSet<int>> finishedRanks = [];
-    readonly Dictionary<string, List<string>> checksums = [];
-    readonly Lock gate = new();
 
     public override Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
     {
@@ -82,64 +78,10 @@ public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobSt
                 scheduler.Fail(job, $"rank {report.Rank}: {report.Failed}");
                 break;
             case WorkerReport.ReportOneofCase.Finished:
-                OnFinished(job, report);
+                completion.OnFinished(job, report);
                 break;
         }
         return Task.FromResult(new ReportAck { Ok = true });
-    }
-
-    void OnFinished(JobRecord job, WorkerReport report)
-    {
-        var f = report.Finished;
-        bool all;
-        lock (gate)
-        {
-            if (!finishedRanks.TryGetValue(job.Id, out var ranks)) finishedRanks[job.Id] = ranks = [];
-            ranks.Add(report.Rank);
-            if (!checksums.TryGetValue(job.Id, out var sums)) checksums[job.Id] = sums = [];
-            sums.Add(f.ParameterChecksum);
-            all = ranks.Count == job.Workers.Count;
-        }
-        if (report.Rank == 0)
-        {
-            var eval = string.IsNullOrEmpty(f.FinalEvalJson) ? null : JsonSerializer.Deserialize<EvalResult>(f.FinalEvalJson);
-            jobs.Update(job, j =>
-            {
-                j.FinalEval = eval;
-                j.GlobalStep = f.GlobalStep;
-                j.Metrics = JobJson.Metrics(JobJson.TrainMetrics(f.Epoch, f.TrainLoss, f.TrainRuntime, f.SamplesSeen, f.GlobalStep), JobJson.EvalMetrics(f.Epoch, eval), restarts: 0);
-            });
-            Directory.CreateDirectory(job.OutputDir);
-            File.WriteAllText(Path.Combine(job.OutputDir, Checkpoints.StateFile), f.TrainerStateJson);
-        }
-        if (!all) return;
-        if (checksums[job.Id].Distinct().Count() > 1)
-        {
-            scheduler.Fail(job, $"the ranks' parameters differ at the end (checksums {string.Join(", ", checksums[job.Id].Select(c => c[..12]))}): data parallelism broke");
-            return;
-        }
-        Complete(job);
-    }
-
-    void Complete(JobRecord job)
-    {
-        var train = (System.Text.Json.Nodes.JsonObject)job.Metrics.DeepClone();
-        var evalKeys = train.Where(kv => kv.Key.StartsWith("eval_", StringComparison.Ordinal)).Select(kv => kv.Key).ToList();
-        var eval = new System.Text.Json.Nodes.JsonObject { ["epoch"] = train["epoch"]?.DeepClone() };
-        foreach (var k in evalKeys) { eval[k] = train[k]!.DeepClone(); train.Remove(k); }
-        train.Remove("restarts");
-        var summary = new Dictionary<string, string>
-        {
-            ["model"] = job.Options.GetValueOrDefault("model", "default"),
-            ["dataset"] = job.Options.GetValueOrDefault("dataset", "default"),
-            ["labels"] = string.Join(", ", job.LabelNames),
-            ["workers"] = string.Join(", ", job.Workers),
-            ["steps"] = job.GlobalStep.ToString(),
-        };
-        FineTuneJob.WriteResults(job.OutputDir, train, eval, job.History.Select(LogEntry.FromJson).ToList(), job.FinalEval, summary);
-        jobs.Update(job, j => j.State = "succeeded");
-        foreach (var w in workers.OfJob(job.Id)) w.JobId = null;
-        log.LogInformation("job {Job} succeeded: {Metrics}", job.Id, job.Metrics.ToJsonString());
     }
 
     /// <summary>Rank 0's final model files into the job's output folder, each checked against its SHA-256.</summary>

@@ -10,27 +10,27 @@ public static class JobJson
 {
     public static JsonObject Build(string id, string state, IReadOnlyList<string> workers, string? outputDir, string? bestCheckpoint,
         JsonObject metrics, IEnumerable<LogEntry> history, EvalResult? eval, IReadOnlyList<string> labelNames, string? error) => new()
-    {
-        ["id"] = id,
-        ["state"] = state,
-        ["world_size"] = workers.Count,
-        ["workers"] = new JsonArray(workers.Select(w => (JsonNode?)w).ToArray()),
-        ["output_dir"] = outputDir,
-        ["best_checkpoint"] = bestCheckpoint,
-        ["metrics"] = metrics,
-        ["history"] = new JsonArray(history.Select(h => (JsonNode?)h.ToJson()).ToArray()),
-        ["per_class"] = eval is null ? null : new JsonArray(eval.PerClass.Select(c => (JsonNode?)new JsonObject
         {
-            ["label"] = c.Label,
-            ["precision"] = c.Precision,
-            ["recall"] = c.Recall,
-            ["f1"] = c.F1,
-            ["support"] = c.Support,
-        }).ToArray()),
-        ["confusion_matrix"] = eval is null ? null : new JsonArray(eval.ConfusionMatrix.Select(r => (JsonNode?)new JsonArray(r.Select(x => (JsonNode?)x).ToArray())).ToArray()),
-        ["label_names"] = new JsonArray(labelNames.Select(l => (JsonNode?)l).ToArray()),
-        ["error"] = error,
-    };
+            ["id"] = id,
+            ["state"] = state,
+            ["world_size"] = workers.Count,
+            ["workers"] = new JsonArray(workers.Select(w => (JsonNode?)w).ToArray()),
+            ["output_dir"] = outputDir,
+            ["best_checkpoint"] = bestCheckpoint,
+            ["metrics"] = metrics,
+            ["history"] = new JsonArray(history.Select(h => (JsonNode?)h.ToJson()).ToArray()),
+            ["per_class"] = eval is null ? null : new JsonArray(eval.PerClass.Select(c => (JsonNode?)new JsonObject
+            {
+                ["label"] = c.Label,
+                ["precision"] = c.Precision,
+                ["recall"] = c.Recall,
+                ["f1"] = c.F1,
+                ["support"] = c.Support,
+            }).ToArray()),
+            ["confusion_matrix"] = eval is null ? null : new JsonArray(eval.ConfusionMatrix.Select(r => (JsonNode?)new JsonArray(r.Select(x => (JsonNode?)x).ToArray())).ToArray()),
+            ["label_names"] = new JsonArray(labelNames.Select(l => (JsonNode?)l).ToArray()),
+            ["error"] = error,
+        };
 
     /// <summary>Hugging Face's train metrics names.</summary>
     public static JsonObject TrainMetrics(double epoch, double trainLoss, double runtime, int samples, int steps) => new()

@@ -16,30 +16,27 @@ public class MultiProcessClusterTests
     public async Task Default_job_on_two_workers_succeeds_with_accuracy_above_088()
     {
         using var cluster = new ClusterProcesses(workers: 2);
+        // The default job, submitted through the CLI as a user would; --wait follows it to the end.
+        var r = Cli.FinetuneProcess.RunWithin(TimeSpan.FromMinutes(15), null, "submit", "--coordinator", cluster.Url, "--workers", "2", "--request-id", "e2e-1", "--wait", "--json");
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}\n{cluster.Logs()}");
+        using var json = JsonDocument.Parse(r.Stdout);
+        var root = json.RootElement;
+        Assert.Equal("succeeded", root.GetProperty("state").GetString());
+        Assert.Equal(2, root.GetProperty("world_size").GetInt32());
+        var metrics = root.GetProperty("metrics");
+        var accuracy = metrics.GetProperty("eval_accuracy").GetDouble();
+        Console.WriteLine($"two-worker default job: {metrics}");
+        Assert.True(accuracy >= 0.88, $"eval_accuracy {accuracy}");
+        var outputDir = root.GetProperty("output_dir").GetString()!;
+        foreach (var f in new[] { "config.json", "model.safetensors", "vocab.txt", "trainer_state.json", "eval_results.json", "report.md" })
+            Assert.True(File.Exists(Path.Combine(outputDir, f)), $"{f} missing from {outputDir}");
+
         using var channel = GrpcChannel.ForAddress(cluster.Url);
         var jobs = new Jobs.JobsClient(channel);
-        var submit = new SubmitJobRequest { RequestId = Guid.NewGuid().ToString() };
-        submit.Options["workers"] = "2";
-        var job = await jobs.SubmitAsync(submit);
-        Assert.Equal("queued", job.State);
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(12));
-        Job last = job;
-        using (var watch = jobs.WatchJob(new WatchJobRequest { JobId = job.Id }, cancellationToken: timeout.Token))
-            await foreach (var evt in watch.ResponseStream.ReadAllAsync(timeout.Token))
-                if (evt.EventCase == JobEvent.EventOneofCase.Job) last = evt.Job;
-
-        Assert.True(last.State == "succeeded", $"job ended {last.State}: {last.Error}\n{cluster.Logs()}");
-        Assert.Equal(2, last.WorldSize);
-        using var json = JsonDocument.Parse(last.Json);
-        var accuracy = json.RootElement.GetProperty("metrics").GetProperty("eval_accuracy").GetDouble();
-        Console.WriteLine($"two-worker default job: eval_accuracy {accuracy:0.0000}, metrics {json.RootElement.GetProperty("metrics")}");
-        Assert.True(accuracy >= 0.88, $"eval_accuracy {accuracy}");
-        foreach (var f in new[] { "config.json", "model.safetensors", "vocab.txt", "trainer_state.json", "eval_results.json", "report.md" })
-            Assert.True(File.Exists(Path.Combine(last.OutputDir, f)), $"{f} missing from {last.OutputDir}");
-
+        var id = root.GetProperty("id").GetString();
+        var submit = new SubmitJobRequest { RequestId = "e2e-1" };
         // Submitting again with the same request id returns the same job (idempotent).
-        Assert.Equal(job.Id, (await jobs.SubmitAsync(submit)).Id);
+        Assert.Equal(id, (await jobs.SubmitAsync(submit)).Id);
         // A bad job is refused before it starts, naming the field.
         var bad = new SubmitJobRequest();
         bad.Options["learning_rate"] = "0";

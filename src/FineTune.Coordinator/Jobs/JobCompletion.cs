@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FineTune.Contracts.V1;
+using FineTune.Core.Training;
+
+namespace FineTune.Coordinator.Jobs;
+
+/// <summary>
+/// Collects every rank's end-of-job report (one instance for the process: gRPC services are created per call),
+/// checks that all ranks ended with the same parameters, and writes the job's results and report.
+/// </summary>
+public sealed class JobCompletion(JobStore jobs, WorkerRegistry workers, Scheduler scheduler, ILogger<JobCompletion> log)
+{
+    readonly Dictionary<string, HashSet<int>> finishedRanks = [];
+    readonly Dictionary<string, List<string>> checksums = [];
+    readonly Lock gate = new();
+
+    public void OnFinished(JobRecord job, WorkerReport report)
+    {
+        var f = report.Finished;
+        bool all;
+        lock (gate)
+        {
+            if (!finishedRanks.TryGetValue(job.Id, out var ranks)) finishedRanks[job.Id] = ranks = [];
+            ranks.Add(report.Rank);
+            if (!checksums.TryGetValue(job.Id, out var sums)) checksums[job.Id] = sums = [];
+            sums.Add(f.ParameterChecksum);
+            all = ranks.Count == job.Workers.Count;
+        }
+        if (report.Rank == 0)
+        {
+            var eval = string.IsNullOrEmpty(f.FinalEvalJson) ? null : JsonSerializer.Deserialize<EvalResult>(f.FinalEvalJson);
+            jobs.Update(job, j =>
+            {
+                j.FinalEval = eval;
+                j.GlobalStep = f.GlobalStep;
+                j.Metrics = JobJson.Metrics(JobJson.TrainMetrics(f.Epoch, f.TrainLoss, f.TrainRuntime, f.SamplesSeen, f.GlobalStep), JobJson.EvalMetrics(f.Epoch, eval), restarts: 0);
+            });
+            Directory.CreateDirectory(job.OutputDir);
+            File.WriteAllText(Path.Combine(job.OutputDir, Checkpoints.StateFile), f.TrainerStateJson);
+        }
+        if (!all) return;
+        if (checksums[job.Id].Distinct().Count() > 1)
+        {
+            scheduler.Fail(job, $"the ranks' parameters differ at the end (checksums {string.Join(", ", checksums[job.Id].Select(c => c[..12]))}): data parallelism broke");
+            return;
+        }
+        Complete(job);
+    }
+
+    void Complete(JobRecord job)
+    {
+        var train = (JsonObject)job.Metrics.DeepClone();
+        var evalKeys = train.Where(kv => kv.Key.StartsWith("eval_", StringComparison.Ordinal)).Select(kv => kv.Key).ToList();
+        var eval = new JsonObject { ["epoch"] = train["epoch"]?.DeepClone() };
+        foreach (var k in evalKeys) { eval[k] = train[k]!.DeepClone(); train.Remove(k); }
+        train.Remove("restarts");
+        var summary = new Dictionary<string, string>
+        {
+            ["model"] = job.Options.GetValueOrDefault("model", "default"),
+            ["dataset"] = job.Options.GetValueOrDefault("dataset", "default"),
+            ["labels"] = string.Join(", ", job.LabelNames),
+            ["workers"] = string.Join(", ", job.Workers),
+            ["steps"] = job.GlobalStep.ToString(),
+        };
+        FineTuneJob.WriteResults(job.OutputDir, train, eval, job.History.Select(LogEntry.FromJson).ToList(), job.FinalEval, summary);
+        jobs.Update(job, j => j.State = "succeeded");
+        foreach (var w in workers.OfJob(job.Id)) w.JobId = null;
+        log.LogInformation("job {Job} succeeded: {Metrics}", job.Id, job.Metrics.ToJsonString());
+    }
+
+}
