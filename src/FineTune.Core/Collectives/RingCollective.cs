@@ -82,10 +82,10 @@ public sealed class RingCollective : ICollective
             var data = TensorMemory.Floats(flat, nameof(AllReduceSum), out long count);
             if (WorldSize == 1) return;
             Run(RingSchedule.AllReduce(RingOp.AllReduceSum, Rank, WorldSize, count, ChunkFloats), data, nameof(AllReduceSum), options.Timeout);
-            GC.KeepAlive(flat);
         }
         finally
         {
+            GC.KeepAlive(flat); // the sockets work on its memory until Run returns
             Exit();
         }
     }
@@ -99,10 +99,10 @@ public sealed class RingCollective : ICollective
             var data = TensorMemory.Floats(flat, nameof(Broadcast), out long count);
             if (WorldSize == 1) return;
             Run(RingSchedule.Broadcast(Rank, WorldSize, root, count, ChunkFloats), data, nameof(Broadcast), options.Timeout);
-            GC.KeepAlive(flat);
         }
         finally
         {
+            GC.KeepAlive(flat);
             Exit();
         }
     }

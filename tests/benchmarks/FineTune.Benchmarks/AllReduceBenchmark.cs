@@ -155,7 +155,8 @@ static class AllReduceBenchmark
         Socket socket;
         if (sender)
         {
-            socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, SendBufferSize = bufferBytes, ReceiveBufferSize = bufferBytes };
+            socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            if (bufferBytes > 0) (socket.SendBufferSize, socket.ReceiveBufferSize) = (bufferBytes, bufferBytes);
             socket.Connect(IPEndPoint.Parse(endpoints[0]));
         }
         else
