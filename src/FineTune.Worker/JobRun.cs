@@ -71,7 +71,7 @@ public sealed class JobRun
                 Timeout = TimeSpan.FromMilliseconds(a.CollectiveTimeoutMs > 0 ? a.CollectiveTimeoutMs : 30_000),
             });
             log.LogInformation("rank {Rank}: ring of {World} formed; training", a.Rank, a.WorldSize);
-            var outcome = new Trainer(args, model, tokenizer, train, eval, ring, new Reporter(this)).Train(cancel.Token);
+            var outcome = new Trainer(args, model, tokenizer, train, eval, ring, new Reporter(this, model)).Train(cancel.Token);
             if (outcome.Interrupted)
             {
                 log.LogInformation("job {Job} cancelled at step {Step}", a.JobId, outcome.GlobalStep);
@@ -210,8 +210,12 @@ public sealed class JobRun
     }
 
     /// <summary>Rank 0 tells the coordinator about steps and log entries (every rank has the same values).</summary>
-    sealed class Reporter(JobRun run) : ITrainerObserver
+    sealed class Reporter(JobRun run, SequenceClassifier model) : ITrainerObserver
     {
+        // Every rank: the coordinator compares the ranks' parameters after each evaluation.
+        public void OnEvaluate(int step, double epoch, EvalResult result) =>
+            run.Send(new WorkerReport { Checksum = new ParameterChecksum { Step = step, Sha256 = Checksum(model) } });
+
         public void OnStep(StepInfo s)
         {
             if (run.Rank != 0) return;

@@ -13,7 +13,29 @@ public sealed class JobCompletion(JobStore jobs, WorkerRegistry workers, Schedul
 {
     readonly Dictionary<string, HashSet<int>> finishedRanks = [];
     readonly Dictionary<string, List<string>> checksums = [];
+    readonly Dictionary<(string Job, int Step), Dictionary<int, string>> stepChecksums = [];
     readonly Lock gate = new();
+
+    /// <summary>After an evaluation every rank sends a checksum of its parameters; any disagreement fails the job at once.</summary>
+    public void OnChecksum(JobRecord job, int rank, ParameterChecksum checksum)
+    {
+        Dictionary<int, string>? complete = null;
+        lock (gate)
+        {
+            var key = (job.Id, checksum.Step);
+            if (!stepChecksums.TryGetValue(key, out var byRank)) stepChecksums[key] = byRank = [];
+            byRank[rank] = checksum.Sha256;
+            if (byRank.Count == job.Workers.Count)
+            {
+                complete = byRank;
+                stepChecksums.Remove(key);
+            }
+        }
+        if (complete is null || complete.Values.Distinct().Count() == 1) return;
+        var detail = string.Join(", ", complete.OrderBy(kv => kv.Key).Select(kv => $"rank {kv.Key} {kv.Value[..12]}"));
+        log.LogError("job {Job}: parameters differ across ranks at step {Step}: {Detail}", job.Id, checksum.Step, detail);
+        scheduler.Fail(job, $"the ranks' parameters differ after the evaluation at step {checksum.Step} ({detail}): data parallelism broke");
+    }
 
     public void OnFinished(JobRecord job, WorkerReport report)
     {

@@ -77,6 +77,9 @@ public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobSt
                 log.LogWarning("job {Job} failed on rank {Rank}: {Error}", job.Id, report.Rank, report.Failed);
                 scheduler.Fail(job, $"rank {report.Rank}: {report.Failed}");
                 break;
+            case WorkerReport.ReportOneofCase.Checksum:
+                completion.OnChecksum(job, report.Rank, report.Checksum);
+                break;
             case WorkerReport.ReportOneofCase.Finished:
                 completion.OnFinished(job, report);
                 break;

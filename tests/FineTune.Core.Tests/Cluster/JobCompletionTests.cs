@@ -1,0 +1,54 @@
+using FineTune.Contracts.V1;
+using FineTune.Coordinator.Jobs;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FineTune.Core.Tests.Cluster;
+
+/// <summary>The coordinator's checks on what the ranks report, without processes.</summary>
+public class JobCompletionTests
+{
+    static (JobStore Jobs, JobCompletion Completion, JobRecord Job) Running()
+    {
+        var options = new CoordinatorOptions(Path.Combine(Path.GetTempPath(), "finetune-tests", "coordinator-" + Guid.NewGuid().ToString("N")[..8]));
+        var jobs = new JobStore(options, NullLogger<JobStore>.Instance);
+        var workers = new WorkerRegistry(options);
+        var scheduler = new Scheduler(jobs, workers, new BlobStore(options), options, NullLogger<Scheduler>.Instance);
+        var completion = new JobCompletion(jobs, workers, scheduler, NullLogger<JobCompletion>.Instance);
+        var job = jobs.Add(new JobRecord { Id = "job-1", Options = [], CreatedUnixMs = 1 });
+        jobs.Update(job, j => { j.State = "running"; j.Workers = ["worker-0", "worker-1"]; });
+        return (jobs, completion, job);
+    }
+
+    [Fact]
+    public void Ranks_that_disagree_after_an_evaluation_fail_the_job_loudly()
+    {
+        var (_, completion, job) = Running();
+        completion.OnChecksum(job, 0, new ParameterChecksum { Step = 50, Sha256 = new string('a', 64) });
+        Assert.Equal("running", job.State); // waits for every rank
+        completion.OnChecksum(job, 1, new ParameterChecksum { Step = 50, Sha256 = new string('b', 64) });
+        Assert.Equal("failed", job.State);
+        Assert.Contains("parameters differ after the evaluation at step 50", job.Error);
+        Assert.Contains("rank 1 bbbbbbbbbbbb", job.Error);
+    }
+
+    [Fact]
+    public void Ranks_that_agree_keep_the_job_running()
+    {
+        var (_, completion, job) = Running();
+        foreach (var rank in new[] { 0, 1 }) completion.OnChecksum(job, rank, new ParameterChecksum { Step = 50, Sha256 = new string('c', 64) });
+        Assert.Equal("running", job.State);
+    }
+
+    [Fact]
+    public void Job_records_survive_a_restart_of_the_store()
+    {
+        var (jobs, _, job) = Running();
+        jobs.Update(job, j => j.State = "queued");
+        var dataDir = Path.GetDirectoryName(Path.GetDirectoryName(job.OutputDir)!)!;
+        var reloaded = new JobStore(new CoordinatorOptions(Path.GetDirectoryName(dataDir)!), NullLogger<JobStore>.Instance);
+        var again = reloaded.Find("job-1");
+        Assert.NotNull(again);
+        Assert.Equal("queued", again.State);
+        Assert.Equal(["worker-0", "worker-1"], again.Workers);
+    }
+}
