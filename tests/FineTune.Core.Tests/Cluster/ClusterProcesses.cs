@@ -27,6 +27,9 @@ public sealed class ClusterProcesses : IDisposable
     public int Port { get; }
     public string Url { get; }
 
+    /// <summary>SIGKILL a worker, as a machine failure would.</summary>
+    public void KillWorker(int i) => processes.Single(p => p.Name == $"worker-{i}").Process.Kill(entireProcessTree: true);
+
     /// <summary>Everything the processes printed, for failure messages.</summary>
     public string Logs() => string.Join("\n", processes.Select(p => $"--- {p.Name} (exit {(p.Process.HasExited ? p.Process.ExitCode.ToString() : "running")}) ---\n{Tail(p.Log)}"));
 
