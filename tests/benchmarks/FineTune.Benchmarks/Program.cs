@@ -5,9 +5,10 @@ using FineTune.Core.Inference;
 using FineTune.Core.Modeling.Pretrained;
 using FineTune.Core.Tokenization;
 
-// Throughput of the tokenizer and of `predict` (default), of training (`train`), or of the all-reduce (`allreduce`),
+// Throughput of the tokenizer and of `predict` (default), of training (`train`), of the all-reduce (`allreduce`),
+// or the data-parallel scaling efficiency (`scaling`),
 // on real review sentences (the default dataset), medians of repeated runs measured side by side.
-// Usage: dotnet run -c Release --project tests/benchmarks/FineTune.Benchmarks [-- train|allreduce] [options]
+// Usage: dotnet run -c Release --project tests/benchmarks/FineTune.Benchmarks [-- train|allreduce|scaling] [options]
 if (args.Length > 0 && args[0] == "train")
 {
     TrainBenchmark.Run(Arg("--runs", 5), Arg("--steps", 12), Arg("--threads", 2));
@@ -17,6 +18,12 @@ if (args.Length > 0 && args[0] == "train")
 if (args.Length > 0 && args[0] == "allreduce")
 {
     AllReduceBenchmark.Run(args[1..]);
+    return;
+}
+// `scaling`: data-parallel scaling efficiency of the Trainer, 2 worker processes over the TCP ring vs 1 (see ScalingBenchmark).
+if (args.Length > 0 && args[0] == "scaling")
+{
+    ScalingBenchmark.Run(args[1..]);
     return;
 }
 var runs = Arg("--runs", 5);
