@@ -30,19 +30,27 @@ static class AllReduceBenchmark
     {
         var sizes = o.Ints("--sizes", [4, 16, 64, 256]);
         var ranks = o.Ints("--ranks", [2, 4]);
-        int iters = o.Int("--iters", 9), warmup = o.Int("--warmup", 2);
-        int chunkKb = o.Int("--chunk-kb", new RingOptions { Rank = 0, Endpoints = ["a:1"], Token = "t" }.ChunkBytes / 1024);
-        int bufferKb = o.Int("--socket-buffer-kb", new RingOptions { Rank = 0, Endpoints = ["a:1"], Token = "t" }.SocketBufferBytes / 1024);
+        int iters = o.Int("--iters", 9), warmup = o.Int("--warmup", 2), rounds = o.Int("--rounds", 3);
+        var defaults = new RingOptions { Rank = 0, Endpoints = ["a:1"], Token = "t" };
+        int chunkKb = o.Int("--chunk-kb", defaults.ChunkBytes / 1024);
+        int bufferKb = o.Int("--socket-buffer-kb", defaults.SocketBufferBytes / 1024);
         var common = $"--sizes {string.Join(',', sizes)} --iters {iters} --warmup {warmup} --chunk-kb {chunkKb} --socket-buffer-kb {bufferKb}";
         Console.WriteLine($"all-reduce on loopback, {Environment.ProcessorCount} cores, one process per rank; chunk {chunkKb} KiB, socket buffers {bufferKb} KiB; " +
-            $"medians of {iters} iterations after {warmup} warm-up");
+            $"median over {rounds} rounds (raw and rings interleaved, against drift on a shared machine) of per-round medians of {iters} iterations after {warmup} warm-up");
 
-        var raw = Parse(Launch(["--raw", "recv", common], ["--raw", "send", common]));
-        var ring = ranks.ToDictionary(n => n, n =>
+        var rawRounds = new List<Dictionary<int, double>>();
+        var ringRounds = ranks.ToDictionary(n => n, _ => new List<Dictionary<int, double>>());
+        for (int round = 0; round < rounds; round++)
         {
-            var token = $"bench-{Guid.NewGuid():N}";
-            return Parse(Launch(Enumerable.Range(0, n).Select(r => new[] { "--rank", $"{r}", "--world", $"{n}", "--token", token, common }).ToArray()));
-        });
+            rawRounds.Add(Parse(Launch(["--raw", "recv", common], ["--raw", "send", common])));
+            foreach (var n in ranks)
+            {
+                var token = $"bench-{Guid.NewGuid():N}";
+                ringRounds[n].Add(Parse(Launch(Enumerable.Range(0, n).Select(r => new[] { "--rank", $"{r}", "--world", $"{n}", "--token", token, common }).ToArray())));
+            }
+        }
+        var raw = sizes.ToDictionary(s => s, s => Median(rawRounds.Select(d => d[s])));
+        var ring = ranks.ToDictionary(n => n, n => sizes.ToDictionary(s => s, s => Median(ringRounds[n].Select(d => d[s]))));
 
         Console.WriteLine();
         var header = $"{"size",8} {"raw TCP GB/s",13}" + string.Concat(ranks.Select(n => $" {$"{n} ranks busbw GB/s",19} {"vs raw",7} {"time ms",8}"));
