@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-3}; STEPS=${2:-100}
-dotnet build -c Release src/FineTune.Cli src/FineTune.Coordinator src/FineTune.Worker -v q -nologo >/dev/null
+for p in Cli Coordinator Worker; do dotnet build -c Release src/FineTune.$p -v q -nologo > /dev/null; done
 BIN=src; CLI="dotnet $BIN/FineTune.Cli/bin/Release/net10.0/finetune.dll"
 WORK=$(mktemp -d); PORT=5189; URL=http://127.0.0.1:$PORT
 dotnet $BIN/FineTune.Coordinator/bin/Release/net10.0/FineTune.Coordinator.dll --urls $URL --data-dir $WORK/coordinator > $WORK/coordinator.log 2>&1 &

@@ -20,13 +20,13 @@ static class AllReduceBenchmark
 
     public static void Run(string[] args)
     {
-        var o = new Args(args);
+        var o = new BenchmarkOptions(args);
         if (o.Has("--rank")) RunRank(o);
         else if (o.Has("--raw")) RunRaw(o);
         else Orchestrate(o);
     }
 
-    static void Orchestrate(Args o)
+    static void Orchestrate(BenchmarkOptions o)
     {
         var sizes = o.Ints("--sizes", [4, 16, 64, 256]);
         var ranks = o.Ints("--ranks", [2, 4]);
@@ -49,8 +49,8 @@ static class AllReduceBenchmark
                 ringRounds[n].Add(Parse(Launch(Enumerable.Range(0, n).Select(r => new[] { "--rank", $"{r}", "--world", $"{n}", "--token", token, common }).ToArray())));
             }
         }
-        var raw = sizes.ToDictionary(s => s, s => Median(rawRounds.Select(d => d[s])));
-        var ring = ranks.ToDictionary(n => n, n => sizes.ToDictionary(s => s, s => Median(ringRounds[n].Select(d => d[s]))));
+        var raw = sizes.ToDictionary(s => s, s => BenchmarkSupport.Median(rawRounds.Select(d => d[s])));
+        var ring = ranks.ToDictionary(n => n, n => sizes.ToDictionary(s => s, s => BenchmarkSupport.Median(ringRounds[n].Select(d => d[s]))));
 
         Console.WriteLine();
         var header = $"{"size",8} {"raw TCP GB/s",13}" + string.Concat(ranks.Select(n => $" {$"{n} ranks busbw GB/s",19} {"vs raw",7} {"time ms",8}"));
@@ -118,7 +118,7 @@ static class AllReduceBenchmark
         lines.Select(l => l.Split(' ')).ToDictionary(p => int.Parse(p[1], CultureInfo.InvariantCulture), p => double.Parse(p[2], CultureInfo.InvariantCulture));
 
     /// <summary>One rank: listen, learn the endpoints, form the ring, time AllReduceSum for each size.</summary>
-    static void RunRank(Args o)
+    static void RunRank(BenchmarkOptions o)
     {
         set_num_threads(1);
         int rank = o.Int("--rank", 0), world = o.Int("--world", 2);
@@ -148,12 +148,12 @@ static class AllReduceBenchmark
                 times.Add(clock.Elapsed.TotalSeconds);
             }
             if (buffer[0].item<float>() != world) throw new InvalidOperationException($"wrong sum {buffer[0].item<float>()}");
-            if (rank == 0) Console.WriteLine(FormattableString.Invariant($"RESULT {size} {Median(times.Skip(o.Int("--warmup", 2)))}"));
+            if (rank == 0) Console.WriteLine(FormattableString.Invariant($"RESULT {size} {BenchmarkSupport.Median(times.Skip(o.Int("--warmup", 2)))}"));
         }
     }
 
     /// <summary>The raw loopback reference: one sender streams each size to one receiver, which acknowledges with one byte.</summary>
-    static unsafe void RunRaw(Args o)
+    static unsafe void RunRaw(BenchmarkOptions o)
     {
         bool sender = o.String("--raw") == "send";
         int bufferBytes = o.Int("--socket-buffer-kb", 4096) * 1024;
@@ -201,7 +201,7 @@ static class AllReduceBenchmark
                         times.Add(clock.Elapsed.TotalSeconds);
                     }
                     // The receiver is the first child, whose lines the parent reads; its time includes the sender's.
-                    if (!sender) Console.WriteLine(FormattableString.Invariant($"RESULT {size} {Median(times.Skip(o.Int("--warmup", 2)))}"));
+                    if (!sender) Console.WriteLine(FormattableString.Invariant($"RESULT {size} {BenchmarkSupport.Median(times.Skip(o.Int("--warmup", 2)))}"));
                 }
                 finally
                 {
@@ -209,19 +209,5 @@ static class AllReduceBenchmark
                 }
             }
         }
-    }
-
-    static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    sealed class Args(string[] args)
-    {
-        public bool Has(string name) => Array.IndexOf(args, name) >= 0;
-        public string String(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{name} is required");
-        public int Int(string name, int fallback) => Has(name) ? int.Parse(String(name), CultureInfo.InvariantCulture) : fallback;
-        public int[] Ints(string name, int[] fallback) => Has(name) ? String(name).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() : fallback;
     }
 }

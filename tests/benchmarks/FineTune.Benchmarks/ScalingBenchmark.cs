@@ -28,12 +28,12 @@ static class ScalingBenchmark
 {
     public static void Run(string[] args)
     {
-        var o = new Options(args);
+        var o = new BenchmarkOptions(args);
         if (o.Has("--rank")) RunRank(o);
         else Orchestrate(o);
     }
 
-    static void Orchestrate(Options o)
+    static void Orchestrate(BenchmarkOptions o)
     {
         int runs = o.Int("--runs", 3), steps = o.Int("--steps", 20), warmup = o.Int("--warmup", 2);
         int batch = o.Int("--batch", 8), threads = o.Int("--threads", 1), world = o.Int("--world", 2);
@@ -86,7 +86,7 @@ static class ScalingBenchmark
             }
         }
 
-        double baseline = Median(single.Select(x => x.SamplesPerSecond)), scaled = Median(multi.Select(x => x.SamplesPerSecond));
+        double baseline = BenchmarkSupport.Median(single.Select(x => x.SamplesPerSecond)), scaled = BenchmarkSupport.Median(multi.Select(x => x.SamplesPerSecond));
         double efficiency = scaled / (world * baseline);
         Console.WriteLine();
         Console.WriteLine($"{"configuration (medians)",-40} {"samples/s",9} {"step ms",7} {"fwd+bwd ms",10} {"all-reduce ms",13} {"share",6} {"optim ms",8}  runs (samples/s)");
@@ -98,12 +98,12 @@ static class ScalingBenchmark
         if (disturbed > 0) Console.WriteLine($"warning: {disturbed} run(s) kept although other processes used more than {maxOther} cores during them");
         if (contention)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"contention ceiling (no ring): {Median(independent.Select(x => x.SamplesPerSecond)):F2} / ({world} x {baseline:F2}) = {Median(independent.Select(x => x.SamplesPerSecond)) / (world * baseline):F3}"));
+                $"contention ceiling (no ring): {BenchmarkSupport.Median(independent.Select(x => x.SamplesPerSecond)):F2} / ({world} x {baseline:F2}) = {BenchmarkSupport.Median(independent.Select(x => x.SamplesPerSecond)) / (world * baseline):F3}"));
 
         static void Row(string name, List<Result> results) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-40} {Median(results.Select(x => x.SamplesPerSecond)),9:F2} {Median(results.Select(x => x.StepSeconds)) * 1e3,7:F0} " +
-            $"{Median(results.Select(x => x.ComputeSeconds)) * 1e3,10:F0} {Median(results.Select(x => x.AllReduceSeconds)) * 1e3,13:F0} " +
-            $"{Median(results.Select(x => x.AllReduceShare)),6:P1} {Median(results.Select(x => x.OptimizerSeconds)) * 1e3,8:F0}  " +
+            $"{name,-40} {BenchmarkSupport.Median(results.Select(x => x.SamplesPerSecond)),9:F2} {BenchmarkSupport.Median(results.Select(x => x.StepSeconds)) * 1e3,7:F0} " +
+            $"{BenchmarkSupport.Median(results.Select(x => x.ComputeSeconds)) * 1e3,10:F0} {BenchmarkSupport.Median(results.Select(x => x.AllReduceSeconds)) * 1e3,13:F0} " +
+            $"{BenchmarkSupport.Median(results.Select(x => x.AllReduceShare)),6:P1} {BenchmarkSupport.Median(results.Select(x => x.OptimizerSeconds)) * 1e3,8:F0}  " +
             $"{string.Join(", ", results.Select(x => x.SamplesPerSecond.ToString("F2", CultureInfo.InvariantCulture)))}"));
     }
 
@@ -187,14 +187,14 @@ static class ScalingBenchmark
     }
 
     /// <summary>One worker: build the data and the model, listen, learn the endpoints, form the ring (or not), train, report.</summary>
-    static void RunRank(Options o)
+    static void RunRank(BenchmarkOptions o)
     {
         int threads = o.Int("--threads", 1), rank = o.Int("--rank", 0), world = o.Int("--world", 1);
         int steps = o.Int("--steps", 20), warmup = o.Int("--warmup", 2), batch = o.Int("--batch", 8);
         set_num_threads(threads);
 
         var tokenizer = BertTokenizer.FromFolder(DefaultModel.EnsureFolder());
-        var data = TokenizedDataset.Build(Paragraphs(400), tokenizer, 128);
+        var data = TokenizedDataset.Build(BenchmarkSupport.Paragraphs(400), tokenizer, 128);
         var config = BertConfig.Create(vocabSize: 30522, hiddenSize: 256, layers: 4, heads: 4, intermediateSize: 1024, maxPositions: 512, labels: ["0", "1"]);
         var model = PretrainedModel.CreateRandom(config, 42); // the same seed on every rank: identical starting weights
         var outputDir = Path.Combine(Path.GetTempPath(), $"finetune-bench-scaling-{Guid.NewGuid():N}");
@@ -226,8 +226,8 @@ static class ScalingBenchmark
             var timed = timer.Steps.Skip(warmup).ToList();
             double seconds = timer.End - timer.Start;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"RESULT {rank} {timed.Sum(s => s.Samples)} {seconds} {Median(timed.Select(s => s.Timings.Total))} {Median(timed.Select(s => s.Timings.AllReduce / s.Timings.Total))} " +
-                $"{Median(timed.Select(s => s.Timings.DataWait + s.Timings.Forward + s.Timings.Backward))} {Median(timed.Select(s => s.Timings.AllReduce))} {Median(timed.Select(s => s.Timings.Optimizer))} " +
+                $"RESULT {rank} {timed.Sum(s => s.Samples)} {seconds} {BenchmarkSupport.Median(timed.Select(s => s.Timings.Total))} {BenchmarkSupport.Median(timed.Select(s => s.Timings.AllReduce / s.Timings.Total))} " +
+                $"{BenchmarkSupport.Median(timed.Select(s => s.Timings.DataWait + s.Timings.Forward + s.Timings.Backward))} {BenchmarkSupport.Median(timed.Select(s => s.Timings.AllReduce))} {BenchmarkSupport.Median(timed.Select(s => s.Timings.Optimizer))} " +
                 $"{Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds}"));
         }
         finally
@@ -250,33 +250,5 @@ static class ScalingBenchmark
             End = clock.Elapsed.TotalSeconds;
             if (Steps.Count == warmup) Start = End;
         }
-    }
-
-    /// <summary>Review-length text: 6-12 sentences of the same label joined into a paragraph (the same recipe and seed as `train`).</summary>
-    static List<LabeledExample> Paragraphs(int count)
-    {
-        var sentences = File.ReadLines(DefaultDataset.EnsureFile()).Select(l => JsonNode.Parse(l)!)
-            .Select(n => new LabeledExample(n["text"]!.ToString(), null, n["label"]!.GetValue<int>())).ToList();
-        var random = new Random(1);
-        return Enumerable.Range(0, count).Select(i =>
-        {
-            var label = i % 2;
-            var pool = sentences.Where(s => s.Label == label).ToList();
-            return new LabeledExample(string.Join(' ', Enumerable.Range(0, random.Next(6, 13)).Select(_ => pool[random.Next(pool.Count)].Text)), null, label);
-        }).ToList();
-    }
-
-    static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    sealed class Options(string[] args)
-    {
-        public bool Has(string name) => Array.IndexOf(args, name) >= 0;
-        public string String(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{name} is required");
-        public int Int(string name, int fallback) => Has(name) ? int.Parse(String(name), CultureInfo.InvariantCulture) : fallback;
-        public double Double(string name, double fallback) => Has(name) ? double.Parse(String(name), CultureInfo.InvariantCulture) : fallback;
     }
 }

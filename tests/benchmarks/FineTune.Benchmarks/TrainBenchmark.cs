@@ -22,15 +22,8 @@ static class TrainBenchmark
         set_num_threads(threads);
         var folder = DefaultModel.EnsureFolder();
         var tokenizer = BertTokenizer.FromFolder(folder);
-        var sentences = File.ReadLines(DefaultDataset.EnsureFile()).Select(l => JsonNode.Parse(l)!).Select(n => new LabeledExample(n["text"]!.ToString(), null, n["label"]!.GetValue<int>())).ToList();
-        // Review-length text: 6-12 sentences of the same label joined into a paragraph (~100-200 tokens, like yelp_review_full).
-        var random = new Random(1);
-        var paragraphs = Enumerable.Range(0, 400).Select(i =>
-        {
-            var label = i % 2;
-            var pool = sentences.Where(s => s.Label == label).ToList();
-            return new LabeledExample(string.Join(' ', Enumerable.Range(0, random.Next(6, 13)).Select(_ => pool[random.Next(pool.Count)].Text)), null, label);
-        }).ToList();
+        var sentences = BenchmarkSupport.Sentences();
+        var paragraphs = BenchmarkSupport.Paragraphs(400);
 
         var rows = new List<(string Name, double Median, string Unit)>();
         foreach (var (name, examples) in new[] { ("Yelp sentences", sentences), ("review-length paragraphs", paragraphs) })
@@ -48,7 +41,7 @@ static class TrainBenchmark
             trainer.Add(TrainerSteps(folder, tokenizer, review, Padding.Dynamic, steps));
             bare.Add(BareSteps(folder, tokenizer, review, steps));
         }
-        double trainerMedian = MedianOf(trainer), bareMedian = MedianOf(bare);
+        double trainerMedian = BenchmarkSupport.Median(trainer), bareMedian = BenchmarkSupport.Median(bare);
         rows.Add(("trainer (FineTune.Core Trainer), review paragraphs", trainerMedian, "samples/s"));
         rows.Add(("bare TorchSharp loop, same model and batches", bareMedian, "samples/s"));
 
@@ -62,8 +55,14 @@ static class TrainBenchmark
     static TrainingArguments Args(Padding padding, int steps) => new()
     {
         OutputDir = Path.Combine(Path.GetTempPath(), "finetune-bench-train"),
-        MaxSteps = steps, Padding = padding, MaxLength = 128, PerDeviceTrainBatchSize = 8,
-        EvalStrategy = "no", SaveStrategy = "no", LoggingSteps = 10, Seed = 42,
+        MaxSteps = steps,
+        Padding = padding,
+        MaxLength = 128,
+        PerDeviceTrainBatchSize = 8,
+        EvalStrategy = "no",
+        SaveStrategy = "no",
+        LoggingSteps = 10,
+        Seed = 42,
     };
 
     /// <summary>Samples/s of the real Trainer for `steps` steps (after one warm-up step, so both loops start warm).</summary>
@@ -102,12 +101,5 @@ static class TrainBenchmark
         }
         return samples / clock!.Elapsed.TotalSeconds;
     }
-
-    static double Median(int runs, Func<double> measure) => MedianOf(Enumerable.Range(0, runs).Select(_ => measure()).ToList());
-
-    static double MedianOf(List<double> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
-    }
+    static double Median(int runs, Func<double> measure) => BenchmarkSupport.Median(Enumerable.Range(0, runs).Select(_ => measure()));
 }
