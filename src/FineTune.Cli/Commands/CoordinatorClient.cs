@@ -97,6 +97,50 @@ public sealed class CoordinatorClient : IDisposable
         return Call(() => jobs.Submit(request, Options(SubmitDeadline)));
     }
 
+    /// <summary>
+    /// Sends a local file or folder to the coordinator (chunked, each file's SHA-256 checked there) and returns the
+    /// `coordinator:/uploads/...` path that names it in a job. Stored by content: an unchanged file is sent again but stored once.
+    /// </summary>
+    public string Upload(string localPath)
+    {
+        if (File.Exists(localPath))
+        {
+            var sha = Sha256(localPath);
+            return UploadFile(localPath, $"{sha}/{Path.GetFileName(localPath)}");
+        }
+        var files = Directory.GetFiles(localPath, "*", SearchOption.AllDirectories)
+            .Where(f => !Path.GetRelativePath(localPath, f).Split(Path.DirectorySeparatorChar).Any(p => p.StartsWith('.')))
+            .Order(StringComparer.Ordinal).ToList();
+        var listing = string.Join("\n", files.Select(f => $"{Path.GetRelativePath(localPath, f).Replace('\\', '/')} {Sha256(f)}"));
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(listing)));
+        foreach (var f in files) UploadFile(f, $"{id}/{Path.GetRelativePath(localPath, f).Replace('\\', '/')}");
+        return $"coordinator:/uploads/{id}";
+    }
+
+    string UploadFile(string path, string name)
+    {
+        var sha = Sha256(path);
+        using var call = Call(() => jobs.Upload(new CallOptions(headers, DateTime.UtcNow + SubmitDeadline)));
+        var buffer = new byte[1 << 20];
+        using var stream = File.OpenRead(path);
+        long offset = 0;
+        do
+        {
+            int n = stream.Read(buffer);
+            bool last = offset + n >= stream.Length;
+            Call(() => { call.RequestStream.WriteAsync(new FileChunk { Name = name, Data = Google.Protobuf.ByteString.CopyFrom(buffer, 0, n), Offset = offset, Last = last, Sha256 = last ? sha : "" }).GetAwaiter().GetResult(); return 0; });
+            offset += n;
+        } while (offset < stream.Length);
+        Call(() => { call.RequestStream.CompleteAsync().GetAwaiter().GetResult(); return 0; });
+        return Call(() => call.ResponseAsync.GetAwaiter().GetResult()).Path;
+    }
+
+    static string Sha256(string path)
+    {
+        using var s = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(s));
+    }
+
     public Job Get(string jobId) => Call(() => jobs.GetJob(new GetJobRequest { JobId = jobId }, Options(QueryDeadline)));
 
     public IReadOnlyList<Job> List() => Call(() => jobs.ListJobs(new ListJobsRequest(), Options(QueryDeadline)).Jobs);

@@ -33,6 +33,7 @@ public static class SubmitCommand
             id ??= Guid.NewGuid().ToString("N");
 
             using var client = coordinator.Connect(parse);
+            UploadLocalPaths(client, options);
             var submitted = client.Submit(options, id);
             if (!parse.GetValue(wait))
             {
@@ -53,5 +54,21 @@ public static class SubmitCommand
             return final.State == "succeeded" ? Cli.Success : Cli.Failed;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Paths in a submission are on this machine: files and folders named by model, dataset and eval_dataset are uploaded
+    /// and replaced by their coordinator:/ paths ("default" and coordinator:/ paths are sent as they are).
+    /// </summary>
+    static void UploadLocalPaths(CoordinatorClient client, Dictionary<string, string> options)
+    {
+        foreach (var key in new[] { "model", "dataset", "eval_dataset" })
+        {
+            if (!options.TryGetValue(key, out var value) || value == "default" || value.StartsWith("coordinator:/", StringComparison.Ordinal)) continue;
+            if (!File.Exists(value) && !Directory.Exists(value))
+                throw new InvalidInputException($"--{key.Replace('_', '-')} {value}: no such file or folder on this machine (a path already on the coordinator is written coordinator:/...)");
+            Console.Error.WriteLine($"uploading {value} ...");
+            options[key] = client.Upload(Path.GetFullPath(value));
+        }
     }
 }

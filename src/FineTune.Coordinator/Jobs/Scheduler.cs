@@ -50,7 +50,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
     {
         try
         {
-            var args = JobSpec.Parse(job.Options);
+            var args = JobSpec.Parse(job.Options, options);
             var data = JobSpec.Validate(args);
             var folder = ModelFolder.Resolve(args.Model);
             var tokenizer = BertTokenizer.FromFolder(folder);

@@ -6,12 +6,12 @@ using Grpc.Core;
 namespace FineTune.Coordinator.Services;
 
 /// <summary>The Jobs API: a thin gRPC face over the job store and the scheduler.</summary>
-public sealed class JobsService(JobStore jobs, Scheduler scheduler, WorkerRegistry workers) : FineTune.Contracts.V1.Jobs.JobsBase
+public sealed class JobsService(JobStore jobs, Scheduler scheduler, WorkerRegistry workers, CoordinatorOptions coordinator) : FineTune.Contracts.V1.Jobs.JobsBase
 {
     public override Task<Job> Submit(SubmitJobRequest request, ServerCallContext context)
     {
         var options = request.Options.ToDictionary(kv => kv.Key, kv => kv.Value);
-        var args = Invalid(() => JobSpec.Parse(options));
+        var args = Invalid(() => JobSpec.Parse(options, coordinator));
         Invalid(() => JobSpec.Validate(args)); // refused before anything starts: the message names the field or file
         var job = jobs.Add(new JobRecord
         {
@@ -46,6 +46,60 @@ public sealed class JobsService(JobStore jobs, Scheduler scheduler, WorkerRegist
     {
         var reader = jobs.Watch(Find(request.JobId));
         await foreach (var evt in reader.ReadAllAsync(context.CancellationToken)) await stream.WriteAsync(evt);
+    }
+
+    /// <summary>
+    /// One file per call, chunked: name "ID/RELATIVE/PATH" where ID is the SHA-256 the client computed (of the file, or of a
+    /// folder's listing), so uploads are stored by content; each file's SHA-256 is checked on its last chunk.
+    /// </summary>
+    public override async Task<UploadResult> Upload(IAsyncStreamReader<FileChunk> requests, ServerCallContext context)
+    {
+        string? target = null, temp = null, name = null;
+        long size = 0;
+        FileStream? file = null;
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        try
+        {
+            await foreach (var c in requests.ReadAllAsync(context.CancellationToken))
+            {
+                if (file is null)
+                {
+                    name = c.Name;
+                    target = UploadPath(name);
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    temp = $"{target}.part-{Guid.NewGuid():N}";
+                    file = File.Create(temp);
+                }
+                size += c.Data.Length;
+                if (size > coordinator.MaxUploadBytes)
+                    throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{name}: larger than the coordinator's upload limit of {coordinator.MaxUploadBytes} bytes"));
+                await file.WriteAsync(c.Data.Memory, context.CancellationToken);
+                hash.AppendData(c.Data.Span);
+                if (!c.Last) continue;
+                await file.DisposeAsync();
+                file = null;
+                var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+                if (actual != c.Sha256)
+                    throw new RpcException(new Status(StatusCode.DataLoss, $"{name}: checksum mismatch (sent {c.Sha256}, received {actual})"));
+                File.Move(temp!, target!, overwrite: true);
+                return new UploadResult { Path = JobSpec.CoordinatorPrefix + Path.GetRelativePath(coordinator.DataDir, target!), Sha256 = actual, Size = size };
+            }
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "upload ended before its last chunk"));
+        }
+        finally
+        {
+            if (file is not null) await file.DisposeAsync();
+            if (temp is not null && File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    string UploadPath(string name)
+    {
+        var parts = name.Split('/');
+        bool valid = parts.Length >= 2 && parts[0].Length == 64 && parts[0].All(Uri.IsHexDigit)
+            && parts.All(p => p.Length > 0 && p != "." && p != ".." && !p.Contains('\\'));
+        if (!valid) throw new RpcException(new Status(StatusCode.InvalidArgument, $"upload name '{name}' must be SHA256/relative/path with no '..'"));
+        return Path.Combine([coordinator.UploadsDir, .. parts]);
     }
 
     JobRecord Find(string id) => jobs.Find(id) ?? throw new RpcException(new Status(StatusCode.NotFound, $"no job '{id}'"));

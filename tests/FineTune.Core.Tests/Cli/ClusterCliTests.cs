@@ -209,7 +209,7 @@ public class ClusterCliTests(FakeCoordinator fake) : IClassFixture<FakeCoordinat
     [Fact]
     public void Submit_wait_exits_1_when_the_job_fails()
     {
-        var r = Run("submit", "--dataset", "fail-me", "--wait", "--coordinator", fake.Url, "--api-key", FakeCoordinator.Key);
+        var r = Run("submit", "--dataset", "coordinator:/fail-me", "--wait", "--coordinator", fake.Url, "--api-key", FakeCoordinator.Key);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("failed", r.Stdout); // the summary table
         Assert.Contains("worker-1 lost", r.Stderr);
@@ -218,7 +218,7 @@ public class ClusterCliTests(FakeCoordinator fake) : IClassFixture<FakeCoordinat
     [Fact]
     public void Coordinator_refusing_the_job_is_bad_input()
     {
-        var r = Run("submit", "--dataset", "missing.csv", "--coordinator", fake.Url, "--api-key", FakeCoordinator.Key);
+        var r = Run("submit", "--dataset", "coordinator:/missing.csv", "--coordinator", fake.Url, "--api-key", FakeCoordinator.Key);
         Assert.Equal(2, r.ExitCode);
         Assert.Equal("error: --dataset (dataset): missing.csv: file not found\n", r.Stderr);
     }
@@ -362,9 +362,9 @@ public sealed class FakeJobs : Contracts.V1.Jobs.JobsBase
     public override async Task<Job> Submit(SubmitJobRequest request, ServerCallContext context)
     {
         await Authorize(context);
-        if (request.Options.TryGetValue("dataset", out var d) && d == "missing.csv")
+        if (request.Options.TryGetValue("dataset", out var d) && d == "coordinator:/missing.csv")
             throw new RpcException(new Status(StatusCode.InvalidArgument, "--dataset (dataset): missing.csv: file not found"));
-        var id = byRequest.GetOrAdd(request.RequestId, _ => (request.Options.GetValueOrDefault("dataset") == "fail-me" ? "fail-" : "job-") + Guid.NewGuid().ToString("N")[..8]);
+        var id = byRequest.GetOrAdd(request.RequestId, _ => (request.Options.GetValueOrDefault("dataset") == "coordinator:/fail-me" ? "fail-" : "job-") + Guid.NewGuid().ToString("N")[..8]);
         Submitted[id] = request;
         return Queued(id);
     }

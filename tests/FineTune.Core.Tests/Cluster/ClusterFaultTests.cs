@@ -43,6 +43,7 @@ public class ClusterFaultTests
         // Cancel: a long job stops, and the same two workers then run the next job to the end.
         var submitted = FinetuneProcess.Run(Job(cluster, model, dataset, epochs: 5000));
         Assert.True(submitted.ExitCode == 0, submitted.Stderr);
+        Assert.Contains($"uploading {model}", submitted.Stderr); // local paths travel to the coordinator: no shared filesystem needed
         var id = JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("id").GetString()!;
         WaitFor(cluster, id, Stepping, TimeSpan.FromMinutes(2));
         var cancel = FinetuneProcess.Run("cancel", id, "--coordinator", cluster.Url);
