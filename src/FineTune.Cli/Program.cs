@@ -11,6 +11,7 @@ var root = new RootCommand("finetune: fine-tune and run BERT-family text classif
     ListCommand.Create(),
     WatchCommand.Create(),
     CancelCommand.Create(),
+    DownloadCommand.Create(),
     EvaluateCommand.Create(),
     PredictCommand.Create(),
     TokenizeCommand.Create(),

@@ -141,6 +141,45 @@ public sealed class CoordinatorClient : IDisposable
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(s));
     }
 
+    /// <summary>A succeeded job's output files into <paramref name="dir"/>, each checked against its SHA-256; returns the names.</summary>
+    public IReadOnlyList<string> Download(string jobId, string dir)
+    {
+        Directory.CreateDirectory(dir);
+        var names = new List<string>();
+        using var call = Call(() => jobs.Download(new DownloadRequest { JobId = jobId }, new CallOptions(headers, DateTime.UtcNow + SubmitDeadline)));
+        FileStream? file = null;
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        string? path = null;
+        try
+        {
+            while (Call(() => call.ResponseStream.MoveNext(CancellationToken.None).GetAwaiter().GetResult()))
+            {
+                var c = call.ResponseStream.Current;
+                if (file is null)
+                {
+                    var name = Path.GetFileName(c.Name);
+                    if (name != c.Name || name.Length == 0) throw new InvalidDataException($"the coordinator sent an invalid file name '{c.Name}'");
+                    path = Path.Combine(dir, name);
+                    file = File.Create(path + ".part");
+                }
+                file.Write(c.Data.Span);
+                hash.AppendData(c.Data.Span);
+                if (!c.Last) continue;
+                file.Dispose();
+                file = null;
+                var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+                if (actual != c.Sha256) throw new InvalidDataException($"{c.Name}: checksum mismatch (expected {c.Sha256}, received {actual})");
+                File.Move(path + ".part", path!, overwrite: true);
+                names.Add(c.Name);
+            }
+        }
+        finally
+        {
+            file?.Dispose();
+        }
+        return names;
+    }
+
     public Job Get(string jobId) => Call(() => jobs.GetJob(new GetJobRequest { JobId = jobId }, Options(QueryDeadline)));
 
     public IReadOnlyList<Job> List() => Call(() => jobs.ListJobs(new ListJobsRequest(), Options(QueryDeadline)).Jobs);

@@ -53,7 +53,17 @@ public class ClusterFaultTests
         Assert.Equal(1, again.ExitCode); // FAILED_PRECONDITION: already cancelled
         var next = FinetuneProcess.Run([.. Job(cluster, model, dataset, epochs: 2), "--wait"]);
         Assert.True(next.ExitCode == 0, $"{next.Stderr}\n{cluster.Logs()}");
-        Assert.Equal("succeeded", JsonDocument.Parse(next.Stdout).RootElement.GetProperty("state").GetString());
+        var finished = JsonDocument.Parse(next.Stdout).RootElement;
+        Assert.Equal("succeeded", finished.GetProperty("state").GetString());
+
+        // download brings the output folder back, byte for byte; a cancelled job has none.
+        var target = Path.Combine(cluster.Root, "downloaded");
+        var download = FinetuneProcess.Run("download", finished.GetProperty("id").GetString()!, "--output", target, "--coordinator", cluster.Url);
+        Assert.True(download.ExitCode == 0, download.Stderr);
+        var source = finished.GetProperty("output_dir").GetString()!;
+        foreach (var f in new[] { "config.json", "model.safetensors", "vocab.txt", "trainer_state.json", "report.md" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(source, f)), File.ReadAllBytes(Path.Combine(target, f)));
+        Assert.Equal(1, FinetuneProcess.Run("download", id, "--output", target + "-2", "--coordinator", cluster.Url).ExitCode); // FAILED_PRECONDITION
 
         // A worker killed mid-job: the job fails with a reason within the timeouts, never hangs.
         var long2 = FinetuneProcess.Run(Job(cluster, model, dataset, epochs: 5000));
