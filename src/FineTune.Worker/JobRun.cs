@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
 using FineTune.Core.Tokenization;
 using FineTune.Core.Training;
-using Google.Protobuf;
 using static TorchSharp.torch;
 
 namespace FineTune.Worker;
@@ -174,27 +174,9 @@ public sealed class JobRun
     void UploadFolder(string folder)
     {
         using var call = client.UploadResult();
-        var buffer = new byte[1 << 20];
         foreach (var file in Directory.GetFiles(folder).Where(f => !Path.GetFileName(f).StartsWith('.')))
-        {
-            string sha;
-            using (var s = File.OpenRead(file)) sha = Convert.ToHexStringLower(SHA256.HashData(s));
-            using var stream = File.OpenRead(file);
-            long offset = 0;
-            int n;
-            do
-            {
-                n = stream.Read(buffer);
-                bool last = offset + n == stream.Length;
-                call.RequestStream.WriteAsync(new ResultChunk
-                {
-                    JobId = a.JobId,
-                    WorkerId = workerId,
-                    Chunk = new FileChunk { Name = Path.GetFileName(file), Data = ByteString.CopyFrom(buffer, 0, n), Offset = offset, Last = last, Sha256 = last ? sha : "" },
-                }).GetAwaiter().GetResult();
-                offset += n;
-            } while (offset < stream.Length);
-        }
+            foreach (var chunk in FileChunks.Read(file, Path.GetFileName(file)))
+                call.RequestStream.WriteAsync(new ResultChunk { JobId = a.JobId, WorkerId = workerId, Chunk = chunk }).GetAwaiter().GetResult();
         call.RequestStream.CompleteAsync().GetAwaiter().GetResult();
         var ack = call.ResponseAsync.GetAwaiter().GetResult();
         if (!ack.Ok) throw new InvalidOperationException($"the coordinator refused the result: {ack.Message}");

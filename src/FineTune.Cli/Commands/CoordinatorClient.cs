@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Core;
 using Grpc.Core;
@@ -105,8 +106,7 @@ public sealed class CoordinatorClient : IDisposable
     {
         if (File.Exists(localPath))
         {
-            var sha = Sha256(localPath);
-            return UploadFile(localPath, $"{sha}/{Path.GetFileName(localPath)}");
+            return UploadFile(localPath, $"{Sha256(localPath)}/{Path.GetFileName(localPath)}");
         }
         var files = Directory.GetFiles(localPath, "*", SearchOption.AllDirectories)
             .Where(f => !Path.GetRelativePath(localPath, f).Split(Path.DirectorySeparatorChar).Any(p => p.StartsWith('.')))
@@ -119,18 +119,9 @@ public sealed class CoordinatorClient : IDisposable
 
     string UploadFile(string path, string name)
     {
-        var sha = Sha256(path);
         using var call = Call(() => jobs.Upload(new CallOptions(headers, DateTime.UtcNow + SubmitDeadline)));
-        var buffer = new byte[1 << 20];
-        using var stream = File.OpenRead(path);
-        long offset = 0;
-        do
-        {
-            int n = stream.Read(buffer);
-            bool last = offset + n >= stream.Length;
-            Call(() => { call.RequestStream.WriteAsync(new FileChunk { Name = name, Data = Google.Protobuf.ByteString.CopyFrom(buffer, 0, n), Offset = offset, Last = last, Sha256 = last ? sha : "" }).GetAwaiter().GetResult(); return 0; });
-            offset += n;
-        } while (offset < stream.Length);
+        foreach (var chunk in FileChunks.Read(path, name))
+            Call(() => { call.RequestStream.WriteAsync(chunk).GetAwaiter().GetResult(); return 0; });
         Call(() => { call.RequestStream.CompleteAsync().GetAwaiter().GetResult(); return 0; });
         return Call(() => call.ResponseAsync.GetAwaiter().GetResult()).Path;
     }

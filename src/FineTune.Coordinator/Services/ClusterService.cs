@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
 using FineTune.Core.Training;
-using Google.Protobuf;
 using Grpc.Core;
 
 namespace FineTune.Coordinator.Services;
@@ -10,7 +10,6 @@ namespace FineTune.Coordinator.Services;
 /// <summary>The cluster API: registration, heartbeats (carrying assignments), blobs, and the workers' reports.</summary>
 public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobStore blobs, Scheduler scheduler, JobCompletion completion, ILogger<ClusterService> log) : Cluster.ClusterBase
 {
-    const int ChunkBytes = 1 << 20;
 
     public override Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
     {
@@ -45,16 +44,8 @@ public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobSt
     {
         if (!blobs.IsValidHash(request.Sha256) || !File.Exists(blobs.PathOf(request.Sha256)))
             throw new RpcException(new Status(StatusCode.NotFound, $"no blob {request.Sha256}"));
-        await using var file = File.OpenRead(blobs.PathOf(request.Sha256));
-        var buffer = new byte[ChunkBytes];
-        long offset = 0;
-        int n;
-        while ((n = await file.ReadAsync(buffer, context.CancellationToken)) > 0)
-        {
-            await stream.WriteAsync(new FileChunk { Data = ByteString.CopyFrom(buffer, 0, n), Offset = offset, Last = offset + n == file.Length, Sha256 = request.Sha256 });
-            offset += n;
-        }
-        if (offset == 0) await stream.WriteAsync(new FileChunk { Last = true, Sha256 = request.Sha256 });
+        foreach (var chunk in FileChunks.Read(blobs.PathOf(request.Sha256), request.Sha256))
+            await stream.WriteAsync(chunk, context.CancellationToken);
     }
 
     public override Task<ReportAck> Report(WorkerReport report, ServerCallContext context)

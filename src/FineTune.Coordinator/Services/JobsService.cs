@@ -1,3 +1,4 @@
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
 using FineTune.Core;
@@ -98,21 +99,9 @@ public sealed class JobsService(JobStore jobs, Scheduler scheduler, WorkerRegist
     {
         var job = Find(request.JobId);
         if (job.State != "succeeded") throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job {job.Id} is {job.State}: only a succeeded job has an output to download"));
-        var buffer = new byte[1 << 20];
         foreach (var path in Directory.GetFiles(job.OutputDir).Where(f => !Path.GetFileName(f).StartsWith('.') && !f.EndsWith(".part", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            string sha;
-            await using (var s = File.OpenRead(path)) sha = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(s, context.CancellationToken));
-            await using var file = File.OpenRead(path);
-            long offset = 0;
-            do
-            {
-                int n = await file.ReadAsync(buffer, context.CancellationToken);
-                bool last = offset + n >= file.Length;
-                await stream.WriteAsync(new FileChunk { Name = Path.GetFileName(path), Data = Google.Protobuf.ByteString.CopyFrom(buffer, 0, n), Offset = offset, Last = last, Sha256 = last ? sha : "" });
-                offset += n;
-            } while (offset < file.Length);
-        }
+            foreach (var chunk in FileChunks.Read(path, Path.GetFileName(path)))
+                await stream.WriteAsync(chunk, context.CancellationToken);
     }
 
     string UploadPath(string name)
