@@ -67,7 +67,8 @@ public sealed class JobRun
             {
                 Rank = a.Rank,
                 Endpoints = a.RingEndpoints.ToList(),
-                Token = $"{a.JobId}/gen-{a.Generation}",
+                Group = $"{a.JobId}/gen-{a.Generation}",
+                Token = a.RingToken,
                 Timeout = TimeSpan.FromMilliseconds(a.CollectiveTimeoutMs > 0 ? a.CollectiveTimeoutMs : 30_000),
             });
             log.LogInformation("rank {Rank}: ring of {World} formed; training", a.Rank, a.WorldSize);

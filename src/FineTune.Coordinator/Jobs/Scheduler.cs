@@ -67,6 +67,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
                 TrainData = Blob("train.tokens", Serialize(train)),
                 EvalData = Blob("eval.tokens", Serialize(eval)),
                 CollectiveTimeoutMs = (int)options.CollectiveTimeout.TotalMilliseconds,
+                RingToken = Contracts.Secrets.NewToken(), // fresh per job and generation; only in memory and in the assignments
             };
             template.RingEndpoints.AddRange(chosen.Select(w => w.RingEndpoint));
             template.Options.Add(job.Options);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace FineTune.Core.Collectives;
@@ -60,14 +61,18 @@ static class RingHandshake
     /// <summary>Why the receiving side refuses <paramref name="hello"/>, or null when it is the expected predecessor.</summary>
     public static string? Check(Hello hello, Hello expected)
     {
-        if (hello.Token != expected.Token)
-            return $"token '{hello.Token}' is not this group's '{expected.Token}' (a process from another job or an older generation)";
+        // First, and in constant time; the answer never echoes either token, so a stranger learns nothing from it.
+        if (!SameToken(hello.Token, expected.Token))
+            return "wrong group token (a process of another job or an older generation, or not a member of this group)";
         if (hello.WorldSize != expected.WorldSize) return $"world size {hello.WorldSize}, this group has {expected.WorldSize}";
         if (hello.To != expected.To) return $"addressed to rank {hello.To}, this is rank {expected.To}";
         if (hello.From != expected.From) return $"sent by rank {hello.From}, rank {expected.To} accepts only its predecessor, rank {expected.From}";
         if (hello.ChunkBytes != expected.ChunkBytes) return $"chunk size {hello.ChunkBytes} bytes, this rank uses {expected.ChunkBytes}: every rank needs the same RingOptions.ChunkBytes";
         return null;
     }
+
+    static bool SameToken(string a, string b) =>
+        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(a)), SHA256.HashData(Encoding.UTF8.GetBytes(b)));
 
     public static async Task SendAnswerAsync(Socket socket, string? refusal, CancellationToken cancel)
     {

@@ -4,8 +4,8 @@ namespace FineTune.Core.Collectives;
 
 /// <summary>
 /// What one rank needs to join a <see cref="RingCollective"/>: its rank, every rank's "host:port" (the world size is
-/// their count; this rank listens on its own), and a token naming the job and its generation, so that a process left
-/// over from an earlier group is refused at the handshake instead of joining a new one.
+/// their count; this rank listens on its own), and the group's secret token (random per job and generation, from the
+/// coordinator), so that a stray process, or one left over from an earlier group, is refused at the handshake.
 /// </summary>
 public sealed record RingOptions
 {
@@ -14,8 +14,14 @@ public sealed record RingOptions
     /// <summary>"host:port" of every rank, indexed by rank ("[::1]:port" for IPv6 literals).</summary>
     public required IReadOnlyList<string> Endpoints { get; init; }
 
-    /// <summary>Job id and generation, e.g. "job-42/gen-3": every rank of one group must carry the same.</summary>
+    /// <summary>
+    /// The group's shared secret: every rank of one group carries the same, nobody else knows it. Compared in constant
+    /// time and never written into a message or log (messages name <see cref="Group"/> instead).
+    /// </summary>
     public required string Token { get; init; }
+
+    /// <summary>A public name for the group in messages, e.g. "job-42/gen-3"; not checked.</summary>
+    public string Group { get; init; } = "unnamed";
 
     /// <summary>Limit for each whole call (all-reduce, broadcast, barrier); a silent peer fails the call when it runs out.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -38,7 +44,7 @@ public sealed record RingOptions
         if (Endpoints is null || Endpoints.Count < 1) throw new ArgumentException("Endpoints must name at least one rank.", nameof(Endpoints));
         if (Endpoints.Count > ushort.MaxValue) throw new ArgumentException($"At most {ushort.MaxValue} ranks.", nameof(Endpoints));
         if (Rank < 0 || Rank >= Endpoints.Count) throw new ArgumentOutOfRangeException(nameof(Rank), Rank, $"Rank must be in [0, {Endpoints.Count}).");
-        if (string.IsNullOrEmpty(Token)) throw new ArgumentException("Token must name the job and generation.", nameof(Token));
+        if (string.IsNullOrEmpty(Token)) throw new ArgumentException("Token must be the group's shared secret.", nameof(Token));
         if (System.Text.Encoding.UTF8.GetByteCount(Token) > RingHandshake.MaxTokenBytes) throw new ArgumentException($"Token is longer than {RingHandshake.MaxTokenBytes} bytes.", nameof(Token));
         if (Timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "Timeout must be positive.");
         if (RendezvousLimit <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RendezvousTimeout), RendezvousTimeout, "RendezvousTimeout must be positive.");

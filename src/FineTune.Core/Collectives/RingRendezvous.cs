@@ -72,7 +72,7 @@ static class RingRendezvous
                     (state.Refusals.IsEmpty ? "" : $" (refused: {string.Join("; ", state.Refusals)})"));
             var blame = connect.IsCompletedSuccessfully ? prev : next;
             throw new CollectiveException(
-                $"The ring (world size {world}, token '{options.Token}') did not form within {limit.TotalSeconds:0.###} s: rank {rank} {string.Join(", and ", missing)}.",
+                $"The ring {options.Group} (world size {world}) did not form within {limit.TotalSeconds:0.###} s: rank {rank} {string.Join(", and ", missing)}.",
                 blame, options.Endpoints[blame], timedOut: true);
         }
     }
@@ -131,7 +131,7 @@ static class RingRendezvous
             }
             socket.Dispose();
             throw new CollectiveException(
-                $"Rank {next} at {options.Endpoints[next]} refused rank {options.Rank} (token '{options.Token}', world size {options.WorldSize}): {refusal}.",
+                $"Rank {next} at {options.Endpoints[next]} refused rank {options.Rank} (group {options.Group}, world size {options.WorldSize}): {refusal}.",
                 next, options.Endpoints[next]);
         }
     }
