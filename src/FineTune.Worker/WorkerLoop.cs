@@ -1,5 +1,7 @@
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 
 namespace FineTune.Worker;
@@ -10,7 +12,10 @@ public sealed class WorkerLoop(WorkerOptions options, ILogger<WorkerLoop> log, I
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
         using var channel = GrpcChannel.ForAddress(options.Coordinator, new GrpcChannelOptions { MaxReceiveMessageSize = 16 << 20, MaxSendMessageSize = 16 << 20 });
-        var client = new Cluster.ClusterClient(channel);
+        // The join token rides on every call (Register, Heartbeat, FetchBlob, Report, UploadResult), not only on Register.
+        var client = new Cluster.ClusterClient(options.JoinToken is { } token
+            ? channel.Intercept(headers => { headers.Add(Secrets.JoinTokenHeader, token); return headers; })
+            : channel.CreateCallInvoker());
         string? workerId = null;
         JobRun? current = null;
         while (!stop.IsCancellationRequested)
@@ -30,6 +35,11 @@ public sealed class WorkerLoop(WorkerOptions options, ILogger<WorkerLoop> log, I
             catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
             {
                 workerId = null; // the coordinator forgot us (restarted): register again
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+            {
+                workerId = null;
+                log.LogError("the coordinator refused this worker ({Status}): {Detail}; retrying", e.StatusCode, e.Status.Detail);
             }
             catch (RpcException e) when (!stop.IsCancellationRequested)
             {

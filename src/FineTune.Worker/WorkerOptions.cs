@@ -3,9 +3,12 @@ using System.Net.Sockets;
 
 namespace FineTune.Worker;
 
-/// <summary>--coordinator, --name, --device, --threads, --ring-host, --data-dir (command line or FineTune__... settings).</summary>
+/// <summary>--coordinator, --name, --device, --threads, --ring-host, --data-dir, --join-token (command line or FineTune__... settings).</summary>
 public sealed record WorkerOptions(string Coordinator, string Name, string Device, int Threads, string RingEndpoint, string DataDir)
 {
+    /// <summary>The cluster's join token, sent on every call to the coordinator (--join-token, FineTune:JoinToken, FINETUNE_JOIN_TOKEN); never logged.</summary>
+    public string? JoinToken { get; init; }
+
     public static WorkerOptions From(IConfiguration c)
     {
         var coordinator = c["coordinator"] ?? c["FineTune:Coordinator"] ?? Environment.GetEnvironmentVariable("FINETUNE_COORDINATOR") ?? "http://127.0.0.1:5100";
@@ -15,7 +18,8 @@ public sealed record WorkerOptions(string Coordinator, string Name, string Devic
         var threads = int.TryParse(c["threads"], out var t) && t > 0 ? t : Environment.ProcessorCount;
         var host = c["ring-host"] ?? "127.0.0.1";
         var dataDir = c["data-dir"] ?? Path.Combine(Path.GetTempPath(), "finetune-worker", name);
-        return new WorkerOptions(coordinator, name, device, threads, $"{host}:{FreePort(host)}", dataDir);
+        var token = c["join-token"] ?? c["FineTune:JoinToken"] ?? Environment.GetEnvironmentVariable("FINETUNE_JOIN_TOKEN");
+        return new WorkerOptions(coordinator, name, device, threads, $"{host}:{FreePort(host)}", dataDir) { JoinToken = string.IsNullOrWhiteSpace(token) ? null : token.Trim() };
     }
 
     // The ring's data plane listens on this port for each job; chosen once at start and reported at registration.

@@ -8,7 +8,7 @@ namespace FineTune.Coordinator.Jobs;
 /// <summary>A submitted options map turned into TrainingArguments, and everything checked before the job is accepted.</summary>
 public static class JobSpec
 {
-    public const string CoordinatorPrefix = "coordinator:/";
+    public const string CoordinatorPrefix = JobPaths.Prefix;
     static readonly string[] PathKeys = ["model", "dataset", "eval_dataset"];
 
     public static TrainingArguments Parse(IReadOnlyDictionary<string, string> options, CoordinatorOptions coordinator)
@@ -19,15 +19,30 @@ public static class JobSpec
         return args;
     }
 
-    /// <summary>`coordinator:/uploads/...` to a path under the coordinator's uploads folder; anything escaping it is refused.</summary>
-    public static string Resolve(string value, CoordinatorOptions coordinator, string key)
+    /// <summary>A model or dataset path, confined to the coordinator's roots (see <see cref="JobPaths"/>).</summary>
+    public static string Resolve(string value, CoordinatorOptions coordinator, string key) => JobPaths.Resolve(value, coordinator, key);
+
+    public const int MaxRequestIdLength = 200;
+    public const int MaxOptions = 100;
+    public const int MaxValueLength = 4096;
+
+    /// <summary>Limits on the request itself, checked before anything is read: option count and sizes, the request id, the world size.</summary>
+    public static void CheckRequest(IReadOnlyDictionary<string, string> options, string requestId)
     {
-        if (!value.StartsWith(CoordinatorPrefix, StringComparison.Ordinal)) return value;
-        var root = Path.GetFullPath(coordinator.UploadsDir) + Path.DirectorySeparatorChar;
-        var full = Path.GetFullPath(Path.Combine(coordinator.DataDir, value[CoordinatorPrefix.Length..]));
-        if (!full.StartsWith(root, StringComparison.Ordinal))
-            throw new InvalidInputException($"{key}: '{value}' is outside the coordinator's roots (only {CoordinatorPrefix}uploads/... is allowed)");
-        return full;
+        if (requestId.Length > MaxRequestIdLength) throw new InvalidInputException($"request_id: longer than {MaxRequestIdLength} characters");
+        if (options.Count > MaxOptions) throw new InvalidInputException($"options: {options.Count} given, at most {MaxOptions}");
+        foreach (var (key, value) in options)
+            if (value.Length > MaxValueLength)
+                throw new InvalidInputException($"{ArgumentTable.Describe(key)}: value longer than {MaxValueLength} characters");
+    }
+
+    /// <summary>What only the coordinator knows: a world size this cluster can never reach would queue forever.</summary>
+    public static void CheckCluster(TrainingArguments args, CoordinatorOptions coordinator)
+    {
+        if (args.Workers > coordinator.MaxWorkers)
+            throw new InvalidInputException($"{ArgumentTable.Describe("workers")}: {args.Workers} is more than this cluster can ever have (the coordinator's --max-workers is {coordinator.MaxWorkers})");
+        if (args.MinWorkers > coordinator.MaxWorkers)
+            throw new InvalidInputException($"{ArgumentTable.Describe("min_workers")}: {args.MinWorkers} is more than this cluster can ever have (the coordinator's --max-workers is {coordinator.MaxWorkers})");
     }
 
     /// <summary>Options, model folder, dataset and labels, as `finetune train` checks them; throws InvalidInputException.</summary>
@@ -36,6 +51,7 @@ public static class JobSpec
         args.Validate();
         var folder = ModelFolder.Resolve(args.Model);
         var config = ModelFactory.ReadConfig(Path.Combine(folder, "config.json"));
+        CheckpointReader.Check(CheckpointReader.FindWeights(folder)!); // truncated or corrupt weights are refused now, not on the workers
         if (args.MaxLength > config.MaxPositions)
             throw new InvalidInputException($"--max-length (max_length): {args.MaxLength} is beyond the model's {config.MaxPositions} positions");
         return DatasetLoader.Load(args.ToDatasetOptions());

@@ -47,6 +47,12 @@ public sealed class JobStore
         }
     }
 
+    /// <summary>The job an earlier Submit with this client request id created (kept in job.json, so it survives restarts).</summary>
+    public JobRecord? FindByRequestId(string requestId)
+    {
+        lock (gate) return jobs.Values.FirstOrDefault(j => j.RequestId == requestId);
+    }
+
     public JobRecord? Find(string id)
     {
         lock (gate) return jobs.GetValueOrDefault(id);

@@ -1,3 +1,4 @@
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
 
 namespace FineTune.Coordinator.Jobs;
@@ -27,9 +28,9 @@ public sealed class WorkerRegistry(CoordinatorOptions options)
     {
         lock (gate)
         {
-            // A worker that restarts registers again under its name: the old entry goes.
+            // A worker that restarts registers again under its name: the old entry goes. Ids carry 128 random bits: not guessable.
             foreach (var old in workers.Values.Where(w => w.Name == r.Name).ToList()) workers.Remove(old.Id);
-            var w = new WorkerInfo { Id = $"{r.Name}-{Guid.NewGuid():N}"[..(r.Name.Length + 9)], Name = r.Name, RingEndpoint = r.RingEndpoint, Device = r.Device };
+            var w = new WorkerInfo { Id = $"{r.Name}-{Secrets.NewToken()[..32]}", Name = r.Name, RingEndpoint = r.RingEndpoint, Device = r.Device };
             workers[w.Id] = w;
             return w;
         }

@@ -15,6 +15,8 @@ public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobSt
     {
         if (string.IsNullOrWhiteSpace(request.Name) || string.IsNullOrWhiteSpace(request.RingEndpoint))
             throw new RpcException(new Status(StatusCode.InvalidArgument, "name and ring_endpoint are required"));
+        if (request.Name.Length > 100 || request.RingEndpoint.Length > 300)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "name (at most 100 characters) or ring_endpoint (at most 300) too long"));
         var w = workers.Register(request);
         log.LogInformation("worker {Name} registered (ring {Endpoint}, {Device})", w.Name, w.RingEndpoint, w.Device);
         return Task.FromResult(new RegisterResponse { WorkerId = w.Id, HeartbeatIntervalMs = 500 });

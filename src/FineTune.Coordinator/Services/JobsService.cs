@@ -12,7 +12,11 @@ public sealed class JobsService(JobStore jobs, Scheduler scheduler, WorkerRegist
     public override Task<Job> Submit(SubmitJobRequest request, ServerCallContext context)
     {
         var options = request.Options.ToDictionary(kv => kv.Key, kv => kv.Value);
+        Invalid(() => JobSpec.CheckRequest(options, request.RequestId));
+        // A retry (same request id, e.g. after a lost reply) gets the first job back, without reading anything again.
+        if (request.RequestId.Length > 0 && jobs.FindByRequestId(request.RequestId) is { } existing) return Task.FromResult(JobStore.ToMessage(existing));
         var args = Invalid(() => JobSpec.Parse(options, coordinator));
+        Invalid(() => JobSpec.CheckCluster(args, coordinator));
         Invalid(() => JobSpec.Validate(args)); // refused before anything starts: the message names the field or file
         var job = jobs.Add(new JobRecord
         {
@@ -115,13 +119,16 @@ public sealed class JobsService(JobStore jobs, Scheduler scheduler, WorkerRegist
 
     JobRecord Find(string id) => jobs.Find(id) ?? throw new RpcException(new Status(StatusCode.NotFound, $"no job '{id}'"));
 
+    static void Invalid(Action action) => Invalid(() => { action(); return 0; });
+
+    /// <summary>Bad input of any kind (a wrong value, a missing or unreadable file, bytes that are not UTF-8) is INVALID_ARGUMENT with its message.</summary>
     static T Invalid<T>(Func<T> action)
     {
         try
         {
             return action();
         }
-        catch (InvalidInputException e)
+        catch (Exception e) when (e is InvalidInputException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or System.Text.DecoderFallbackException)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
         }

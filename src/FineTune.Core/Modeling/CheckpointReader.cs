@@ -18,6 +18,16 @@ public static class CheckpointReader
     public static string? FindWeights(string dir) =>
         WeightFiles.Select(f => Path.Combine(dir, f)).FirstOrDefault(File.Exists);
 
+    /// <summary>
+    /// Throws what <see cref="Read"/> would for a missing, truncated or corrupt checkpoint, as cheaply as it can: a
+    /// safetensors file's header and sizes only; other layouts are read whole.
+    /// </summary>
+    public static void Check(string weightsPath)
+    {
+        if (weightsPath.EndsWith(".safetensors", StringComparison.Ordinal)) SafeTensors.Check(weightsPath);
+        else Read(weightsPath);
+    }
+
     public static Dictionary<string, NamedTensor> Read(string weightsPath)
     {
         var name = Path.GetFileName(weightsPath);

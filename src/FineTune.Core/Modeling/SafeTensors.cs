@@ -19,7 +19,12 @@ public static class SafeTensors
 {
     const long MaxHeaderBytes = 100_000_000; // the reference implementation's own limit
 
-    public static Dictionary<string, NamedTensor> Read(string path)
+    public static Dictionary<string, NamedTensor> Read(string path) => Scan(path, readData: true);
+
+    /// <summary>Every check <see cref="Read"/> makes (header, dtypes, shapes, offsets, truncation) without reading the tensors: cheap validation.</summary>
+    public static void Check(string path) => Scan(path, readData: false);
+
+    static Dictionary<string, NamedTensor> Scan(string path, bool readData)
     {
         using var stream = File.OpenRead(path);
         var (header, dataStart) = ReadHeader(stream, path);
@@ -39,6 +44,7 @@ public static class SafeTensors
                 throw Corrupt(path, $"tensor '{name}' has {offsets[1] - offsets[0]} bytes but shape [{string.Join(", ", shape)}] x {dtype} needs {count * width}");
             if (dataStart + offsets[1] > stream.Length)
                 throw Corrupt(path, $"file is truncated: tensor '{name}' ends at byte {dataStart + offsets[1]} but the file has {stream.Length}");
+            if (!readData) continue;
 
             var bytes = new byte[offsets[1] - offsets[0]];
             stream.Position = dataStart + offsets[0];

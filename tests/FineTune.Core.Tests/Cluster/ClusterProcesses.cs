@@ -10,17 +10,37 @@ public sealed class ClusterProcesses : IDisposable
 {
     readonly List<(string Name, Process Process, StringBuilder Log)> processes = [];
 
-    public ClusterProcesses(int workers, int threadsPerWorker = 1)
+    readonly string[] coordinatorArgs;
+    readonly int threadsPerWorker;
+
+    /// <param name="coordinatorArgs">extra coordinator flags (e.g. --api-key K --join-token T)</param>
+    /// <param name="workerArgs">extra flags for every worker (e.g. --join-token T)</param>
+    public ClusterProcesses(int workers, int threadsPerWorker = 1, string[]? coordinatorArgs = null, string[]? workerArgs = null)
     {
         Root = Path.Combine(Path.GetTempPath(), "finetune-tests", "cluster-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
         Port = FreePort();
         Url = $"http://127.0.0.1:{Port}";
-        Start("coordinator", "FineTune.Coordinator.dll", "--urls", Url, "--data-dir", Path.Combine(Root, "coordinator"));
+        this.coordinatorArgs = ["--urls", Url, "--data-dir", Path.Combine(Root, "coordinator"), .. coordinatorArgs ?? []];
+        this.threadsPerWorker = threadsPerWorker;
+        Start("coordinator", "FineTune.Coordinator.dll", this.coordinatorArgs);
         WaitForHealth(TimeSpan.FromSeconds(60));
-        for (int i = 0; i < workers; i++)
-            Start($"worker-{i}", "FineTune.Worker.dll", "--coordinator", Url, "--name", $"worker-{i}", "--threads", threadsPerWorker.ToString(),
-                "--urls", "http://127.0.0.1:0", "--data-dir", Path.Combine(Root, $"worker-{i}"));
+        for (int i = 0; i < workers; i++) StartWorker($"worker-{i}", workerArgs ?? []);
+    }
+
+    /// <summary>Another worker process named <paramref name="name"/>, with extra flags.</summary>
+    public void StartWorker(string name, params string[] extra) =>
+        Start(name, "FineTune.Worker.dll", ["--coordinator", Url, "--name", name, "--threads", threadsPerWorker.ToString(),
+            "--urls", "http://127.0.0.1:0", "--data-dir", Path.Combine(Root, name), .. extra]);
+
+    /// <summary>SIGKILL the coordinator and start it again on the same port and data folder.</summary>
+    public void RestartCoordinator()
+    {
+        var old = processes.Single(p => p.Name == "coordinator" && !p.Process.HasExited).Process;
+        old.Kill(entireProcessTree: true);
+        old.WaitForExit(10_000);
+        Start("coordinator", "FineTune.Coordinator.dll", coordinatorArgs);
+        WaitForHealth(TimeSpan.FromSeconds(60));
     }
 
     public string Root { get; }
@@ -36,6 +56,13 @@ public sealed class ClusterProcesses : IDisposable
     static string Tail(StringBuilder log)
     {
         lock (log) return log.Length > 6000 ? log.ToString()[^6000..] : log.ToString();
+    }
+
+    /// <summary>What a process printed so far.</summary>
+    public string Log(string name)
+    {
+        var logs = processes.Where(p => p.Name == name).Select(p => p.Log).ToList();
+        return string.Join("\n", logs.Select(l => { lock (l) return l.ToString(); }));
     }
 
     void Start(string name, string dll, params string[] args)

@@ -64,6 +64,7 @@ public class JobCompletionTests
             Assert.Equal("/srv/finetune/uploads/abc/data.jsonl", JobSpec.Resolve(value, options, "dataset"));
         else
             Assert.Contains("outside the coordinator's roots", Assert.Throws<InvalidInputException>(() => JobSpec.Resolve(value, options, "dataset")).Message);
-        Assert.Equal("/local/data.csv", JobSpec.Resolve("/local/data.csv", options, "dataset")); // other paths are the coordinator's own
+        // Any other coordinator path is refused unless it lies under a configured data root (JobPathsTests).
+        Assert.Contains("outside the coordinator's roots", Assert.Throws<InvalidInputException>(() => JobSpec.Resolve("/local/data.csv", options, "dataset")).Message);
     }
 }
