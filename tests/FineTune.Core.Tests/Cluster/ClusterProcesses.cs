@@ -10,25 +10,69 @@ public sealed class ClusterProcesses : IDisposable
 {
     readonly List<(string Name, Process Process, StringBuilder Log)> processes = [];
 
-    public ClusterProcesses(int workers, int threadsPerWorker = 1)
+    readonly string[] coordinatorArgs;
+    readonly int threadsPerWorker;
+
+    /// <param name="coordinatorArgs">extra coordinator flags, e.g. a short --heartbeat-timeout for fault tests</param>
+    public ClusterProcesses(int workers, int threadsPerWorker = 1, params string[] coordinatorArgs)
     {
         Root = Path.Combine(Path.GetTempPath(), "finetune-tests", "cluster-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
         Port = FreePort();
         Url = $"http://127.0.0.1:{Port}";
-        Start("coordinator", "FineTune.Coordinator.dll", "--urls", Url, "--data-dir", Path.Combine(Root, "coordinator"));
-        WaitForHealth(TimeSpan.FromSeconds(60));
-        for (int i = 0; i < workers; i++)
-            Start($"worker-{i}", "FineTune.Worker.dll", "--coordinator", Url, "--name", $"worker-{i}", "--threads", threadsPerWorker.ToString(),
-                "--urls", "http://127.0.0.1:0", "--data-dir", Path.Combine(Root, $"worker-{i}"));
+        this.coordinatorArgs = coordinatorArgs;
+        this.threadsPerWorker = threadsPerWorker;
+        StartCoordinator();
+        for (int i = 0; i < workers; i++) StartWorker(i);
     }
+
+    /// <summary>The coordinator, on the same port and data folder each time (a restart after KillCoordinator).</summary>
+    public void StartCoordinator()
+    {
+        Start("coordinator", "FineTune.Coordinator.dll", ["--urls", Url, "--data-dir", Path.Combine(Root, "coordinator"), .. coordinatorArgs]);
+        WaitForHealth(TimeSpan.FromSeconds(60));
+    }
+
+    public void StartWorker(int i) =>
+        Start($"worker-{i}", "FineTune.Worker.dll", "--coordinator", Url, "--name", $"worker-{i}", "--threads", threadsPerWorker.ToString(),
+            "--urls", "http://127.0.0.1:0", "--data-dir", Path.Combine(Root, $"worker-{i}"));
+
+    /// <summary>SIGKILL the coordinator: no chance to save anything.</summary>
+    public void KillCoordinator()
+    {
+        var c = processes.Last(p => p.Name == "coordinator").Process;
+        c.Kill(entireProcessTree: true);
+        c.WaitForExit(10_000);
+    }
+
+    /// <summary>SIGSTOP / SIGCONT a worker: alive but silent, as a hung machine or a long GC pause would be.</summary>
+    public void PauseWorker(int i) => Signal(Worker(i), 19);
+
+    public void ResumeWorker(int i) => Signal(Worker(i), 18);
+
+    Process Worker(int i) => processes.Last(p => p.Name == $"worker-{i}").Process;
+
+    static void Signal(Process p, int signal)
+    {
+        if (kill(p.Id, signal) != 0) throw new InvalidOperationException($"kill({p.Id}, {signal}) failed");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    static extern int kill(int pid, int sig);
 
     public string Root { get; }
     public int Port { get; }
     public string Url { get; }
 
     /// <summary>SIGKILL a worker, as a machine failure would.</summary>
-    public void KillWorker(int i) => processes.Single(p => p.Name == $"worker-{i}").Process.Kill(entireProcessTree: true);
+    public void KillWorker(int i) => Worker(i).Kill(entireProcessTree: true);
+
+    /// <summary>What one process printed (the newest one of that name).</summary>
+    public string Log(string name)
+    {
+        var log = processes.Last(p => p.Name == name).Log;
+        lock (log) return log.ToString();
+    }
 
     /// <summary>Everything the processes printed, for failure messages.</summary>
     public string Logs() => string.Join("\n", processes.Select(p => $"--- {p.Name} (exit {(p.Process.HasExited ? p.Process.ExitCode.ToString() : "running")}) ---\n{Tail(p.Log)}"));
@@ -82,7 +126,7 @@ public sealed class ClusterProcesses : IDisposable
     {
         foreach (var (_, p, _) in processes)
         {
-            try { if (!p.HasExited) p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            try { if (!p.HasExited) { Signal(p, 18); p.Kill(entireProcessTree: true); } } catch (InvalidOperationException) { }
             p.WaitForExit(10_000);
             p.Dispose();
         }
