@@ -78,7 +78,7 @@ public sealed class JobRun
                 Endpoints = a.RingEndpoints.ToList(),
                 Token = $"{a.JobId}/gen-{a.Generation}",
                 Timeout = TimeSpan.FromMilliseconds(a.CollectiveTimeoutMs > 0 ? a.CollectiveTimeoutMs : 30_000),
-            });
+            }, a.WorldSize > 1 ? RingCollective.Listen(options.RingListen) : null); // bound here: the advertised endpoint may be another address
             collective = ring;
             if (cancel.IsCancellationRequested) return;
             log.LogInformation("rank {Rank}: ring of {World} formed; training{Resume}", a.Rank, a.WorldSize, args.ResumeFromCheckpoint is null ? "" : $" from {a.ResumeCheckpoint}");

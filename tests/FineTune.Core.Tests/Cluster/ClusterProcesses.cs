@@ -33,9 +33,9 @@ public sealed class ClusterProcesses : IDisposable
         WaitForHealth(TimeSpan.FromSeconds(60));
     }
 
-    public void StartWorker(int i) =>
-        Start($"worker-{i}", "FineTune.Worker.dll", "--coordinator", Url, "--name", $"worker-{i}", "--threads", threadsPerWorker.ToString(),
-            "--urls", "http://127.0.0.1:0", "--data-dir", Path.Combine(Root, $"worker-{i}"));
+    public void StartWorker(int i, params string[] extra) =>
+        Start($"worker-{i}", "FineTune.Worker.dll", ["--coordinator", Url, "--name", $"worker-{i}", "--threads", threadsPerWorker.ToString(),
+            "--urls", "http://127.0.0.1:0", "--data-dir", Path.Combine(Root, $"worker-{i}"), .. extra]);
 
     /// <summary>SIGKILL the coordinator: no chance to save anything.</summary>
     public void KillCoordinator()
@@ -115,7 +115,7 @@ public sealed class ClusterProcesses : IDisposable
         throw new TimeoutException($"the coordinator did not come up in {limit.TotalSeconds} s:\n{Logs()}");
     }
 
-    static int FreePort()
+    public static int FreePort()
     {
         using var probe = new Socket(SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));

@@ -86,4 +86,25 @@ public class ClusterRecoveryTests
         Assert.Equal("the coordinator restarted", Recovery(done).GetProperty("reason").GetString());
         Assert.Equal("succeeded", State(WaitFor(cluster, queued, Ended, TimeSpan.FromMinutes(2))));
     }
+
+    [Fact]
+    public void Cut_link_between_two_workers_is_detected_by_the_collective_timeout_and_recovered()
+    {
+        var (model, dataset, _) = TinyJobs.Setup(80);
+        using var cluster = new ClusterProcesses(1, 1, FastFaults);
+        // worker-1's ring is reached through a link the test can cut: its peers are told the link's address.
+        int ringPort = ClusterProcesses.FreePort();
+        using var link = new CuttableLink(ringPort);
+        cluster.StartWorker(1, "--ring-port", ringPort.ToString(), "--ring-advertise", $"127.0.0.1:{link.Port}");
+        var id = Submit(cluster, Job(model, dataset, workers: 2, maxSteps: 300));
+        WaitFor(cluster, id, j => LastStep(j) >= 40, TimeSpan.FromMinutes(2));
+        var clock = Stopwatch.StartNew();
+        link.Cut();
+        WaitFor(cluster, id, j => State(j) != "running", TimeSpan.FromSeconds(60));
+        Console.WriteLine($"cut link detected after {clock.Elapsed.TotalSeconds:0.0} s");
+        link.Heal(); // a transient partition: the same two workers regroup
+        var done = WaitFor(cluster, id, Ended, TimeSpan.FromMinutes(3));
+        AssertRecovered(done, worldSize: 2);
+        Assert.Contains("CollectiveException", Recovery(done).GetProperty("reason").GetString());
+    }
 }
