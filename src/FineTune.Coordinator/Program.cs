@@ -26,8 +26,17 @@ builder.Services.AddGrpc(o =>
     .AddServiceOptions<JobsService>(o => o.Interceptors.Add<ApiKeyInterceptor>())
     .AddServiceOptions<ClusterService>(o => o.Interceptors.Add<JoinTokenInterceptor>());
 builder.Services.AddSingleton(security);
-builder.Services.AddSingleton(new CoordinatorOptions(Path.GetFullPath(dataDir))
+// Timing knobs in seconds (command line or FineTune__... settings); the defaults suit a real cluster.
+TimeSpan Seconds(string key, TimeSpan fallback) =>
+    (builder.Configuration[key] ?? builder.Configuration[$"FineTune:{key}"]) is string v
+        ? double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? TimeSpan.FromSeconds(s) : throw new ArgumentException($"--{key} {v}: must be a positive number of seconds")
+        : fallback;
+var defaults = new CoordinatorOptions(Path.GetFullPath(dataDir));
+builder.Services.AddSingleton(defaults with
 {
+    HeartbeatTimeout = Seconds("heartbeat-timeout", defaults.HeartbeatTimeout),
+    CollectiveTimeout = Seconds("collective-timeout", defaults.CollectiveTimeout),
+    RecoveryWait = Seconds("recovery-wait", defaults.RecoveryWait),
     MaxWorkers = int.TryParse(builder.Configuration["max-workers"] ?? builder.Configuration["FineTune:MaxWorkers"], out var max) && max > 0 ? max : CoordinatorOptions.DefaultMaxWorkers,
     DataRoots = DataRoots(builder.Configuration),
 });
@@ -36,6 +45,7 @@ builder.Services.AddSingleton<WorkerRegistry>();
 builder.Services.AddSingleton<BlobStore>();
 builder.Services.AddSingleton<Scheduler>();
 builder.Services.AddSingleton<JobCompletion>();
+builder.Services.AddSingleton<JobCheckpoints>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<Scheduler>());
 
 var app = builder.Build();

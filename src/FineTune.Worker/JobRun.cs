@@ -13,7 +13,8 @@ namespace FineTune.Worker;
 
 /// <summary>
 /// One rank of one job: fetch the model files and tokenized data (cached by SHA-256), join the ring, run the same
-/// Trainer as `finetune train` with this rank's shard, report progress; rank 0 uploads the final model.
+/// Trainer as `finetune train` with this rank's shard, report progress; rank 0 uploads each checkpoint (in the
+/// background) and the final model. After a recovery the assignment names a checkpoint to resume from.
 /// </summary>
 public sealed class JobRun
 {
@@ -23,6 +24,8 @@ public sealed class JobRun
     readonly WorkerOptions options;
     readonly ILogger log;
     readonly CancellationTokenSource cancel = new();
+    readonly CheckpointUploads uploads;
+    volatile ICollective? collective;
 
     JobRun(Assignment a, Cluster.ClusterClient client, string workerId, WorkerOptions options, ILogger log)
     {
@@ -31,6 +34,7 @@ public sealed class JobRun
         this.workerId = workerId;
         this.options = options;
         this.log = log;
+        uploads = new CheckpointUploads(this, log);
     }
 
     public string JobId => a.JobId;
@@ -45,7 +49,12 @@ public sealed class JobRun
         return run;
     }
 
-    public void Cancel() => cancel.Cancel();
+    /// <summary>Stops the run: at the next step, or at once when it waits in a collective (the group is aborted).</summary>
+    public void Cancel()
+    {
+        cancel.Cancel();
+        collective?.Abort();
+    }
 
     void Run()
     {
@@ -55,7 +64,7 @@ public sealed class JobRun
             var args = new TrainingArguments();
             foreach (var (key, value) in a.Options) ArgumentTable.Apply(args, key, value, key);
             args.OutputDir = Path.Combine(options.DataDir, "jobs", a.JobId, $"rank-{a.Rank}");
-            args.ResumeFromCheckpoint = null;
+            args.ResumeFromCheckpoint = a.ResumeCheckpoint.Length > 0 ? FolderFromBlobs(a.ResumeFiles, Path.Combine(options.DataDir, "jobs", a.JobId, "resume", a.ResumeCheckpoint)) : null;
             args.Threads = options.Threads;
             set_num_threads(options.Threads);
 
@@ -70,9 +79,12 @@ public sealed class JobRun
                 Group = $"{a.JobId}/gen-{a.Generation}",
                 Token = a.RingToken,
                 Timeout = TimeSpan.FromMilliseconds(a.CollectiveTimeoutMs > 0 ? a.CollectiveTimeoutMs : 30_000),
-            });
-            log.LogInformation("rank {Rank}: ring of {World} formed; training", a.Rank, a.WorldSize);
+            }, a.WorldSize > 1 ? RingCollective.Listen(options.RingListen) : null); // bound here: the advertised endpoint may be another address
+            collective = ring;
+            if (cancel.IsCancellationRequested) return;
+            log.LogInformation("rank {Rank}: ring of {World} formed; training{Resume}", a.Rank, a.WorldSize, args.ResumeFromCheckpoint is null ? "" : $" from {a.ResumeCheckpoint}");
             var outcome = new Trainer(args, model, tokenizer, train, eval, ring, new Reporter(this, model)).Train(cancel.Token);
+            uploads.Drain(); // every checkpoint is with the coordinator before the job can end
             if (outcome.Interrupted)
             {
                 log.LogInformation("job {Job} cancelled at step {Step}", a.JobId, outcome.GlobalStep);
@@ -102,8 +114,10 @@ public sealed class JobRun
         }
         catch (Exception e) when (!cancel.IsCancellationRequested)
         {
-            log.LogError(e, "job {Job} failed on rank {Rank}", a.JobId, a.Rank);
-            try { Send(new WorkerReport { Failed = $"{e.GetType().Name}: {e.Message}" }); } catch (Exception) { /* the coordinator will notice by itself */ }
+            // A lost peer or a timed-out collective is the group's failure, not this rank's: the job can recover.
+            bool recoverable = e is CollectiveException;
+            log.LogError(e, "job {Job} failed on rank {Rank}{Recoverable}", a.JobId, a.Rank, recoverable ? " (the group broke: recoverable)" : "");
+            try { Send(new WorkerReport { Failed = $"{e.GetType().Name}: {e.Message}", Recoverable = recoverable }); } catch (Exception) { /* the coordinator will notice by itself */ }
         }
         catch (Exception e)
         {
@@ -111,6 +125,8 @@ public sealed class JobRun
         }
         finally
         {
+            collective = null;
+            uploads.Dispose();
             Done = true;
         }
     }
@@ -121,7 +137,13 @@ public sealed class JobRun
         report.JobId = a.JobId;
         report.Generation = a.Generation;
         report.Rank = a.Rank;
-        client.Report(report);
+        var ack = client.Report(report);
+        if (!ack.Ok)
+        {
+            // Fenced out: the job moved on to another group (or ended) while this rank was away.
+            log.LogWarning("job {Job} rank {Rank}: the coordinator refused a report ({Message}); stopping", a.JobId, a.Rank, ack.Message);
+            Cancel();
+        }
     }
 
     internal int Rank => a.Rank;
@@ -130,11 +152,16 @@ public sealed class JobRun
     {
         // One folder per distinct set of model files, assembled from the blob cache.
         var key = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join(",", a.ModelFiles.Select(f => f.Name + "=" + f.Sha256)))))[..16];
-        var folder = Path.Combine(options.DataDir, "models", key);
+        return FolderFromBlobs(a.ModelFiles, Path.Combine(options.DataDir, "models", key));
+    }
+
+    /// <summary>A folder of blobs (a model, a checkpoint), assembled aside and renamed into place once complete.</summary>
+    string FolderFromBlobs(IEnumerable<Contracts.V1.Blob> files, string folder)
+    {
         if (File.Exists(Path.Combine(folder, ".complete"))) return folder;
         var temp = $"{folder}.tmp-{Guid.NewGuid():N}";
         Directory.CreateDirectory(temp);
-        foreach (var f in a.ModelFiles) File.Copy(FetchBlob(f), Path.Combine(temp, Path.GetFileName(f.Name)));
+        foreach (var f in files) File.Copy(FetchBlob(f), Path.Combine(temp, Path.GetFileName(f.Name)));
         File.WriteAllText(Path.Combine(temp, ".complete"), "");
         if (Directory.Exists(folder)) Directory.Delete(folder, true);
         Directory.Move(temp, folder);
@@ -172,12 +199,13 @@ public sealed class JobRun
         return path;
     }
 
-    void UploadFolder(string folder)
+    /// <summary>A folder's files to the coordinator: the final model (checkpoint null) or a checkpoint-STEP folder.</summary>
+    internal void UploadFolder(string folder, string? checkpoint = null)
     {
         using var call = client.UploadResult();
         foreach (var file in Directory.GetFiles(folder).Where(f => !Path.GetFileName(f).StartsWith('.')))
             foreach (var chunk in FileChunks.Read(file, Path.GetFileName(file)))
-                call.RequestStream.WriteAsync(new ResultChunk { JobId = a.JobId, WorkerId = workerId, Chunk = chunk }).GetAwaiter().GetResult();
+                call.RequestStream.WriteAsync(new ResultChunk { JobId = a.JobId, WorkerId = workerId, Generation = a.Generation, Checkpoint = checkpoint ?? "", Chunk = chunk }).GetAwaiter().GetResult();
         call.RequestStream.CompleteAsync().GetAwaiter().GetResult();
         var ack = call.ResponseAsync.GetAwaiter().GetResult();
         if (!ack.Ok) throw new InvalidOperationException($"the coordinator refused the result: {ack.Message}");
@@ -204,6 +232,9 @@ public sealed class JobRun
             if (run.Rank != 0) return;
             run.Send(new WorkerReport { Step = new StepEvent { Step = s.Step, MaxSteps = s.MaxSteps, Epoch = s.Epoch, Loss = s.Loss, LearningRate = s.LearningRate, SamplesPerSecond = s.Samples / Math.Max(s.Timings.Total, 1e-9) } });
         }
+
+        // Rank 0 alone saves checkpoints; they go to the coordinator in the background so training does not wait.
+        public void OnSave(string checkpoint) => run.uploads.Add(checkpoint);
 
         public void OnLog(LogEntry e)
         {

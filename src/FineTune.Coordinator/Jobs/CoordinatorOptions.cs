@@ -7,10 +7,17 @@ public sealed record CoordinatorOptions(string DataDir)
 
     public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long a recovering job waits for enough ready workers before it fails.</summary>
+    public TimeSpan RecoveryWait { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>How long a recovering job waits for its surviving workers to come back before shrinking the group.</summary>
+    public TimeSpan RecoveryGrace { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>A job that keeps losing its group gives up after this many recoveries.</summary>
+    public int MaxRestarts { get; init; } = 5;
     public string JobsDir => Path.Combine(DataDir, "jobs");
     public string BlobsDir => Path.Combine(DataDir, "blobs");
     /// <summary>Files and folders uploaded by clients; `coordinator:/uploads/...` paths resolve here.</summary>
     public string UploadsDir => Path.Combine(DataDir, "uploads");
+    public string CheckpointsDir(string jobId) => Path.Combine(JobsDir, jobId, "checkpoints");
     public long MaxUploadBytes { get; init; } = 4L << 30;
 
     /// <summary>

@@ -22,7 +22,7 @@ public sealed class JobCompletion(JobStore jobs, WorkerRegistry workers, Schedul
         Dictionary<int, string>? complete = null;
         lock (gate)
         {
-            var key = (job.Id, checksum.Step);
+            var key = ($"{job.Id}/{job.Generation}", checksum.Step); // a recovered group repeats steps: never mix generations
             if (!stepChecksums.TryGetValue(key, out var byRank)) stepChecksums[key] = byRank = [];
             byRank[rank] = checksum.Sha256;
             if (byRank.Count == job.Workers.Count)
@@ -41,11 +41,13 @@ public sealed class JobCompletion(JobStore jobs, WorkerRegistry workers, Schedul
     {
         var f = report.Finished;
         bool all;
+        var key = $"{job.Id}/{report.Generation}";
+        List<string> sums;
         lock (gate)
         {
-            if (!finishedRanks.TryGetValue(job.Id, out var ranks)) finishedRanks[job.Id] = ranks = [];
+            if (!finishedRanks.TryGetValue(key, out var ranks)) finishedRanks[key] = ranks = [];
             ranks.Add(report.Rank);
-            if (!checksums.TryGetValue(job.Id, out var sums)) checksums[job.Id] = sums = [];
+            if (!checksums.TryGetValue(key, out sums!)) checksums[key] = sums = [];
             sums.Add(f.ParameterChecksum);
             all = ranks.Count == job.Workers.Count;
         }
@@ -56,15 +58,15 @@ public sealed class JobCompletion(JobStore jobs, WorkerRegistry workers, Schedul
             {
                 j.FinalEval = eval;
                 j.GlobalStep = f.GlobalStep;
-                j.Metrics = JobJson.Metrics(JobJson.TrainMetrics(f.Epoch, f.TrainLoss, f.TrainRuntime, f.SamplesSeen, f.GlobalStep), JobJson.EvalMetrics(f.Epoch, eval), restarts: 0);
+                j.Metrics = JobJson.Metrics(JobJson.TrainMetrics(f.Epoch, f.TrainLoss, f.TrainRuntime, f.SamplesSeen, f.GlobalStep), JobJson.EvalMetrics(f.Epoch, eval), restarts: j.Restarts);
             });
             Directory.CreateDirectory(job.OutputDir);
             File.WriteAllText(Path.Combine(job.OutputDir, Checkpoints.StateFile), f.TrainerStateJson);
         }
         if (!all) return;
-        if (checksums[job.Id].Distinct().Count() > 1)
+        if (sums.Distinct().Count() > 1)
         {
-            scheduler.Fail(job, $"the ranks' parameters differ at the end (checksums {string.Join(", ", checksums[job.Id].Select(c => c[..12]))}): data parallelism broke");
+            scheduler.Fail(job, $"the ranks' parameters differ at the end (checksums {string.Join(", ", sums.Select(c => c[..12]))}): data parallelism broke");
             return;
         }
         Complete(job);

@@ -26,9 +26,13 @@ public sealed class JobStore
             var job = JsonSerializer.Deserialize<JobRecord>(File.ReadAllText(file), Json)!;
             if (job.State is "preparing" or "running" or "recovering")
             {
-                // Recovery from a checkpoint after a coordinator restart comes with the reliability work; until then say so.
-                job.State = "failed";
-                job.Error = "the coordinator restarted while the job was running";
+                // Its workers carry on without us until they notice; the job resumes from its last checkpoint with the
+                // group that re-registers (the new generation fences the old one off).
+                job.Generation++;
+                if (job.State != "recovering")
+                    job.Recoveries.Add(new Recovery { Reason = "the coordinator restarted", AtStep = job.GlobalStep, FromWorldSize = job.Workers.Count, StartedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
+                job.State = "recovering";
+                Save(job);
             }
             jobs[job.Id] = job;
         }

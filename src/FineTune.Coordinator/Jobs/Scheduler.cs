@@ -2,16 +2,21 @@ using FineTune.Contracts.V1;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
 using FineTune.Core.Tokenization;
+using FineTune.Core.Training;
 
 namespace FineTune.Coordinator.Jobs;
 
 /// <summary>
 /// Starts queued jobs when enough workers are ready: tokenizes the data once, stores the model files and the tokenized
 /// sets as blobs, assigns ranks and the ring's rendezvous, and hands each worker its assignment on its next heartbeat.
-/// Also notices lost workers (no heartbeat for the timeout) and fails their job loudly (recovery comes later).
+/// Recovers running jobs that lose a worker (no heartbeat for the timeout, or a rank's collective failing): the old
+/// group is fenced off by a new generation and stopped, and a new group of ready workers resumes from the job's last
+/// checkpoint, at the same world size when enough workers are ready, else with as few as --min-workers.
 /// </summary>
 public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore blobs, CoordinatorOptions options, ILogger<Scheduler> log) : BackgroundService
 {
+    readonly Lock gate = new();
+
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
@@ -32,21 +37,72 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
     {
         foreach (var job in jobs.All().Where(j => j.State == "running"))
         {
-            var lost = job.Workers.Select(workers.FindByName).Where(w => w is null || !workers.IsAlive(w)).ToList();
-            if (lost.Count > 0) Fail(job, "a worker of the job stopped responding (no heartbeat within the timeout)");
+            var lost = job.Workers.Where(name => workers.FindByName(name) is not { } w || !workers.IsAlive(w)).ToList();
+            if (lost.Count > 0) Recover(job, $"lost {string.Join(", ", lost)} (no heartbeat for {options.HeartbeatTimeout.TotalSeconds:0.#} s)");
         }
+        foreach (var job in jobs.All().Where(j => j.State == "recovering")) Regroup(job);
+
         var next = jobs.All().FirstOrDefault(j => j.State == "queued");
         if (next is null) return;
         var ready = workers.Ready();
         int needed = next.RequestedWorkers > 0 ? next.RequestedWorkers : Math.Max(1, ready.Count);
         if (ready.Count < needed) return;
-        var chosen = ready.Take(needed).ToList();
-        foreach (var w in chosen) w.JobId = next.Id; // reserved while preparing
-        jobs.Update(next, j => { j.State = "preparing"; j.Workers = chosen.Select(w => w.Name).ToList(); });
-        _ = Task.Run(() => Prepare(next, chosen));
+        Start(next, ready.Take(needed).ToList(), resume: false);
     }
 
-    void Prepare(JobRecord job, IReadOnlyList<WorkerInfo> chosen)
+    void Start(JobRecord job, List<WorkerInfo> chosen, bool resume)
+    {
+        foreach (var w in chosen) w.JobId = job.Id; // reserved while preparing
+        jobs.Update(job, j => { j.State = "preparing"; j.Workers = chosen.Select(w => w.Name).ToList(); });
+        _ = Task.Run(() => Prepare(job, chosen, resume));
+    }
+
+    /// <summary>
+    /// The job's group is broken (a lost worker, a failed collective, a coordinator restart): fence it off with a new
+    /// generation (its reports and uploads are refused from now on), tell its workers to stop, and wait for a new group.
+    /// </summary>
+    public void Recover(JobRecord job, string reason)
+    {
+        lock (gate)
+        {
+            if (job.State is not ("running" or "preparing")) return; // already recovering, or over
+            if (job.Restarts >= options.MaxRestarts)
+            {
+                Fail(job, $"{reason}; gave up after {job.Restarts} recoveries");
+                return;
+            }
+            log.LogWarning("job {Job} recovering: {Reason}", job.Id, reason);
+            jobs.Update(job, j =>
+            {
+                j.State = "recovering";
+                j.Generation++;
+                j.Recoveries.Add(new Recovery { Reason = reason, AtStep = j.GlobalStep, FromWorldSize = j.Workers.Count, StartedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
+            });
+            Release(job);
+        }
+    }
+
+    /// <summary>
+    /// A recovering job restarts as soon as its full world size is ready; after a short grace for the survivors to let go
+    /// of the old group, with as many as are ready if --min-workers allows; after the recovery wait it fails.
+    /// </summary>
+    void Regroup(JobRecord job)
+    {
+        var recovery = job.Recoveries[^1];
+        var waited = DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(recovery.StartedUnixMs);
+        var ready = workers.Ready();
+        int want = job.RequestedWorkers, min = job.MinWorkers > 0 ? job.MinWorkers : want;
+        int take = ready.Count >= want ? want : ready.Count >= min && waited >= options.RecoveryGrace ? ready.Count : 0;
+        if (take > 0)
+        {
+            recovery.ToWorldSize = take;
+            Start(job, ready.Take(take).ToList(), resume: true);
+        }
+        else if (waited >= options.RecoveryWait)
+            Fail(job, $"{recovery.Reason}; no group to recover with: {ready.Count} ready worker(s) after {options.RecoveryWait.TotalSeconds:0} s, the job needs at least {min} (--min-workers)");
+    }
+
+    void Prepare(JobRecord job, IReadOnlyList<WorkerInfo> chosen, bool resume)
     {
         try
         {
@@ -72,17 +128,30 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
             template.RingEndpoints.AddRange(chosen.Select(w => w.RingEndpoint));
             template.Options.Add(job.Options);
             template.LabelNames.AddRange(data.LabelNames);
-            foreach (var file in Directory.GetFiles(folder).Where(f => !Path.GetFileName(f).StartsWith('.')))
+            template.ModelFiles.AddRange(FolderBlobs(folder));
+            var checkpoint = resume ? LatestCheckpoint(job) : null;
+            if (checkpoint is not null)
             {
-                var (sha, size) = blobs.Put(file);
-                template.ModelFiles.Add(new Contracts.V1.Blob { Name = Path.GetFileName(file), Sha256 = sha, Size = size });
+                template.ResumeCheckpoint = Path.GetFileName(checkpoint);
+                template.ResumeFiles.AddRange(FolderBlobs(checkpoint));
             }
-            jobs.Update(job, j => { j.Generation = generation; j.LabelNames = data.LabelNames.ToList(); j.State = "running"; });
-            for (int rank = 0; rank < chosen.Count; rank++)
+            if (resume) jobs.Publish(job, new JobEvent { JobId = job.Id, Message = $"recovering with {chosen.Count} worker(s) from {(checkpoint is null ? "the start (no checkpoint yet)" : Path.GetFileName(checkpoint))}" });
+            lock (gate)
             {
-                var a = template.Clone();
-                a.Rank = rank;
-                chosen[rank].PendingAssignment = a;
+                if (job.State != "preparing") return; // cancelled or failed meanwhile
+                jobs.Update(job, j =>
+                {
+                    j.Generation = generation;
+                    j.LabelNames = data.LabelNames.ToList();
+                    j.State = "running";
+                    if (resume) j.Recoveries[^1].ResumedFrom = checkpoint is null ? null : Path.GetFileName(checkpoint);
+                });
+                for (int rank = 0; rank < chosen.Count; rank++)
+                {
+                    var a = template.Clone();
+                    a.Rank = rank;
+                    chosen[rank].PendingAssignment = a;
+                }
             }
             log.LogInformation("job {Job} running on {Workers}", job.Id, string.Join(", ", job.Workers));
         }
@@ -92,6 +161,16 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
             Fail(job, e.Message);
         }
     }
+
+    IEnumerable<Contracts.V1.Blob> FolderBlobs(string folder) =>
+        Directory.GetFiles(folder).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal).Select(file =>
+        {
+            var (sha, size) = blobs.Put(file);
+            return new Contracts.V1.Blob { Name = Path.GetFileName(file), Sha256 = sha, Size = size };
+        });
+
+    /// <summary>The newest complete checkpoint the coordinator holds for the job, if any.</summary>
+    string? LatestCheckpoint(JobRecord job) => Checkpoints.List(options.CheckpointsDir(job.Id)) is [.., var last] ? last.Path : null;
 
     Contracts.V1.Blob Blob(string name, byte[] bytes)
     {
@@ -109,8 +188,17 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
     /// <summary>Ends a job with an error and releases its workers (they stop on their next heartbeat).</summary>
     public void Fail(JobRecord job, string error, string state = "failed")
     {
-        if (job.IsTerminal) return;
-        jobs.Update(job, j => { j.State = state; j.Error = state == "failed" ? error : null; });
+        lock (gate)
+        {
+            if (job.IsTerminal) return;
+            jobs.Update(job, j => { j.State = state; j.Error = state == "failed" ? error : null; });
+            Release(job);
+        }
+    }
+
+    /// <summary>The job's workers stop what they run for it (on their next heartbeat) and become ready again.</summary>
+    void Release(JobRecord job)
+    {
         foreach (var w in workers.OfJob(job.Id))
         {
             w.CancelRequested = w.PendingAssignment is null;

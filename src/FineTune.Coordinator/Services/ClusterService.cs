@@ -8,9 +8,9 @@ using Grpc.Core;
 namespace FineTune.Coordinator.Services;
 
 /// <summary>The cluster API: registration, heartbeats (carrying assignments), blobs, and the workers' reports.</summary>
-public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobStore blobs, Scheduler scheduler, JobCompletion completion, ILogger<ClusterService> log) : Cluster.ClusterBase
+public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers, BlobStore blobs, Scheduler scheduler, JobCompletion completion,
+    JobCheckpoints checkpoints, CoordinatorOptions options, ILogger<ClusterService> log) : Cluster.ClusterBase
 {
-
     public override Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
     {
         if (string.IsNullOrWhiteSpace(request.Name) || string.IsNullOrWhiteSpace(request.RingEndpoint))
@@ -28,7 +28,10 @@ public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobSt
         w.LastSeen = DateTime.UtcNow;
         w.ReportedJob = request.JobId;
         var response = new HeartbeatResponse();
-        if (w.CancelRequested && request.JobId.Length > 0)
+        // A worker still running a job it no longer belongs to (an old generation after a recovery, a job the
+        // coordinator ended or forgot across a restart) is told to stop: it cannot rejoin the new group.
+        bool stale = request.JobId.Length > 0 && (w.JobId != request.JobId || jobs.Find(request.JobId) is not { IsTerminal: false } job || job.Generation != request.Generation);
+        if ((w.CancelRequested || stale) && request.JobId.Length > 0)
         {
             response.Cancel = true;
             return Task.FromResult(response);
@@ -58,6 +61,8 @@ public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobSt
         switch (report.ReportCase)
         {
             case WorkerReport.ReportOneofCase.Step:
+                if (job.Recoveries is [.., { Seconds: null } recovery])
+                    jobs.Update(job, _ => recovery.Seconds = Math.Round((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - recovery.StartedUnixMs) / 1000.0, 2));
                 job.GlobalStep = report.Step.Step;
                 job.MaxSteps = report.Step.MaxSteps;
                 jobs.Publish(job, new JobEvent { JobId = job.Id, Step = report.Step });
@@ -68,7 +73,8 @@ public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobSt
                 break;
             case WorkerReport.ReportOneofCase.Failed:
                 log.LogWarning("job {Job} failed on rank {Rank}: {Error}", job.Id, report.Rank, report.Failed);
-                scheduler.Fail(job, $"rank {report.Rank}: {report.Failed}");
+                if (report.Recoverable) scheduler.Recover(job, $"rank {report.Rank}: {report.Failed}");
+                else scheduler.Fail(job, $"rank {report.Rank}: {report.Failed}");
                 break;
             case WorkerReport.ReportOneofCase.Checksum:
                 completion.OnChecksum(job, report.Rank, report.Checksum);
@@ -80,25 +86,39 @@ public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobSt
         return Task.FromResult(new ReportAck { Ok = true });
     }
 
-    /// <summary>Rank 0's final model files into the job's output folder, each checked against its SHA-256.</summary>
+    /// <summary>
+    /// Rank 0's final model files into the job's output folder, or one checkpoint folder into the job's checkpoints
+    /// (written aside and renamed into place when the stream ends, so a half-sent checkpoint never looks complete);
+    /// each file is checked against its SHA-256. Uploads from an older generation are refused.
+    /// </summary>
     public override async Task<ReportAck> UploadResult(IAsyncStreamReader<ResultChunk> requests, ServerCallContext context)
     {
         FileStream? file = null;
         IncrementalHash? hash = null;
-        string? path = null;
+        string? path = null, folder = null, checkpoint = null;
+        JobRecord? job = null;
         try
         {
             await foreach (var r in requests.ReadAllAsync(context.CancellationToken))
             {
-                var job = jobs.Find(r.JobId) ?? throw new RpcException(new Status(StatusCode.NotFound, $"no job '{r.JobId}'"));
+                if (job is null)
+                {
+                    job = jobs.Find(r.JobId) ?? throw new RpcException(new Status(StatusCode.NotFound, $"no job '{r.JobId}'"));
+                    if (job.Generation != r.Generation || job.IsTerminal)
+                        throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job {job.Id} moved on (generation {job.Generation}, {job.State}): upload refused"));
+                    checkpoint = r.Checkpoint.Length == 0 ? null : r.Checkpoint;
+                    if (checkpoint is not null && !CheckpointName().IsMatch(checkpoint))
+                        throw new RpcException(new Status(StatusCode.InvalidArgument, $"invalid checkpoint name '{checkpoint}'"));
+                    folder = checkpoint is null ? job.OutputDir : Path.Combine(options.CheckpointsDir(job.Id), $"{checkpoint}.tmp-{Guid.NewGuid():N}");
+                    Directory.CreateDirectory(folder);
+                }
                 var c = r.Chunk;
                 if (file is null)
                 {
                     var name = Path.GetFileName(c.Name);
                     if (name != c.Name || name.Length == 0 || name.StartsWith('.'))
                         throw new RpcException(new Status(StatusCode.InvalidArgument, $"invalid file name '{c.Name}'"));
-                    Directory.CreateDirectory(job.OutputDir);
-                    path = Path.Combine(job.OutputDir, name);
+                    path = Path.Combine(folder!, name);
                     file = File.Create(path + ".part");
                     hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                 }
@@ -114,12 +134,21 @@ public sealed class ClusterService(JobStore jobs, WorkerRegistry workers, BlobSt
                     File.Move(path + ".part", path!, overwrite: true);
                 }
             }
+            if (job is not null && checkpoint is not null)
+            {
+                checkpoints.Keep(job, folder!, checkpoint);
+                folder = null;
+            }
             return new ReportAck { Ok = true };
         }
         finally
         {
             if (file is not null) await file.DisposeAsync();
             hash?.Dispose();
+            if (checkpoint is not null && folder is not null && Directory.Exists(folder)) Directory.Delete(folder, recursive: true); // an upload that broke off
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^checkpoint-[0-9]{1,9}$")]
+    private static partial System.Text.RegularExpressions.Regex CheckpointName();
 }

@@ -26,6 +26,7 @@ public sealed class JobsService(JobStore jobs, Scheduler scheduler, WorkerRegist
             CreatedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             // --workers omitted: all the workers ready at submission (at least one).
             RequestedWorkers = args.Workers ?? Math.Max(1, workers.Ready().Count),
+            MinWorkers = args.MinWorkers ?? 0,
         });
         return Task.FromResult(JobStore.ToMessage(job));
     }

@@ -108,7 +108,9 @@ public sealed class Trainer
 
         if (!interrupted && args.LoadBestModelAtEnd && state.BestModelCheckpoint is string best)
         {
-            PretrainedModel.LoadWeights(model, best, CheckpointReader.Read(Path.Combine(best, "model.safetensors")), args.Seed);
+            // Only rank 0 wrote checkpoints: it loads the best one and the others receive its weights.
+            if (IsWorldProcessZero) PretrainedModel.LoadWeights(model, best, CheckpointReader.Read(Path.Combine(best, "model.safetensors")), args.Seed);
+            BroadcastParameters();
             lastEvalStep = -1; // the final evaluation must describe the loaded weights
         }
         if (!interrupted && eval is not null && lastEvalStep != state.GlobalStep)
@@ -117,6 +119,13 @@ public sealed class Trainer
         double runtime = clock.Elapsed.TotalSeconds + progress.PriorRuntime;
         double trainLoss = progress.TotalSteps > 0 ? progress.TotalLoss / progress.TotalSteps : double.NaN;
         return new TrainOutcome(state.GlobalStep, state.Epoch, trainLoss, runtime, progress.Samples, lastEval, state, interrupted, state.BestModelCheckpoint);
+    }
+
+    void BroadcastParameters()
+    {
+        if (collective.WorldSize == 1) return;
+        using var _ = no_grad();
+        foreach (var p in model.parameters()) collective.Broadcast(p.detach().view(-1));
     }
 
     /// <summary>One optimizer step over an update window; returns the step's loss (mean over the global window) and timings.</summary>

@@ -2,10 +2,11 @@ using System.Diagnostics;
 using System.Text.Json;
 using FineTune.Core.Tests.Cli;
 using FineTune.Core.Tests.Training;
+using static FineTune.Core.Tests.Cluster.ClusterJobs;
 
 namespace FineTune.Core.Tests.Cluster;
 
-/// <summary>Cancel and a lost worker on a real coordinator with two worker processes, on a tiny model (fast).</summary>
+/// <summary>Cancel, download and a lost worker with no replacement on a real coordinator with two worker processes, on a tiny model (fast).</summary>
 [Collection(TorchGlobalState.Name)]
 public class ClusterFaultTests
 {
@@ -13,32 +14,11 @@ public class ClusterFaultTests
         ["submit", "--coordinator", c.Url, "--model", model, "--dataset", dataset, "--workers", "2", "--max-length", "32", "--learning-rate", "1e-2",
          "--epochs", epochs.ToString(), "--save-strategy", "no", "--eval-strategy", "no", "--json"];
 
-    static JsonElement Status(ClusterProcesses c, string id)
-    {
-        var r = FinetuneProcess.Run("status", id, "--coordinator", c.Url, "--json");
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        return JsonDocument.Parse(r.Stdout).RootElement.Clone();
-    }
-
-    static JsonElement WaitFor(ClusterProcesses c, string id, Func<JsonElement, bool> done, TimeSpan limit)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var s = Status(c, id);
-            if (done(s)) return s;
-            if (clock.Elapsed > limit) throw new TimeoutException($"job {id} is {s.GetProperty("state")} after {limit.TotalSeconds} s\n{c.Logs()}");
-            Thread.Sleep(300);
-        }
-    }
-
-    static bool Stepping(JsonElement s) => s.GetProperty("history").GetArrayLength() > 0;
-
     [Fact]
-    public void Cancel_frees_the_workers_and_a_lost_worker_fails_the_job_loudly_while_the_coordinator_keeps_serving()
+    public void Cancel_frees_the_workers_and_a_lost_worker_without_replacement_fails_the_job_loudly_while_the_coordinator_keeps_serving()
     {
         var (model, dataset, _) = TinyJobs.Setup(80);
-        using var cluster = new ClusterProcesses(workers: 2);
+        using var cluster = new ClusterProcesses(workers: 2, threadsPerWorker: 1, ["--recovery-wait", "5"]);
 
         // Cancel: a long job stops, and the same two workers then run the next job to the end.
         var submitted = FinetuneProcess.Run(Job(cluster, model, dataset, epochs: 5000));
@@ -65,15 +45,17 @@ public class ClusterFaultTests
             Assert.Equal(File.ReadAllBytes(Path.Combine(source, f)), File.ReadAllBytes(Path.Combine(target, f)));
         Assert.Equal(1, FinetuneProcess.Run("download", id, "--output", target + "-2", "--coordinator", cluster.Url).ExitCode); // FAILED_PRECONDITION
 
-        // A worker killed mid-job: the job fails with a reason within the timeouts, never hangs.
+        // A worker killed mid-job with no replacement and --min-workers 2 (the default: --workers): the job recovers,
+        // finds no group within the recovery wait, and fails with the reason; never hangs.
         var long2 = FinetuneProcess.Run(Job(cluster, model, dataset, epochs: 5000));
         var id2 = JsonDocument.Parse(long2.Stdout).RootElement.GetProperty("id").GetString()!;
         WaitFor(cluster, id2, Stepping, TimeSpan.FromMinutes(2));
         var clock = Stopwatch.StartNew();
         cluster.KillWorker(1);
         var failed = WaitFor(cluster, id2, s => s.GetProperty("state").GetString() == "failed", TimeSpan.FromSeconds(90));
-        Console.WriteLine($"lost worker detected after {clock.Elapsed.TotalSeconds:0.0} s: {failed.GetProperty("error")}");
-        Assert.False(string.IsNullOrEmpty(failed.GetProperty("error").GetString()));
+        Console.WriteLine($"lost worker, no replacement: failed after {clock.Elapsed.TotalSeconds:0.0} s: {failed.GetProperty("error")}");
+        Assert.Contains("--min-workers", failed.GetProperty("error").GetString());
+        Assert.Equal(1, failed.GetProperty("metrics").GetProperty("restarts").GetInt32());
 
         // The coordinator keeps serving.
         var list = FinetuneProcess.Run("list", "--coordinator", cluster.Url, "--json");

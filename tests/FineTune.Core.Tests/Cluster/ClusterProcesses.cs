@@ -12,8 +12,9 @@ public sealed class ClusterProcesses : IDisposable
 
     readonly string[] coordinatorArgs;
     readonly int threadsPerWorker;
+    readonly string[] workerArgs;
 
-    /// <param name="coordinatorArgs">extra coordinator flags (e.g. --api-key K --join-token T)</param>
+    /// <param name="coordinatorArgs">extra coordinator flags (e.g. --api-key K --join-token T, or short fault timeouts)</param>
     /// <param name="workerArgs">extra flags for every worker (e.g. --join-token T)</param>
     public ClusterProcesses(int workers, int threadsPerWorker = 1, string[]? coordinatorArgs = null, string[]? workerArgs = null)
     {
@@ -22,10 +23,10 @@ public sealed class ClusterProcesses : IDisposable
         Port = FreePort();
         Url = $"http://127.0.0.1:{Port}";
         this.coordinatorArgs = ["--urls", Url, "--data-dir", Path.Combine(Root, "coordinator"), .. coordinatorArgs ?? []];
+        this.workerArgs = workerArgs ?? [];
         this.threadsPerWorker = threadsPerWorker;
-        Start("coordinator", "FineTune.Coordinator.dll", this.coordinatorArgs);
-        WaitForHealth(TimeSpan.FromSeconds(60));
-        for (int i = 0; i < workers; i++) StartWorker($"worker-{i}", workerArgs ?? []);
+        StartCoordinator();
+        for (int i = 0; i < workers; i++) StartWorker(i);
     }
 
     /// <summary>Another worker process named <paramref name="name"/>, with extra flags.</summary>
@@ -33,22 +34,52 @@ public sealed class ClusterProcesses : IDisposable
         Start(name, "FineTune.Worker.dll", ["--coordinator", Url, "--name", name, "--threads", threadsPerWorker.ToString(),
             "--urls", "http://127.0.0.1:0", "--data-dir", Path.Combine(Root, name), .. extra]);
 
-    /// <summary>SIGKILL the coordinator and start it again on the same port and data folder.</summary>
-    public void RestartCoordinator()
+    /// <summary>worker-i, with the cluster's worker flags and any extra ones.</summary>
+    public void StartWorker(int i, params string[] extra) => StartWorker($"worker-{i}", [.. workerArgs, .. extra]);
+
+    /// <summary>The coordinator, on the same port and data folder each time (a restart after KillCoordinator).</summary>
+    public void StartCoordinator()
     {
-        var old = processes.Single(p => p.Name == "coordinator" && !p.Process.HasExited).Process;
-        old.Kill(entireProcessTree: true);
-        old.WaitForExit(10_000);
         Start("coordinator", "FineTune.Coordinator.dll", coordinatorArgs);
         WaitForHealth(TimeSpan.FromSeconds(60));
     }
+
+    /// <summary>SIGKILL the coordinator: no chance to save anything.</summary>
+    public void KillCoordinator()
+    {
+        var c = processes.Last(p => p.Name == "coordinator").Process;
+        c.Kill(entireProcessTree: true);
+        c.WaitForExit(10_000);
+    }
+
+    /// <summary>SIGKILL the coordinator and start it again on the same port and data folder.</summary>
+    public void RestartCoordinator()
+    {
+        KillCoordinator();
+        StartCoordinator();
+    }
+
+    /// <summary>SIGSTOP / SIGCONT a worker: alive but silent, as a hung machine or a long GC pause would be.</summary>
+    public void PauseWorker(int i) => Signal(Worker(i), 19);
+
+    public void ResumeWorker(int i) => Signal(Worker(i), 18);
+
+    Process Worker(int i) => processes.Last(p => p.Name == $"worker-{i}").Process;
+
+    static void Signal(Process p, int signal)
+    {
+        if (kill(p.Id, signal) != 0) throw new InvalidOperationException($"kill({p.Id}, {signal}) failed");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    static extern int kill(int pid, int sig);
 
     public string Root { get; }
     public int Port { get; }
     public string Url { get; }
 
     /// <summary>SIGKILL a worker, as a machine failure would.</summary>
-    public void KillWorker(int i) => processes.Single(p => p.Name == $"worker-{i}").Process.Kill(entireProcessTree: true);
+    public void KillWorker(int i) => Worker(i).Kill(entireProcessTree: true);
 
     /// <summary>Everything the processes printed, for failure messages.</summary>
     public string Logs() => string.Join("\n", processes.Select(p => $"--- {p.Name} (exit {(p.Process.HasExited ? p.Process.ExitCode.ToString() : "running")}) ---\n{Tail(p.Log)}"));
@@ -98,7 +129,7 @@ public sealed class ClusterProcesses : IDisposable
         throw new TimeoutException($"the coordinator did not come up in {limit.TotalSeconds} s:\n{Logs()}");
     }
 
-    static int FreePort()
+    public static int FreePort()
     {
         using var probe = new Socket(SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -109,7 +140,7 @@ public sealed class ClusterProcesses : IDisposable
     {
         foreach (var (_, p, _) in processes)
         {
-            try { if (!p.HasExited) p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            try { if (!p.HasExited) { Signal(p, 18); p.Kill(entireProcessTree: true); } } catch (InvalidOperationException) { }
             p.WaitForExit(10_000);
             p.Dispose();
         }

@@ -1,0 +1,37 @@
+using System.Globalization;
+using FineTune.Core.Training;
+
+namespace FineTune.Coordinator.Jobs;
+
+/// <summary>
+/// The checkpoints rank 0 uploads while a job trains, kept by the coordinator under the job's folder, so a recovery
+/// on other workers (or after a coordinator restart) resumes from the newest one. save_total_limit applies here as
+/// in `finetune train`: the oldest go first, never the best.
+/// </summary>
+public sealed class JobCheckpoints(JobStore jobs, CoordinatorOptions options, ILogger<JobCheckpoints> log)
+{
+    readonly Lock gate = new();
+
+    /// <summary>Moves a fully received checkpoint folder into place and records it as the job's newest.</summary>
+    public void Keep(JobRecord job, string received, string name)
+    {
+        if (!File.Exists(Path.Combine(received, Checkpoints.StateFile)))
+            throw new InvalidDataException($"{name}: incomplete upload ({Checkpoints.StateFile} missing)");
+        var dir = options.CheckpointsDir(job.Id);
+        var target = Path.Combine(dir, name);
+        lock (gate)
+        {
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true); // the same step saved again after a recovery
+            Directory.Move(received, target);
+            var best = TrainerState.Load(Path.Combine(target, Checkpoints.StateFile)).BestModelCheckpoint is string b ? Path.Combine(dir, Path.GetFileName(b)) : null;
+            if (job.Options.TryGetValue("save_total_limit", out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var limit) && limit > 0)
+                Checkpoints.Rotate(dir, limit, best);
+            jobs.Update(job, j =>
+            {
+                j.LastCheckpoint = name;
+                j.BestCheckpoint = best is not null && Directory.Exists(best) ? best : j.BestCheckpoint;
+            });
+        }
+        log.LogInformation("job {Job}: {Checkpoint} stored", job.Id, name);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+
+namespace FineTune.Worker;
+
+/// <summary>
+/// Rank 0's checkpoints on their way to the coordinator, one at a time in the order saved, on a thread of their own:
+/// the other ranks wait in a barrier while rank 0 saves, so the save must not also wait for the network.
+/// </summary>
+sealed class CheckpointUploads : IDisposable
+{
+    readonly BlockingCollection<string> queue = [];
+    readonly Thread thread;
+    readonly JobRun run;
+    readonly ILogger log;
+    int pending;
+
+    public CheckpointUploads(JobRun run, ILogger log)
+    {
+        this.run = run;
+        this.log = log;
+        thread = new Thread(Loop) { IsBackground = true, Name = "checkpoint uploads" };
+        thread.Start();
+    }
+
+    public void Add(string checkpoint)
+    {
+        Interlocked.Increment(ref pending);
+        queue.Add(checkpoint);
+    }
+
+    /// <summary>Waits until every checkpoint added so far has been sent (or has failed).</summary>
+    public void Drain()
+    {
+        while (Volatile.Read(ref pending) > 0) Thread.Sleep(50);
+    }
+
+    void Loop()
+    {
+        foreach (var checkpoint in queue.GetConsumingEnumerable())
+        {
+            try
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                run.UploadFolder(checkpoint, Path.GetFileName(checkpoint));
+                log.LogInformation("{Checkpoint} sent to the coordinator in {Seconds:0.0} s", Path.GetFileName(checkpoint), clock.Elapsed.TotalSeconds);
+            }
+            catch (Exception e)
+            {
+                // A newer checkpoint follows; a recovery before it resumes from an older one (or the start).
+                log.LogWarning("{Checkpoint} not sent to the coordinator: {Message}", Path.GetFileName(checkpoint), e.Message);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref pending);
+            }
+        }
+    }
+
+    public void Dispose() => queue.CompleteAdding();
+}
