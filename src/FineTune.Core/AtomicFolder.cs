@@ -53,6 +53,19 @@ public static class AtomicFolder
         }
     }
 
+    /// <summary>
+    /// Removes a folder all at once as seen by readers: it is first renamed to a temporary sibling (NAME.tmp-deleting-ID),
+    /// then deleted. A crash in the middle leaves that sibling, never a half-emptied folder under the old name.
+    /// </summary>
+    public static void Delete(string folder)
+    {
+        folder = Path.GetFullPath(folder);
+        if (!Directory.Exists(folder)) return;
+        var doomed = $"{folder}.tmp-deleting-{Guid.NewGuid():N}";
+        Directory.Move(folder, doomed);
+        TryDelete(doomed);
+    }
+
     static void RemoveStaleTemporaries(string parent, string name)
     {
         foreach (var folder in Directory.EnumerateDirectories(parent, $".{name}.tmp-*"))

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FineTune.Core;
 using FineTune.Core.Training;
 
 namespace FineTune.Coordinator.Jobs;
@@ -21,7 +22,7 @@ public sealed class JobCheckpoints(JobStore jobs, CoordinatorOptions options, IL
         var target = Path.Combine(dir, name);
         lock (gate)
         {
-            if (Directory.Exists(target)) Directory.Delete(target, recursive: true); // the same step saved again after a recovery
+            AtomicFolder.Delete(target); // the same step saved again after a recovery
             Directory.Move(received, target);
             var best = TrainerState.Load(Path.Combine(target, Checkpoints.StateFile)).BestModelCheckpoint is string b ? Path.Combine(dir, Path.GetFileName(b)) : null;
             if (job.Options.TryGetValue("save_total_limit", out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var limit) && limit > 0)

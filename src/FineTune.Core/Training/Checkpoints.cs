@@ -30,7 +30,7 @@ public static class Checkpoints
         File.WriteAllText(Path.Combine(temp, ArgsFile), JsonSerializer.Serialize(args, JsonOptions));
         File.WriteAllText(Path.Combine(temp, ResumeFile), resume.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         state.Save(Path.Combine(temp, StateFile)); // last: its presence marks a complete checkpoint
-        if (Directory.Exists(target)) Directory.Delete(target, recursive: true); // the same step saved again after a resume
+        AtomicFolder.Delete(target); // the same step saved again after a resume
         Directory.Move(temp, target);
         return target;
     }
@@ -70,7 +70,7 @@ public static class Checkpoints
         {
             if (excess <= 0) break;
             if (best is not null && Path.GetFullPath(path) == Path.GetFullPath(best)) continue;
-            Directory.Delete(path, recursive: true);
+            AtomicFolder.Delete(path); // a crash mid-delete must not leave a folder that looks like a checkpoint
             excess--;
         }
         // Leftovers of an interrupted save.
