@@ -15,33 +15,38 @@ public sealed record TrainOutcome(int GlobalStep, double Epoch, double TrainLoss
 /// <summary>
 /// The fine-tuning loop, read top to bottom: for each optimizer step, forward and backward over this rank's
 /// micro-batches into one flat gradient buffer, all-reduce it, clip, AdamW, schedule; log, evaluate and save on the
-/// strategies' beats. The collective, the rank's shard and the process's rank are given, so one process (world size 1)
-/// and a cluster rank run this same code.
+/// strategies' beats. The collective and the rank's data (an <see cref="IShardSource"/>) are given, so one process
+/// (world size 1) and a cluster rank run this same code.
 /// </summary>
 public sealed class Trainer
 {
     readonly TrainingArguments args;
     readonly SequenceClassifier model;
     readonly BertTokenizer tokenizer;
-    readonly TokenizedDataset train;
-    readonly TokenizedDataset? eval;
+    readonly IShardSource shards;
+    readonly TokenizedDataset? eval; // this rank's part
     readonly ICollective collective;
     readonly ITrainerObserver observer;
-    readonly ShardPlan plan;
     readonly string outputDir;
 
+    /// <summary>A rank that plans its own shard from the whole tokenized sets (one process, tests).</summary>
     public Trainer(TrainingArguments args, SequenceClassifier model, BertTokenizer tokenizer, TokenizedDataset train, TokenizedDataset? eval,
+        ICollective collective, ITrainerObserver? observer = null)
+        : this(args, model, tokenizer, new InMemoryShards(train, eval, collective.Rank, collective.WorldSize, args), collective, observer)
+    {
+    }
+
+    public Trainer(TrainingArguments args, SequenceClassifier model, BertTokenizer tokenizer, IShardSource shards,
         ICollective collective, ITrainerObserver? observer = null)
     {
         this.args = args;
         this.model = model;
         this.tokenizer = tokenizer;
-        this.train = train;
-        this.eval = eval;
+        this.shards = shards;
+        eval = shards.EvalExamples > 0 ? shards.Eval : null;
         this.collective = collective;
         this.observer = observer ?? new NoObserver();
         outputDir = args.OutputDir ?? throw new InvalidInputException("--output (output_dir): required");
-        plan = new ShardPlan(train, collective.Rank, collective.WorldSize, args.PerDeviceTrainBatchSize, args.GradientAccumulationSteps, args.Seed, args.GroupByLength);
     }
 
     bool IsWorldProcessZero => collective.Rank == 0;
@@ -49,13 +54,13 @@ public sealed class Trainer
 
     public TrainOutcome Train(CancellationToken cancel = default)
     {
-        int maxSteps = args.MaxSteps > 0 ? args.MaxSteps : (int)Math.Ceiling(args.NumTrainEpochs * plan.StepsPerEpoch);
-        int numEpochs = (int)Math.Ceiling((double)maxSteps / plan.StepsPerEpoch);
+        int stepsPerEpoch = shards.StepsPerEpoch;
+        int maxSteps = args.MaxSteps > 0 ? args.MaxSteps : (int)Math.Ceiling(args.NumTrainEpochs * stepsPerEpoch);
+        int numEpochs = (int)Math.Ceiling((double)maxSteps / stepsPerEpoch);
         var schedule = new LearningRateSchedule(args.LrSchedulerType, args.LearningRate, LearningRateSchedule.WarmupFor(args, maxSteps), maxSteps);
         var parameters = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
         using var optimizer = new AdamW(parameters, args);
         using var grads = new FlatGradients(parameters.Select(p => p.Item2).ToList());
-        var evalShard = eval is null ? [] : ShardPlan.EvalShard(eval.Count, collective.Rank, collective.WorldSize);
 
         // Fresh start, or everything a checkpoint saved: weights, optimizer, RNG, position, history.
         manual_seed(args.Seed);
@@ -64,7 +69,7 @@ public sealed class Trainer
         if (args.ResumeFromCheckpoint is string resume)
             (state, progress) = Resume(Checkpoints.Resolve(resume, outputDir), optimizer, maxSteps, numEpochs);
 
-        observer.OnTrainBegin(new TrainPlan(maxSteps, plan.StepsPerEpoch, numEpochs, schedule.WarmupSteps, train.Count, eval?.Count ?? 0, collective.WorldSize, state.GlobalStep));
+        observer.OnTrainBegin(new TrainPlan(maxSteps, stepsPerEpoch, numEpochs, schedule.WarmupSteps, shards.TrainExamples, eval is null ? 0 : shards.EvalExamples, collective.WorldSize, state.GlobalStep));
         model.train();
         var clock = Stopwatch.StartNew();
         EvalResult? lastEval = null;
@@ -73,7 +78,9 @@ public sealed class Trainer
 
         for (int epoch = progress.Epoch; epoch < numEpochs && !stop; epoch++)
         {
-            var windows = plan.Epoch(epoch);
+            var shard = shards.Epoch(epoch);
+            if (epoch + 1 < numEpochs) shards.Prefetch(epoch + 1); // fetched while this epoch trains
+            var windows = shard.Windows;
             for (int w = epoch == progress.Epoch ? progress.Window : 0; w < windows.Count && !stop; w++)
             {
                 if (cancel.IsCancellationRequested)
@@ -83,7 +90,7 @@ public sealed class Trainer
                     Save(state, optimizer, progress, clock);
                     break;
                 }
-                var step = Step(windows[w], grads, optimizer, schedule.At(state.GlobalStep));
+                var step = Step(shard.Examples, windows[w], grads, optimizer, schedule.At(state.GlobalStep));
                 state.GlobalStep++;
                 state.Epoch = epoch + (double)(w + 1) / windows.Count;
                 progress = progress.After(step, epoch, w + 1);
@@ -120,7 +127,7 @@ public sealed class Trainer
     }
 
     /// <summary>One optimizer step over an update window; returns the step's loss (mean over the global window) and timings.</summary>
-    StepInfo Step(UpdateWindow window, FlatGradients grads, AdamW optimizer, double learningRate)
+    StepInfo Step(TokenizedDataset train, UpdateWindow window, FlatGradients grads, AdamW optimizer, double learningRate)
     {
         double dataWait = 0, forward = 0, backward = 0;
         long tokens = 0;
@@ -163,7 +170,7 @@ public sealed class Trainer
 
     EvalResult Evaluate(TrainerState state, bool log = true)
     {
-        var result = Evaluator.Evaluate(model, eval!, ShardPlan.EvalShard(eval!.Count, collective.Rank, collective.WorldSize), args.PerDeviceEvalBatchSize,
+        var result = Evaluator.Evaluate(model, eval!, Enumerable.Range(0, eval!.Count).ToArray(), args.PerDeviceEvalBatchSize,
             args.MaxLength, tokenizer.PadId, args.Padding, Labels, collective);
         if (log)
         {
