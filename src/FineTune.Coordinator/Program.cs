@@ -18,6 +18,8 @@ builder.Services.AddSingleton(new CoordinatorOptions(Path.GetFullPath(dataDir)))
 builder.Services.AddSingleton<JobStore>();
 builder.Services.AddSingleton<WorkerRegistry>();
 builder.Services.AddSingleton<BlobStore>();
+builder.Services.AddSingleton<TokenizationCache>();
+builder.Services.AddSingleton<PreparedJobs>();
 builder.Services.AddSingleton<Scheduler>();
 builder.Services.AddSingleton<JobCompletion>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<Scheduler>());

@@ -12,8 +12,9 @@ using static TorchSharp.torch;
 namespace FineTune.Worker;
 
 /// <summary>
-/// One rank of one job: fetch the model files and tokenized data (cached by SHA-256), join the ring, run the same
-/// Trainer as `finetune train` with this rank's shard, report progress; rank 0 uploads the final model.
+/// One rank of one job: fetch the model files and this rank's eval shard (cached by SHA-256), join the ring, run the same
+/// Trainer as `finetune train` on this rank's training shards (streamed per epoch from the coordinator), report
+/// progress; rank 0 uploads the final model.
 /// </summary>
 public sealed class JobRun
 {
@@ -61,8 +62,8 @@ public sealed class JobRun
 
             var tokenizer = BertTokenizer.FromFolder(folder);
             var (model, _) = PretrainedModel.Load(folder, a.LabelNames.ToList(), args.Seed); // same seed: the same fresh head on every rank
-            var train = ReadTokens(a.TrainData);
-            var eval = a.EvalData.Size > 0 ? ReadTokens(a.EvalData) : null;
+            using var shards = new RemoteShards(client, a, workerId, args, a.EvalExamples > 0 ? ReadTokens(a.EvalData) : null);
+            shards.Prefetch(0); // while the ring forms
             using var ring = RingCollective.Create(new RingOptions
             {
                 Rank = a.Rank,
@@ -71,7 +72,7 @@ public sealed class JobRun
                 Timeout = TimeSpan.FromMilliseconds(a.CollectiveTimeoutMs > 0 ? a.CollectiveTimeoutMs : 30_000),
             });
             log.LogInformation("rank {Rank}: ring of {World} formed; training", a.Rank, a.WorldSize);
-            var outcome = new Trainer(args, model, tokenizer, train, eval, ring, new Reporter(this, model)).Train(cancel.Token);
+            var outcome = new Trainer(args, model, tokenizer, shards, ring, new Reporter(this, model)).Train(cancel.Token);
             if (outcome.Interrupted)
             {
                 log.LogInformation("job {Job} cancelled at step {Step}", a.JobId, outcome.GlobalStep);

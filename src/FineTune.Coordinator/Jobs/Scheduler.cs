@@ -1,16 +1,18 @@
 using FineTune.Contracts.V1;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
-using FineTune.Core.Tokenization;
+using FineTune.Core.Training;
 
 namespace FineTune.Coordinator.Jobs;
 
 /// <summary>
-/// Starts queued jobs when enough workers are ready: tokenizes the data once, stores the model files and the tokenized
-/// sets as blobs, assigns ranks and the ring's rendezvous, and hands each worker its assignment on its next heartbeat.
+/// Starts queued jobs when enough workers are ready: tokenizes the data (or finds it in the tokenization cache), stores
+/// the model files and each rank's eval shard as blobs, keeps the training set to serve each rank its shard per epoch
+/// (FetchShard), assigns ranks and the ring's rendezvous, and hands each worker its assignment on its next heartbeat.
 /// Also notices lost workers (no heartbeat for the timeout) and fails their job loudly (recovery comes later).
 /// </summary>
-public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore blobs, CoordinatorOptions options, ILogger<Scheduler> log) : BackgroundService
+public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore blobs, TokenizationCache tokenized, PreparedJobs prepared,
+    CoordinatorOptions options, ILogger<Scheduler> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
@@ -30,6 +32,8 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
 
     void Tick()
     {
+        foreach (var id in prepared.Ids)
+            if (jobs.Find(id) is not { IsTerminal: false }) prepared.Remove(id); // no more shards for an ended job
         foreach (var job in jobs.All().Where(j => j.State == "running"))
         {
             var lost = job.Workers.Select(workers.FindByName).Where(w => w is null || !workers.IsAlive(w)).ToList();
@@ -51,12 +55,12 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
         try
         {
             var args = JobSpec.Parse(job.Options, options);
-            var data = JobSpec.Validate(args);
-            var folder = ModelFolder.Resolve(args.Model);
-            var tokenizer = BertTokenizer.FromFolder(folder);
-            var train = TokenizedDataset.Build(data.Train, tokenizer, args.MaxLength);
-            var eval = TokenizedDataset.Build(data.Eval, tokenizer, args.MaxLength);
-            jobs.Publish(job, new JobEvent { JobId = job.Id, Message = $"tokenized {train.Count} train and {eval.Count} eval examples ({train.TotalTokens} tokens); labels {string.Join(", ", data.LabelNames)}" });
+            var folder = JobSpec.CheckModel(args);
+            var data = tokenized.Get(args, folder);
+            var (train, eval) = (data.Train, data.Eval);
+            var message = $"tokenized {train.Count} train and {eval.Count} eval examples, {train.TotalTokens} tokens{(data.Cached ? " (cached)" : "")}; labels {string.Join(", ", data.LabelNames)}";
+            log.LogInformation("job {Job}: {Message} [{Key}]", job.Id, message, data.Key[..12]);
+            jobs.Publish(job, new JobEvent { JobId = job.Id, Message = message });
 
             var generation = job.Generation + 1;
             var template = new Assignment
@@ -64,8 +68,8 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
                 JobId = job.Id,
                 Generation = generation,
                 WorldSize = chosen.Count,
-                TrainData = Blob("train.tokens", Serialize(train)),
-                EvalData = Blob("eval.tokens", Serialize(eval)),
+                TrainExamples = train.Count,
+                EvalExamples = eval.Count,
                 CollectiveTimeoutMs = (int)options.CollectiveTimeout.TotalMilliseconds,
             };
             template.RingEndpoints.AddRange(chosen.Select(w => w.RingEndpoint));
@@ -76,11 +80,15 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
                 var (sha, size) = blobs.Put(file);
                 template.ModelFiles.Add(new Contracts.V1.Blob { Name = Path.GetFileName(file), Sha256 = sha, Size = size });
             }
+            var evalShards = Enumerable.Range(0, chosen.Count)
+                .Select(rank => Blob($"eval-rank-{rank}.tokens", Serialize(eval.Select(ShardPlan.EvalShard(eval.Count, rank, chosen.Count))))).ToList();
+            prepared.Set(new PreparedJob(job.Id, generation, chosen.Select(w => w.Name).ToList(), train, args, args.PerDeviceTrainBatchSize * chosen.Count));
             jobs.Update(job, j => { j.Generation = generation; j.LabelNames = data.LabelNames.ToList(); j.State = "running"; });
             for (int rank = 0; rank < chosen.Count; rank++)
             {
                 var a = template.Clone();
                 a.Rank = rank;
+                a.EvalData = evalShards[rank];
                 chosen[rank].PendingAssignment = a;
             }
             log.LogInformation("job {Job} running on {Workers}", job.Id, string.Join(", ", job.Workers));
@@ -110,6 +118,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
     {
         if (job.IsTerminal) return;
         jobs.Update(job, j => { j.State = state; j.Error = state == "failed" ? error : null; });
+        prepared.Remove(job.Id);
         foreach (var w in workers.OfJob(job.Id))
         {
             w.CancelRequested = w.PendingAssignment is null;
