@@ -8,27 +8,19 @@ namespace FineTune.Coordinator.Jobs;
 /// <summary>A submitted options map turned into TrainingArguments, and everything checked before the job is accepted.</summary>
 public static class JobSpec
 {
-    public const string CoordinatorPrefix = "coordinator:/";
+    public const string CoordinatorPrefix = CoordinatorPaths.Prefix;
     static readonly string[] PathKeys = ["model", "dataset", "eval_dataset"];
 
     public static TrainingArguments Parse(IReadOnlyDictionary<string, string> options, CoordinatorOptions coordinator)
     {
         var args = new TrainingArguments();
         foreach (var (key, value) in options)
-            ArgumentTable.Apply(args, key, PathKeys.Contains(key) ? Resolve(value, coordinator, key) : value, key);
+            ArgumentTable.Apply(args, key, PathKeys.Contains(key) ? Resolve(value, coordinator, ArgumentTable.Describe(key)) : value, key);
         return args;
     }
 
-    /// <summary>`coordinator:/uploads/...` to a path under the coordinator's uploads folder; anything escaping it is refused.</summary>
-    public static string Resolve(string value, CoordinatorOptions coordinator, string key)
-    {
-        if (!value.StartsWith(CoordinatorPrefix, StringComparison.Ordinal)) return value;
-        var root = Path.GetFullPath(coordinator.UploadsDir) + Path.DirectorySeparatorChar;
-        var full = Path.GetFullPath(Path.Combine(coordinator.DataDir, value[CoordinatorPrefix.Length..]));
-        if (!full.StartsWith(root, StringComparison.Ordinal))
-            throw new InvalidInputException($"{key}: '{value}' is outside the coordinator's roots (only {CoordinatorPrefix}uploads/... is allowed)");
-        return full;
-    }
+    /// <summary>A path option to the full path it names on the coordinator, confined to the roots (<see cref="CoordinatorPaths"/>).</summary>
+    public static string Resolve(string value, CoordinatorOptions coordinator, string key) => new CoordinatorPaths(coordinator).Resolve(value, key);
 
     /// <summary>Options, model folder, dataset and labels, as `finetune train` checks them; throws InvalidInputException.</summary>
     public static LoadedDataset Validate(TrainingArguments args)

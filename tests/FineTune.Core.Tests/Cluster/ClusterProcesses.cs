@@ -10,13 +10,13 @@ public sealed class ClusterProcesses : IDisposable
 {
     readonly List<(string Name, Process Process, StringBuilder Log)> processes = [];
 
-    public ClusterProcesses(int workers, int threadsPerWorker = 1)
+    public ClusterProcesses(int workers, int threadsPerWorker = 1, IReadOnlyList<string>? coordinatorArgs = null)
     {
         Root = Path.Combine(Path.GetTempPath(), "finetune-tests", "cluster-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
         Port = FreePort();
         Url = $"http://127.0.0.1:{Port}";
-        Start("coordinator", "FineTune.Coordinator.dll", "--urls", Url, "--data-dir", Path.Combine(Root, "coordinator"));
+        Start("coordinator", "FineTune.Coordinator.dll", ["--urls", Url, "--data-dir", Path.Combine(Root, "coordinator"), .. coordinatorArgs ?? []]);
         WaitForHealth(TimeSpan.FromSeconds(60));
         for (int i = 0; i < workers; i++)
             Start($"worker-{i}", "FineTune.Worker.dll", "--coordinator", Url, "--name", $"worker-{i}", "--threads", threadsPerWorker.ToString(),
