@@ -73,6 +73,5 @@ public sealed class RemoteShards(Cluster.ClusterClient client, Assignment a, str
             foreach (var t in pending.Values) t.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
             pending.Clear();
         }
-        stop.Dispose();
     }
 }
