@@ -15,6 +15,12 @@ public static class FileChunks
     public static IEnumerable<FileChunk> Read(string path, string name)
     {
         using var stream = File.OpenRead(path);
+        foreach (var chunk in Read(stream, name)) yield return chunk;
+    }
+
+    /// <summary>The same for any seekable stream (bytes in memory, say), from its current position to its end.</summary>
+    public static IEnumerable<FileChunk> Read(Stream stream, string name)
+    {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[Size];
         long offset = 0;
@@ -22,9 +28,9 @@ public static class FileChunks
         {
             int n = stream.Read(buffer);
             hash.AppendData(buffer, 0, n);
-            bool last = offset + n >= stream.Length;
+            bool last = stream.Position >= stream.Length;
             yield return new FileChunk { Name = name, Data = ByteString.CopyFrom(buffer, 0, n), Offset = offset, Last = last, Sha256 = last ? Convert.ToHexStringLower(hash.GetHashAndReset()) : "" };
             offset += n;
-        } while (offset < stream.Length);
+        } while (stream.Position < stream.Length);
     }
 }

@@ -43,6 +43,8 @@ builder.Services.AddSingleton(defaults with
 builder.Services.AddSingleton<JobStore>();
 builder.Services.AddSingleton<WorkerRegistry>();
 builder.Services.AddSingleton<BlobStore>();
+builder.Services.AddSingleton<TokenizationCache>();
+builder.Services.AddSingleton<PreparedJobs>();
 builder.Services.AddSingleton<Scheduler>();
 builder.Services.AddSingleton<JobCompletion>();
 builder.Services.AddSingleton<JobCheckpoints>();

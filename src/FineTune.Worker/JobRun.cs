@@ -12,9 +12,10 @@ using static TorchSharp.torch;
 namespace FineTune.Worker;
 
 /// <summary>
-/// One rank of one job: fetch the model files and tokenized data (cached by SHA-256), join the ring, run the same
-/// Trainer as `finetune train` with this rank's shard, report progress; rank 0 uploads each checkpoint (in the
-/// background) and the final model. After a recovery the assignment names a checkpoint to resume from.
+/// One rank of one job: fetch the model files and this rank's eval shard (cached by SHA-256), join the ring, run the same
+/// Trainer as `finetune train` on this rank's training shards (streamed per epoch from the coordinator), report
+/// progress; rank 0 uploads each checkpoint (in the background) and the final model. After a recovery the assignment
+/// names a checkpoint to resume from.
 /// </summary>
 public sealed class JobRun
 {
@@ -70,8 +71,8 @@ public sealed class JobRun
 
             var tokenizer = BertTokenizer.FromFolder(folder);
             var (model, _) = PretrainedModel.Load(folder, a.LabelNames.ToList(), args.Seed); // same seed: the same fresh head on every rank
-            var train = ReadTokens(a.TrainData);
-            var eval = a.EvalData.Size > 0 ? ReadTokens(a.EvalData) : null;
+            using var shards = new RemoteShards(client, a, workerId, args, a.EvalExamples > 0 ? ReadTokens(a.EvalData) : null);
+            if (a.ResumeCheckpoint.Length == 0) shards.Prefetch(0); // while the ring forms
             using var ring = RingCollective.Create(new RingOptions
             {
                 Rank = a.Rank,
@@ -83,7 +84,7 @@ public sealed class JobRun
             collective = ring;
             if (cancel.IsCancellationRequested) return;
             log.LogInformation("rank {Rank}: ring of {World} formed; training{Resume}", a.Rank, a.WorldSize, args.ResumeFromCheckpoint is null ? "" : $" from {a.ResumeCheckpoint}");
-            var outcome = new Trainer(args, model, tokenizer, train, eval, ring, new Reporter(this, model)).Train(cancel.Token);
+            var outcome = new Trainer(args, model, tokenizer, shards, ring, new Reporter(this, model)).Train(cancel.Token);
             uploads.Drain(); // every checkpoint is with the coordinator before the job can end
             if (outcome.Interrupted)
             {

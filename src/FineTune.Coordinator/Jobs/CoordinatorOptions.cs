@@ -15,6 +15,8 @@ public sealed record CoordinatorOptions(string DataDir)
     public int MaxRestarts { get; init; } = 5;
     public string JobsDir => Path.Combine(DataDir, "jobs");
     public string BlobsDir => Path.Combine(DataDir, "blobs");
+    /// <summary>Tokenized datasets by their cache key (data, options that change rows, tokenizer, max length).</summary>
+    public string TokenizedDir => Path.Combine(DataDir, "tokenized");
     /// <summary>Files and folders uploaded by clients; `coordinator:/uploads/...` paths resolve here.</summary>
     public string UploadsDir => Path.Combine(DataDir, "uploads");
     public string CheckpointsDir(string jobId) => Path.Combine(JobsDir, jobId, "checkpoints");

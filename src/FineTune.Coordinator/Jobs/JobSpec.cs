@@ -15,7 +15,7 @@ public static class JobSpec
     {
         var args = new TrainingArguments();
         foreach (var (key, value) in options)
-            ArgumentTable.Apply(args, key, PathKeys.Contains(key) ? Resolve(value, coordinator, key) : value, key);
+            ArgumentTable.Apply(args, key, PathKeys.Contains(key) ? Resolve(value, coordinator, ArgumentTable.Describe(key)) : value, key);
         return args;
     }
 
@@ -48,12 +48,19 @@ public static class JobSpec
     /// <summary>Options, model folder, dataset and labels, as `finetune train` checks them; throws InvalidInputException.</summary>
     public static LoadedDataset Validate(TrainingArguments args)
     {
+        CheckModel(args);
+        return DatasetLoader.Load(args.ToDatasetOptions());
+    }
+
+    /// <summary>The options and the model folder (returned) without reading the dataset.</summary>
+    public static string CheckModel(TrainingArguments args)
+    {
         args.Validate();
         var folder = ModelFolder.Resolve(args.Model);
         var config = ModelFactory.ReadConfig(Path.Combine(folder, "config.json"));
         CheckpointReader.Check(CheckpointReader.FindWeights(folder)!); // truncated or corrupt weights are refused now, not on the workers
         if (args.MaxLength > config.MaxPositions)
             throw new InvalidInputException($"--max-length (max_length): {args.MaxLength} is beyond the model's {config.MaxPositions} positions");
-        return DatasetLoader.Load(args.ToDatasetOptions());
+        return folder;
     }
 }

@@ -1,19 +1,20 @@
 using FineTune.Contracts.V1;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
-using FineTune.Core.Tokenization;
 using FineTune.Core.Training;
 
 namespace FineTune.Coordinator.Jobs;
 
 /// <summary>
-/// Starts queued jobs when enough workers are ready: tokenizes the data once, stores the model files and the tokenized
-/// sets as blobs, assigns ranks and the ring's rendezvous, and hands each worker its assignment on its next heartbeat.
+/// Starts queued jobs when enough workers are ready: tokenizes the data (or finds it in the tokenization cache), stores
+/// the model files and each rank's eval shard as blobs, keeps the training set to serve each rank its shard per epoch
+/// (FetchShard), assigns ranks and the ring's rendezvous, and hands each worker its assignment on its next heartbeat.
 /// Recovers running jobs that lose a worker (no heartbeat for the timeout, or a rank's collective failing): the old
 /// group is fenced off by a new generation and stopped, and a new group of ready workers resumes from the job's last
 /// checkpoint, at the same world size when enough workers are ready, else with as few as --min-workers.
 /// </summary>
-public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore blobs, CoordinatorOptions options, ILogger<Scheduler> log) : BackgroundService
+public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore blobs, TokenizationCache tokenized, PreparedJobs prepared,
+    CoordinatorOptions options, ILogger<Scheduler> log) : BackgroundService
 {
     readonly Lock gate = new();
 
@@ -35,6 +36,8 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
 
     void Tick()
     {
+        foreach (var id in prepared.Ids)
+            if (jobs.Find(id) is not { IsTerminal: false }) prepared.Remove(id); // no more shards for an ended job
         foreach (var job in jobs.All().Where(j => j.State == "running"))
         {
             var lost = job.Workers.Where(name => workers.FindByName(name) is not { } w || !workers.IsAlive(w)).ToList();
@@ -107,12 +110,12 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
         try
         {
             var args = JobSpec.Parse(job.Options, options);
-            var data = JobSpec.Validate(args);
-            var folder = ModelFolder.Resolve(args.Model);
-            var tokenizer = BertTokenizer.FromFolder(folder);
-            var train = TokenizedDataset.Build(data.Train, tokenizer, args.MaxLength);
-            var eval = TokenizedDataset.Build(data.Eval, tokenizer, args.MaxLength);
-            jobs.Publish(job, new JobEvent { JobId = job.Id, Message = $"tokenized {train.Count} train and {eval.Count} eval examples ({train.TotalTokens} tokens); labels {string.Join(", ", data.LabelNames)}" });
+            var folder = JobSpec.CheckModel(args);
+            var data = tokenized.Get(args, folder);
+            var (train, eval) = (data.Train, data.Eval);
+            var message = $"tokenized {train.Count} train and {eval.Count} eval examples, {train.TotalTokens} tokens{(data.Cached ? " (cached)" : "")}; labels {string.Join(", ", data.LabelNames)}";
+            log.LogInformation("job {Job}: {Message} [{Key}]", job.Id, message, data.Key[..12]);
+            jobs.Publish(job, new JobEvent { JobId = job.Id, Message = message });
 
             var generation = job.Generation + 1;
             var template = new Assignment
@@ -120,8 +123,8 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
                 JobId = job.Id,
                 Generation = generation,
                 WorldSize = chosen.Count,
-                TrainData = Blob("train.tokens", Serialize(train)),
-                EvalData = Blob("eval.tokens", Serialize(eval)),
+                TrainExamples = train.Count,
+                EvalExamples = eval.Count,
                 CollectiveTimeoutMs = (int)options.CollectiveTimeout.TotalMilliseconds,
                 RingToken = Contracts.Secrets.NewToken(), // fresh per job and generation; only in memory and in the assignments
             };
@@ -135,10 +138,15 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
                 template.ResumeCheckpoint = Path.GetFileName(checkpoint);
                 template.ResumeFiles.AddRange(FolderBlobs(checkpoint));
             }
+            var evalShards = Enumerable.Range(0, chosen.Count)
+                .Select(rank => Blob($"eval-rank-{rank}.tokens", Serialize(eval.Select(ShardPlan.EvalShard(eval.Count, rank, chosen.Count))))).ToList();
+            // The epoch order stays the one the job started with (group_by_length groups by the first global batch size).
+            int firstWorldSize = job.Recoveries.Count > 0 ? job.Recoveries[0].FromWorldSize : chosen.Count;
             if (resume) jobs.Publish(job, new JobEvent { JobId = job.Id, Message = $"recovering with {chosen.Count} worker(s) from {(checkpoint is null ? "the start (no checkpoint yet)" : Path.GetFileName(checkpoint))}" });
             lock (gate)
             {
                 if (job.State != "preparing") return; // cancelled or failed meanwhile
+                prepared.Set(new PreparedJob(job.Id, generation, chosen.Select(w => w.Name).ToList(), train, args, args.PerDeviceTrainBatchSize * firstWorldSize));
                 jobs.Update(job, j =>
                 {
                     j.Generation = generation;
@@ -150,6 +158,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
                 {
                     var a = template.Clone();
                     a.Rank = rank;
+                    a.EvalData = evalShards[rank];
                     chosen[rank].PendingAssignment = a;
                 }
             }
@@ -192,6 +201,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
         {
             if (job.IsTerminal) return;
             jobs.Update(job, j => { j.State = state; j.Error = state == "failed" ? error : null; });
+            prepared.Remove(job.Id);
             Release(job);
         }
     }

@@ -7,8 +7,8 @@ using Grpc.Core;
 
 namespace FineTune.Coordinator.Services;
 
-/// <summary>The cluster API: registration, heartbeats (carrying assignments), blobs, and the workers' reports.</summary>
-public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers, BlobStore blobs, Scheduler scheduler, JobCompletion completion,
+/// <summary>The cluster API: registration, heartbeats (carrying assignments), blobs, shards, checkpoints, and the workers' reports.</summary>
+public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers, BlobStore blobs, PreparedJobs prepared, Scheduler scheduler, JobCompletion completion,
     JobCheckpoints checkpoints, CoordinatorOptions options, ILogger<ClusterService> log) : Cluster.ClusterBase
 {
     public override Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
@@ -50,6 +50,30 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
         if (!blobs.IsValidHash(request.Sha256) || !File.Exists(blobs.PathOf(request.Sha256)))
             throw new RpcException(new Status(StatusCode.NotFound, $"no blob {request.Sha256}"));
         foreach (var chunk in FileChunks.Read(blobs.PathOf(request.Sha256), request.Sha256))
+            await stream.WriteAsync(chunk, context.CancellationToken);
+    }
+
+    public override async Task FetchShard(ShardRequest request, IServerStreamWriter<FileChunk> stream, ServerCallContext context)
+    {
+        var job = prepared.Find(request.JobId)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"job_id: '{request.JobId}' is not running on this coordinator"));
+        if (request.Generation != job.Generation)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"generation: {request.Generation} is stale; job {job.JobId} is at generation {job.Generation}"));
+        if (workers.Find(request.WorkerId) is not { } worker || !job.Workers.Contains(worker.Name))
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"worker_id: '{request.WorkerId}' is not a worker of job {job.JobId}"));
+        string? problem =
+            request.WorldSize != job.WorldSize ? $"world_size: {request.WorldSize}, but the job runs on {job.WorldSize} workers"
+            : request.Rank < 0 || request.Rank >= request.WorldSize ? $"rank: {request.Rank} is outside 0..{request.WorldSize - 1}"
+            : request.Epoch < 0 ? $"epoch: {request.Epoch} is negative"
+            : request.StartExample < 0 || request.StartExample > job.Train.Count ? $"start_example: {request.StartExample} is outside 0..{job.Train.Count}"
+            : null;
+        if (problem is not null) throw new RpcException(new Status(StatusCode.InvalidArgument, problem));
+
+        // Planned and cut on request (the plan is a pure function of the seed): nothing per epoch is kept on disk.
+        using var bytes = new MemoryStream();
+        job.Shard(request.Epoch, request.Rank, request.WorldSize, request.StartExample).Write(bytes);
+        bytes.Position = 0;
+        foreach (var chunk in FileChunks.Read(bytes, $"epoch-{request.Epoch}-rank-{request.Rank}.shard"))
             await stream.WriteAsync(chunk, context.CancellationToken);
     }
 

@@ -92,6 +92,16 @@ public static class DatasetLoader
         return examples;
     }
 
+    /// <summary>
+    /// The files <see cref="Load"/> reads for these options, train then eval, without reading them (the coordinator's
+    /// tokenization cache keys on their contents). Missing files throw as Load does.
+    /// </summary>
+    public static (IReadOnlyList<string> Train, IReadOnlyList<string> Eval) SourceFiles(DatasetOptions options)
+    {
+        var (train, _, folderEval) = ResolveTrain(options.Dataset);
+        return (train, options.EvalDataset is { } evalPath ? ResolveEval(evalPath, "--eval-dataset") : folderEval);
+    }
+
     static (IReadOnlyList<string> Files, string Source, IReadOnlyList<string> Eval) ResolveTrain(string dataset)
     {
         if (DefaultDataset.IsDefault(dataset))

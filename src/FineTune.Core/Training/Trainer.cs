@@ -15,33 +15,38 @@ public sealed record TrainOutcome(int GlobalStep, double Epoch, double TrainLoss
 /// <summary>
 /// The fine-tuning loop, read top to bottom: for each optimizer step, forward and backward over this rank's
 /// micro-batches into one flat gradient buffer, all-reduce it, clip, AdamW, schedule; log, evaluate and save on the
-/// strategies' beats. The collective, the rank's shard and the process's rank are given, so one process (world size 1)
-/// and a cluster rank run this same code.
+/// strategies' beats. The collective and the rank's data (an <see cref="IShardSource"/>) are given, so one process
+/// (world size 1) and a cluster rank run this same code.
 /// </summary>
 public sealed class Trainer
 {
     readonly TrainingArguments args;
     readonly SequenceClassifier model;
     readonly BertTokenizer tokenizer;
-    readonly TokenizedDataset train;
-    readonly TokenizedDataset? eval;
+    readonly IShardSource shards;
+    readonly TokenizedDataset? eval; // this rank's part
     readonly ICollective collective;
     readonly ITrainerObserver observer;
-    readonly ShardPlan plan;
     readonly string outputDir;
 
+    /// <summary>A rank that plans its own shard from the whole tokenized sets (one process, tests).</summary>
     public Trainer(TrainingArguments args, SequenceClassifier model, BertTokenizer tokenizer, TokenizedDataset train, TokenizedDataset? eval,
+        ICollective collective, ITrainerObserver? observer = null)
+        : this(args, model, tokenizer, new InMemoryShards(train, eval, collective.Rank, collective.WorldSize, args), collective, observer)
+    {
+    }
+
+    public Trainer(TrainingArguments args, SequenceClassifier model, BertTokenizer tokenizer, IShardSource shards,
         ICollective collective, ITrainerObserver? observer = null)
     {
         this.args = args;
         this.model = model;
         this.tokenizer = tokenizer;
-        this.train = train;
-        this.eval = eval;
+        this.shards = shards;
+        eval = shards.EvalExamples > 0 ? shards.Eval : null;
         this.collective = collective;
         this.observer = observer ?? new NoObserver();
         outputDir = args.OutputDir ?? throw new InvalidInputException("--output (output_dir): required");
-        plan = new ShardPlan(train, collective.Rank, collective.WorldSize, args.PerDeviceTrainBatchSize, args.GradientAccumulationSteps, args.Seed, args.GroupByLength);
     }
 
     bool IsWorldProcessZero => collective.Rank == 0;
@@ -49,22 +54,35 @@ public sealed class Trainer
 
     public TrainOutcome Train(CancellationToken cancel = default)
     {
-        int maxSteps = args.MaxSteps > 0 ? args.MaxSteps : (int)Math.Ceiling(args.NumTrainEpochs * plan.StepsPerEpoch);
-        int numEpochs = (int)Math.Ceiling((double)maxSteps / plan.StepsPerEpoch);
-        var schedule = new LearningRateSchedule(args.LrSchedulerType, args.LearningRate, LearningRateSchedule.WarmupFor(args, maxSteps), maxSteps);
+        int stepsPerEpoch = shards.StepsPerEpoch;
+        int maxSteps = args.MaxSteps > 0 ? args.MaxSteps : (int)Math.Ceiling(args.NumTrainEpochs * stepsPerEpoch);
+        int numEpochs = (int)Math.Ceiling((double)maxSteps / stepsPerEpoch);
         var parameters = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
         using var optimizer = new AdamW(parameters, args);
         using var grads = new FlatGradients(parameters.Select(p => p.Item2).ToList());
-        var evalShard = eval is null ? [] : ShardPlan.EvalShard(eval.Count, collective.Rank, collective.WorldSize);
 
         // Fresh start, or everything a checkpoint saved: weights, optimizer, RNG, position, history.
         manual_seed(args.Seed);
         var state = new TrainerState { MaxSteps = maxSteps, NumTrainEpochs = numEpochs, LoggingSteps = args.LoggingSteps, EvalSteps = args.EffectiveEvalSteps, SaveSteps = args.SaveSteps, TrainBatchSize = args.PerDeviceTrainBatchSize };
-        var progress = new Progress();
+        var progress = new Progress { WorldSize = collective.WorldSize };
         if (args.ResumeFromCheckpoint is string resume)
-            (state, progress) = Resume(Checkpoints.Resolve(resume, outputDir), optimizer, maxSteps, numEpochs);
+        {
+            (state, progress) = Resume(Checkpoints.Resolve(resume, outputDir), optimizer);
+            if (progress.WorldSize != collective.WorldSize)
+            {
+                // A recovery with another world size: the rest of the interrupted epoch is re-planned for this group,
+                // and the run ends where the job would have (max_steps, or the end of its last epoch).
+                int rest = ShardPlan.Steps(shards.TrainExamples - progress.EpochExample, args.PerDeviceTrainBatchSize * collective.WorldSize, args.GradientAccumulationSteps);
+                if (args.MaxSteps > 0) numEpochs = progress.Epoch + 1 + (int)Math.Ceiling(Math.Max(0, maxSteps - state.GlobalStep - rest) / (double)stepsPerEpoch);
+                else maxSteps = state.GlobalStep + rest + (numEpochs - progress.Epoch - 1) * stepsPerEpoch;
+            }
+            state.MaxSteps = maxSteps;
+            state.NumTrainEpochs = numEpochs;
+            progress = progress with { WorldSize = collective.WorldSize };
+        }
+        var schedule = new LearningRateSchedule(args.LrSchedulerType, args.LearningRate, LearningRateSchedule.WarmupFor(args, maxSteps), maxSteps);
 
-        observer.OnTrainBegin(new TrainPlan(maxSteps, plan.StepsPerEpoch, numEpochs, schedule.WarmupSteps, train.Count, eval?.Count ?? 0, collective.WorldSize, state.GlobalStep));
+        observer.OnTrainBegin(new TrainPlan(maxSteps, stepsPerEpoch, numEpochs, schedule.WarmupSteps, shards.TrainExamples, eval is null ? 0 : shards.EvalExamples, collective.WorldSize, state.GlobalStep));
         model.train();
         var clock = Stopwatch.StartNew();
         EvalResult? lastEval = null;
@@ -73,20 +91,27 @@ public sealed class Trainer
 
         for (int epoch = progress.Epoch; epoch < numEpochs && !stop; epoch++)
         {
-            var windows = plan.Epoch(epoch);
-            for (int w = epoch == progress.Epoch ? progress.Window : 0; w < windows.Count && !stop; w++)
+            // A resumed epoch goes on after the examples it has used (planned for this world size, which may differ from
+            // the one that saved the checkpoint, so no example is lost or repeated); the others start at their beginning.
+            bool resumed = epoch == progress.Epoch;
+            int used = resumed ? progress.EpochExample : 0, stepsBefore = resumed ? progress.Window : 0;
+            var shard = shards.Epoch(epoch, used);
+            if (epoch + 1 < numEpochs) shards.Prefetch(epoch + 1); // fetched while this epoch trains
+            var windows = shard.Windows;
+            for (int w = 0; w < windows.Count && !stop; w++)
             {
                 if (cancel.IsCancellationRequested)
                 {
                     interrupted = stop = true;
-                    progress = progress with { Epoch = epoch, Window = w };
+                    progress = progress with { Epoch = epoch, Window = stepsBefore + w, EpochExample = used };
                     Save(state, optimizer, progress, clock);
                     break;
                 }
-                var step = Step(windows[w], grads, optimizer, schedule.At(state.GlobalStep));
+                var step = Step(shard.Examples, windows[w], grads, optimizer, schedule.At(state.GlobalStep));
+                used += windows[w].GlobalExamples;
                 state.GlobalStep++;
-                state.Epoch = epoch + (double)(w + 1) / windows.Count;
-                progress = progress.After(step, epoch, w + 1);
+                state.Epoch = epoch + (double)(stepsBefore + w + 1) / (stepsBefore + windows.Count);
+                progress = progress.After(step, epoch, stepsBefore + w + 1, used);
                 observer.OnStep(step with { Step = state.GlobalStep, MaxSteps = maxSteps, Epoch = state.Epoch, LearningRate = schedule.At(state.GlobalStep - 1) });
 
                 bool endOfEpoch = w + 1 == windows.Count, last = state.GlobalStep >= maxSteps;
@@ -101,7 +126,7 @@ public sealed class Trainer
                     stop |= patienceExhausted;
                 }
                 bool save = args.SaveStrategy == "steps" && state.GlobalStep % args.SaveSteps == 0 || args.SaveStrategy == "epoch" && (endOfEpoch || last);
-                if (save) Save(state, optimizer, progress with { Epoch = endOfEpoch ? epoch + 1 : epoch, Window = endOfEpoch ? 0 : w + 1 }, clock);
+                if (save) Save(state, optimizer, endOfEpoch ? progress with { Epoch = epoch + 1, Window = 0, EpochExample = 0 } : progress, clock);
                 stop |= last;
             }
         }
@@ -129,7 +154,7 @@ public sealed class Trainer
     }
 
     /// <summary>One optimizer step over an update window; returns the step's loss (mean over the global window) and timings.</summary>
-    StepInfo Step(UpdateWindow window, FlatGradients grads, AdamW optimizer, double learningRate)
+    StepInfo Step(TokenizedDataset train, UpdateWindow window, FlatGradients grads, AdamW optimizer, double learningRate)
     {
         double dataWait = 0, forward = 0, backward = 0;
         long tokens = 0;
@@ -172,7 +197,7 @@ public sealed class Trainer
 
     EvalResult Evaluate(TrainerState state, bool log = true)
     {
-        var result = Evaluator.Evaluate(model, eval!, ShardPlan.EvalShard(eval!.Count, collective.Rank, collective.WorldSize), args.PerDeviceEvalBatchSize,
+        var result = Evaluator.Evaluate(model, eval!, Enumerable.Range(0, eval!.Count).ToArray(), args.PerDeviceEvalBatchSize,
             args.MaxLength, tokenizer.PadId, args.Padding, Labels, collective);
         if (log)
         {
@@ -236,7 +261,7 @@ public sealed class Trainer
         collective.Barrier();
     }
 
-    (TrainerState, Progress) Resume(string checkpoint, AdamW optimizer, int maxSteps, int numEpochs)
+    (TrainerState, Progress) Resume(string checkpoint, AdamW optimizer)
     {
         var state = TrainerState.Load(Path.Combine(checkpoint, Checkpoints.StateFile));
         var weights = Path.Combine(checkpoint, "model.safetensors");
@@ -246,8 +271,12 @@ public sealed class Trainer
         var progress = Progress.FromJson(JsonNode.Parse(File.ReadAllText(resumeFile)) as JsonObject ?? throw new InvalidInputException($"{resumeFile}: not a JSON object"), resumeFile);
         optimizer.Load(SafeTensors.Read(Path.Combine(checkpoint, Checkpoints.OptimizerFile)), progress.OptimizerStep, checkpoint);
         if (progress.RngState is { Length: > 0 } rng) random.set_rng_state(tensor(rng));
-        state.MaxSteps = maxSteps;
-        state.NumTrainEpochs = numEpochs;
+        if (progress.EpochExample < 0) // a checkpoint from before the position was kept in examples: same world size
+            progress = progress with
+            {
+                WorldSize = collective.WorldSize,
+                EpochExample = Math.Min(shards.TrainExamples, progress.Window * args.PerDeviceTrainBatchSize * collective.WorldSize * args.GradientAccumulationSteps),
+            };
         return (state, progress);
     }
 
@@ -255,7 +284,12 @@ public sealed class Trainer
     sealed record Progress
     {
         public int Epoch { get; init; }
+        /// <summary>Optimizer steps done in the current epoch.</summary>
         public int Window { get; init; }
+        /// <summary>Examples of the current epoch's global order used so far (the position a re-plan starts from).</summary>
+        public int EpochExample { get; init; }
+        /// <summary>The world size that trained up to here.</summary>
+        public int WorldSize { get; init; } = 1;
         public int OptimizerStep { get; init; }
         public double LossSinceLog { get; init; }
         public int StepsSinceLog { get; init; }
@@ -267,10 +301,11 @@ public sealed class Trainer
         public double PriorRuntime { get; init; }
         public byte[]? RngState { get; init; }
 
-        public Progress After(StepInfo s, int epoch, int nextWindow) => this with
+        public Progress After(StepInfo s, int epoch, int nextWindow, int epochExample) => this with
         {
             Epoch = epoch,
             Window = nextWindow,
+            EpochExample = epochExample,
             OptimizerStep = OptimizerStep + 1,
             LossSinceLog = LossSinceLog + s.Loss,
             StepsSinceLog = StepsSinceLog + 1,
@@ -284,6 +319,8 @@ public sealed class Trainer
         {
             ["epoch_index"] = Epoch,
             ["window_index"] = Window,
+            ["epoch_example"] = EpochExample,
+            ["world_size"] = WorldSize,
             ["optimizer_step"] = OptimizerStep,
             ["loss_since_log"] = LossSinceLog,
             ["steps_since_log"] = StepsSinceLog,
@@ -303,6 +340,8 @@ public sealed class Trainer
             {
                 Epoch = Get<int>("epoch_index"),
                 Window = Get<int>("window_index"),
+                EpochExample = o["epoch_example"]?.GetValue<int>() ?? -1, // -1: not recorded (older checkpoints)
+                WorldSize = o["world_size"]?.GetValue<int>() ?? 1,
                 OptimizerStep = Get<int>("optimizer_step"),
                 LossSinceLog = Get<double>("loss_since_log"),
                 StepsSinceLog = Get<int>("steps_since_log"),

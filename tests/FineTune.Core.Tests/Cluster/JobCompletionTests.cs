@@ -12,7 +12,7 @@ public class JobCompletionTests
         var options = new CoordinatorOptions(Path.Combine(Path.GetTempPath(), "finetune-tests", "coordinator-" + Guid.NewGuid().ToString("N")[..8]));
         var jobs = new JobStore(options, NullLogger<JobStore>.Instance);
         var workers = new WorkerRegistry(options);
-        var scheduler = new Scheduler(jobs, workers, new BlobStore(options), options, NullLogger<Scheduler>.Instance);
+        var scheduler = new Scheduler(jobs, workers, new BlobStore(options), new TokenizationCache(options), new PreparedJobs(), options, NullLogger<Scheduler>.Instance);
         var completion = new JobCompletion(jobs, workers, scheduler, NullLogger<JobCompletion>.Instance);
         var job = jobs.Add(new JobRecord { Id = "job-1", Options = [], CreatedUnixMs = 1 });
         jobs.Update(job, j => { j.State = "running"; j.Workers = ["worker-0", "worker-1"]; });

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FineTune.Core;
+using FineTune.Core.Data;
+using FineTune.Core.Tokenization;
+using FineTune.Core.Training;
+
+namespace FineTune.Coordinator.Jobs;
+
+/// <summary>A job's tokenized train and eval sets and label names; <see cref="Cached"/> when no tokenizing was needed.</summary>
+public sealed record TokenizedData(string Key, TokenizedDataset Train, TokenizedDataset Eval, IReadOnlyList<string> LabelNames, bool Cached);
+
+/// <summary>
+/// Tokenized datasets under the data folder (tokenized/KEY/), written atomically, so a job on the same data, options and
+/// tokenizer as an earlier one skips reading and tokenizing. KEY is the SHA-256 of everything that changes the rows:
+/// the dataset files' contents (in order, by role and type), the options that pick and split rows, the tokenizer files'
+/// contents and the max length.
+/// </summary>
+public sealed class TokenizationCache(CoordinatorOptions options)
+{
+    // Bump when tokenization or the stored format changes, so older entries are not reused.
+    const string Format = "finetune-tokenized/1";
+    static readonly string[] TokenizerFiles = ["vocab.txt", "tokenizer.json", "tokenizer_config.json"];
+
+    public TokenizedData Get(TrainingArguments args, string modelFolder)
+    {
+        var key = Key(args, modelFolder);
+        var dir = Path.Combine(options.TokenizedDir, key);
+        if (AtomicFolder.IsComplete(dir))
+            return new TokenizedData(key, Read(dir, "train.tokens"), Read(dir, "eval.tokens"), ReadLabels(dir), Cached: true);
+
+        TokenizedData? built = null;
+        AtomicFolder.Ensure(dir, temp =>
+        {
+            var data = DatasetLoader.Load(args.ToDatasetOptions());
+            var tokenizer = BertTokenizer.FromFolder(modelFolder);
+            built = new TokenizedData(key, TokenizedDataset.Build(data.Train, tokenizer, args.MaxLength), TokenizedDataset.Build(data.Eval, tokenizer, args.MaxLength), data.LabelNames, Cached: false);
+            Write(Path.Combine(temp, "train.tokens"), built.Train);
+            Write(Path.Combine(temp, "eval.tokens"), built.Eval);
+            File.WriteAllText(Path.Combine(temp, "labels.json"), JsonSerializer.Serialize(data.LabelNames));
+        });
+        // Another job tokenized the same data at the same moment and won the race: theirs is as good.
+        return built ?? new TokenizedData(key, Read(dir, "train.tokens"), Read(dir, "eval.tokens"), ReadLabels(dir), Cached: true);
+    }
+
+    public static string Key(TrainingArguments args, string modelFolder)
+    {
+        var text = new StringBuilder(Format).Append('\n');
+        var (train, eval) = DatasetLoader.SourceFiles(args.ToDatasetOptions());
+        foreach (var f in train) text.Append($"train {Path.GetExtension(f).ToLowerInvariant()} {HashFile(f)}\n");
+        foreach (var f in eval) text.Append($"eval {Path.GetExtension(f).ToLowerInvariant()} {HashFile(f)}\n");
+        var inv = CultureInfo.InvariantCulture;
+        text.Append($"text_column={args.TextColumn}\ntext_pair_column={args.TextPairColumn}\nlabel_column={args.LabelColumn}\n");
+        text.Append(inv, $"train_subset={args.TrainSubset}\neval_subset={args.EvalSubset}\neval_split={args.EvalSplit:R}\nseed={args.Seed}\n");
+        foreach (var name in TokenizerFiles)
+        {
+            var path = Path.Combine(modelFolder, name);
+            if (File.Exists(path)) text.Append($"tokenizer {name} {HashFile(path)}\n");
+        }
+        text.Append(inv, $"max_length={args.MaxLength}\n");
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    static string HashFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    static void Write(string path, TokenizedDataset data)
+    {
+        using var stream = File.Create(path);
+        data.Write(stream);
+    }
+
+    static TokenizedDataset Read(string dir, string name)
+    {
+        using var stream = File.OpenRead(Path.Combine(dir, name));
+        return TokenizedDataset.Read(stream);
+    }
+
+    static string[] ReadLabels(string dir) => JsonSerializer.Deserialize<string[]>(File.ReadAllText(Path.Combine(dir, "labels.json")))!;
+}

@@ -1,0 +1,78 @@
+using System.Security.Cryptography;
+using FineTune.Contracts.V1;
+using FineTune.Core.Data;
+using FineTune.Core.Training;
+using Grpc.Core;
+
+namespace FineTune.Worker;
+
+/// <summary>
+/// A rank's training data from the coordinator: each epoch's shard (only this rank's examples) fetched with FetchShard and
+/// checked against its SHA-256, the next epoch fetched in the background while this one trains; the eval shard arrives
+/// with the assignment.
+/// </summary>
+public sealed class RemoteShards(Cluster.ClusterClient client, Assignment a, string workerId, TrainingArguments args, TokenizedDataset? eval) : IShardSource, IDisposable
+{
+    readonly CancellationTokenSource stop = new();
+    readonly Lock gate = new();
+    readonly Dictionary<int, Task<EpochShard>> pending = [];
+
+    public int TrainExamples => a.TrainExamples;
+    public int StepsPerEpoch => Math.Max(1, ShardPlan.Steps(a.TrainExamples, args.PerDeviceTrainBatchSize * a.WorldSize, args.GradientAccumulationSteps));
+    public int EvalExamples => a.EvalExamples;
+    public TokenizedDataset? Eval => eval;
+
+    public EpochShard Epoch(int epoch, int startExample = 0)
+    {
+        Task<EpochShard>? fetch = null;
+        lock (gate)
+        {
+            if (startExample != 0 || !pending.Remove(epoch, out fetch)) fetch = FetchAsync(epoch, startExample); // prefetches are whole epochs
+        }
+        var shard = fetch.GetAwaiter().GetResult();
+        int expected = startExample == 0 ? StepsPerEpoch : ShardPlan.Steps(a.TrainExamples - startExample, args.PerDeviceTrainBatchSize * a.WorldSize, args.GradientAccumulationSteps);
+        if (shard.Windows.Count != expected)
+            throw new InvalidDataException($"epoch {epoch}: the coordinator planned {shard.Windows.Count} steps, this worker expected {expected}");
+        return shard;
+    }
+
+    public void Prefetch(int epoch)
+    {
+        lock (gate)
+        {
+            if (!pending.ContainsKey(epoch)) pending[epoch] = Task.Run(() => FetchAsync(epoch, 0));
+        }
+    }
+
+    async Task<EpochShard> FetchAsync(int epoch, int startExample)
+    {
+        var request = new ShardRequest { JobId = a.JobId, Generation = a.Generation, Rank = a.Rank, WorldSize = a.WorldSize, Epoch = epoch, StartExample = startExample, WorkerId = workerId };
+        using var call = client.FetchShard(request, cancellationToken: stop.Token);
+        using var bytes = new MemoryStream();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        string? expected = null;
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync(stop.Token))
+        {
+            if (chunk.Offset != bytes.Length) throw new InvalidDataException($"epoch {epoch} shard: chunk at offset {chunk.Offset}, expected {bytes.Length}");
+            bytes.Write(chunk.Data.Span);
+            hash.AppendData(chunk.Data.Span);
+            if (chunk.Last) expected = chunk.Sha256;
+        }
+        var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (expected is null) throw new InvalidDataException($"epoch {epoch} shard: the stream ended before its last chunk");
+        if (actual != expected) throw new InvalidDataException($"epoch {epoch} shard: checksum mismatch (sent {expected}, received {actual})");
+        bytes.Position = 0;
+        return EpochShard.Read(bytes);
+    }
+
+    public void Dispose()
+    {
+        stop.Cancel();
+        lock (gate)
+        {
+            // Observe what is still in flight so a cancelled prefetch is not an unobserved fault.
+            foreach (var t in pending.Values) t.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            pending.Clear();
+        }
+    }
+}
