@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using FineTune.Contracts;
@@ -5,6 +6,7 @@ using FineTune.Contracts.V1;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
+using FineTune.Core.Telemetry;
 using FineTune.Core.Tokenization;
 using FineTune.Core.Training;
 using static TorchSharp.torch;
@@ -49,6 +51,11 @@ public sealed class JobRun
 
     void Run()
     {
+        // Every log line of this run carries the job, rank and worker; the rank's span joins the coordinator's job trace.
+        using var scope = log.BeginScope(new Dictionary<string, object> { ["JobId"] = a.JobId, ["Rank"] = a.Rank, ["Worker"] = options.Name });
+        ActivityContext.TryParse(a.TraceParent, null, out var jobContext);
+        using var span = FineTuneTelemetry.Source.StartActivity($"rank {a.Rank}", ActivityKind.Internal, jobContext,
+            [new(FineTuneTelemetry.JobId, a.JobId), new(FineTuneTelemetry.Rank, a.Rank), new(FineTuneTelemetry.Worker, options.Name), new("finetune.world_size", a.WorldSize)]);
         try
         {
             var folder = ModelFolderFromBlobs();
@@ -71,7 +78,9 @@ public sealed class JobRun
                 Timeout = TimeSpan.FromMilliseconds(a.CollectiveTimeoutMs > 0 ? a.CollectiveTimeoutMs : 30_000),
             });
             log.LogInformation("rank {Rank}: ring of {World} formed; training", a.Rank, a.WorldSize);
-            var outcome = new Trainer(args, model, tokenizer, train, eval, ring, new Reporter(this, model)).Train(cancel.Token);
+            long gradientBytes = (model.parameters().Sum(p => p.numel()) + 1) * sizeof(float); // FlatGradients: the parameters and the loss slot
+            var telemetry = new TelemetryObserver(a.JobId, a.Rank, options.Name, a.WorldSize, gradientBytes);
+            var outcome = new Trainer(args, model, tokenizer, train, eval, ring, new ObserverGroup(new Reporter(this, model), telemetry)).Train(cancel.Token);
             if (outcome.Interrupted)
             {
                 log.LogInformation("job {Job} cancelled at step {Step}", a.JobId, outcome.GlobalStep);
@@ -102,6 +111,7 @@ public sealed class JobRun
         catch (Exception e) when (!cancel.IsCancellationRequested)
         {
             log.LogError(e, "job {Job} failed on rank {Rank}", a.JobId, a.Rank);
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
             try { Send(new WorkerReport { Failed = $"{e.GetType().Name}: {e.Message}" }); } catch (Exception) { /* the coordinator will notice by itself */ }
         }
         catch (Exception e)

@@ -10,7 +10,7 @@ namespace FineTune.Coordinator.Jobs;
 /// sets as blobs, assigns ranks and the ring's rendezvous, and hands each worker its assignment on its next heartbeat.
 /// Also notices lost workers (no heartbeat for the timeout) and fails their job loudly (recovery comes later).
 /// </summary>
-public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore blobs, CoordinatorOptions options, ILogger<Scheduler> log) : BackgroundService
+public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore blobs, CoordinatorOptions options, ILogger<Scheduler> log, JobTelemetry? telemetry = null) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
@@ -48,14 +48,20 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
 
     void Prepare(JobRecord job, IReadOnlyList<WorkerInfo> chosen)
     {
+        using var scope = log.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id });
+        var jobSpan = telemetry?.SpanOf(job);
+        using var prepare = JobTelemetry.StartPhase("prepare", jobSpan, job);
         try
         {
+            var tokenize = JobTelemetry.StartPhase("tokenize", prepare, job);
             var args = JobSpec.Parse(job.Options, options);
             var data = JobSpec.Validate(args);
             var folder = ModelFolder.Resolve(args.Model);
             var tokenizer = BertTokenizer.FromFolder(folder);
             var train = TokenizedDataset.Build(data.Train, tokenizer, args.MaxLength);
             var eval = TokenizedDataset.Build(data.Eval, tokenizer, args.MaxLength);
+            tokenize?.SetTag("finetune.train.examples", train.Count).SetTag("finetune.train.tokens", train.TotalTokens).Dispose();
+            using var shard = JobTelemetry.StartPhase("shard", prepare, job);
             jobs.Publish(job, new JobEvent { JobId = job.Id, Message = $"tokenized {train.Count} train and {eval.Count} eval examples ({train.TotalTokens} tokens); labels {string.Join(", ", data.LabelNames)}" });
 
             var generation = job.Generation + 1;
@@ -67,6 +73,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
                 TrainData = Blob("train.tokens", Serialize(train)),
                 EvalData = Blob("eval.tokens", Serialize(eval)),
                 CollectiveTimeoutMs = (int)options.CollectiveTimeout.TotalMilliseconds,
+                TraceParent = jobSpan?.Id ?? "",
             };
             template.RingEndpoints.AddRange(chosen.Select(w => w.RingEndpoint));
             template.Options.Add(job.Options);
@@ -88,6 +95,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
         catch (Exception e)
         {
             log.LogWarning(e, "job {Job} failed while preparing", job.Id);
+            prepare?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
             Fail(job, e.Message);
         }
     }

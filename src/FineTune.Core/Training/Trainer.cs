@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
+using FineTune.Core.Telemetry;
 using FineTune.Core.Tokenization;
 using static TorchSharp.torch;
 
@@ -74,6 +75,7 @@ public sealed class Trainer
         for (int epoch = progress.Epoch; epoch < numEpochs && !stop; epoch++)
         {
             var windows = plan.Epoch(epoch);
+            using var epochSpan = FineTuneTelemetry.StartSpan("epoch")?.SetTag("finetune.epoch", epoch + 1);
             for (int w = epoch == progress.Epoch ? progress.Window : 0; w < windows.Count && !stop; w++)
             {
                 if (cancel.IsCancellationRequested)
@@ -163,6 +165,7 @@ public sealed class Trainer
 
     EvalResult Evaluate(TrainerState state, bool log = true)
     {
+        using var span = FineTuneTelemetry.StartSpan("evaluation");
         var result = Evaluator.Evaluate(model, eval!, ShardPlan.EvalShard(eval!.Count, collective.Rank, collective.WorldSize), args.PerDeviceEvalBatchSize,
             args.MaxLength, tokenizer.PadId, args.Padding, Labels, collective);
         if (log)
@@ -220,9 +223,12 @@ public sealed class Trainer
     {
         if (IsWorldProcessZero)
         {
+            using var span = FineTuneTelemetry.StartSpan("checkpoint");
+            var saving = Stopwatch.StartNew();
             var path = Checkpoints.Save(outputDir, state.GlobalStep, model, tokenizer, optimizer, state, p.ToJson(clock.Elapsed.TotalSeconds), args);
             if (args.SaveTotalLimit is int limit) Checkpoints.Rotate(outputDir, limit, state.BestModelCheckpoint);
             observer.OnSave(path);
+            observer.OnCheckpoint(path, saving.Elapsed.TotalSeconds);
         }
         collective.Barrier();
     }

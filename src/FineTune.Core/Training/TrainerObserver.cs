@@ -17,4 +17,5 @@ public interface ITrainerObserver
     void OnLog(LogEntry entry) { }
     void OnEvaluate(int step, double epoch, EvalResult result) { }
     void OnSave(string checkpoint) { }
+    void OnCheckpoint(string checkpoint, double seconds) { }
 }
