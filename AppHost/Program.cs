@@ -14,7 +14,7 @@ var settings = ClusterSettings.From(builder.Configuration);
 
 var coordinator = builder.AddProject<Projects.FineTune_Coordinator>("coordinator")
     .WithHttpEndpoint(port: settings.CoordinatorPort, targetPort: settings.CoordinatorPort, name: "http", isProxied: false)
-    .WithArgs("--data-dir", settings.DataDirOf("coordinator"))
+    .WithArgs(DataDir("coordinator"))
     .WithHealthCheck(CoordinatorHealthCheck.Register(builder, settings.CoordinatorPort));
 var coordinatorUrl = coordinator.GetEndpoint("http");
 
@@ -22,8 +22,8 @@ for (int i = 0; i < settings.Workers; i++)
 {
     var name = $"worker-{i}"; // a variable, not an interpolation inside WithEnvironment (that binds to the ReferenceExpression overload)
     builder.AddProject<Projects.FineTune_Worker>(name)
-        .WithArgs("--name", name, "--device", settings.DeviceOf(i), "--threads", settings.Threads.ToString(),
-            "--data-dir", settings.DataDirOf(name), "--urls", "http://127.0.0.1:0") // the ring's port is picked by the worker
+        .WithArgs(["--name", name, "--device", settings.DeviceOf(i), "--threads", settings.Threads.ToString(),
+            "--urls", "http://127.0.0.1:0", .. DataDir(name)]) // the ring's port is picked by the worker
         .WithEnvironment("FineTune__Coordinator", coordinatorUrl)
         .WaitFor(coordinator);
 }
@@ -37,3 +37,6 @@ if (settings.Demo)
 }
 
 builder.Build().Run();
+
+// This machine's state folders when running; a published manifest leaves them to the services' defaults.
+string[] DataDir(string resource) => builder.ExecutionContext.IsRunMode ? ["--data-dir", settings.DataDirOf(resource)] : [];

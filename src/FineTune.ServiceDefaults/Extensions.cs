@@ -41,6 +41,9 @@ public static class Extensions
 
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        // The resilience handler logs every attempt of every HttpClient call (the OTLP exports included) at Information:
+        // keep its retries and failures only, or each export would log a line that is exported in turn.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
