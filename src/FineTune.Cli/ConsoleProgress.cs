@@ -37,7 +37,7 @@ public sealed class ConsoleProgress(TextWriter writer) : ITrainerObserver
 
     public void OnLog(LogEntry e) => Line(string.Join("  ", new[] { $"step {e.Step}", $"epoch {e.Epoch:0.00}" }.Concat(e.Values.Select(kv => $"{kv.Key} {Format(kv.Key, kv.Value)}"))));
 
-    public void OnSave(string checkpoint) => Line($"saved {checkpoint}");
+    public void OnSave(string checkpoint, double seconds) => Line($"saved {checkpoint}");
 
     public void Finish()
     {

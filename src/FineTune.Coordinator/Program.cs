@@ -4,6 +4,7 @@ using FineTune.Coordinator.Services;
 
 // The coordinator: the Jobs API for users, the cluster API for workers, and the scheduler between them.
 var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 var dataDir = builder.Configuration["data-dir"] ?? builder.Configuration["FineTune:DataDir"]
     ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "finetune", "coordinator");
@@ -48,11 +49,14 @@ builder.Services.AddSingleton<PreparedJobs>();
 builder.Services.AddSingleton<Scheduler>();
 builder.Services.AddSingleton<JobCompletion>();
 builder.Services.AddSingleton<JobCheckpoints>();
+builder.Services.AddSingleton<JobTelemetry>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<Scheduler>());
 
 var app = builder.Build();
+app.Services.GetRequiredService<JobTelemetry>(); // subscribes to job state changes from the start
 app.MapGrpcService<JobsService>();
 app.MapGrpcService<ClusterService>();
+app.MapDefaultEndpoints();
 app.MapGet("/healthz", () => "ok");
 app.Logger.LogInformation("coordinator data folder: {DataDir}; Jobs API key {ApiKey}, join token {JoinToken}", dataDir,
     security.ApiKey is null ? "off" : "required", security.JoinToken is null ? "off" : "required");

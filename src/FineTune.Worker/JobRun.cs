@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using FineTune.Contracts;
@@ -5,6 +6,7 @@ using FineTune.Contracts.V1;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
+using FineTune.Core.Telemetry;
 using FineTune.Core.Tokenization;
 using FineTune.Core.Training;
 using static TorchSharp.torch;
@@ -59,6 +61,11 @@ public sealed class JobRun
 
     void Run()
     {
+        // Every log line of this run carries the job, rank and worker; the rank's span joins the coordinator's job trace.
+        using var scope = log.BeginScope(new Dictionary<string, object> { ["JobId"] = a.JobId, ["Rank"] = a.Rank, ["Worker"] = options.Name });
+        ActivityContext.TryParse(a.TraceParent, null, out var jobContext);
+        using var span = FineTuneTelemetry.Source.StartActivity($"rank {a.Rank}", ActivityKind.Internal, jobContext,
+            [new(FineTuneTelemetry.JobId, a.JobId), new(FineTuneTelemetry.Rank, a.Rank), new(FineTuneTelemetry.Worker, options.Name), new("finetune.world_size", a.WorldSize)]);
         try
         {
             var folder = ModelFolderFromBlobs();
@@ -84,7 +91,9 @@ public sealed class JobRun
             collective = ring;
             if (cancel.IsCancellationRequested) return;
             log.LogInformation("rank {Rank}: ring of {World} formed; training{Resume}", a.Rank, a.WorldSize, args.ResumeFromCheckpoint is null ? "" : $" from {a.ResumeCheckpoint}");
-            var outcome = new Trainer(args, model, tokenizer, shards, ring, new Reporter(this, model)).Train(cancel.Token);
+            long gradientBytes = (model.parameters().Sum(p => p.numel()) + 1) * sizeof(float); // FlatGradients: the parameters and the loss slot
+            var telemetry = new TelemetryObserver(a.JobId, a.Rank, options.Name, a.WorldSize, gradientBytes);
+            var outcome = new Trainer(args, model, tokenizer, shards, ring, new ObserverGroup(new Reporter(this, model), telemetry)).Train(cancel.Token);
             uploads.Drain(); // every checkpoint is with the coordinator before the job can end
             if (outcome.Interrupted)
             {
@@ -118,6 +127,7 @@ public sealed class JobRun
             // A lost peer or a timed-out collective is the group's failure, not this rank's: the job can recover.
             bool recoverable = e is CollectiveException;
             log.LogError(e, "job {Job} failed on rank {Rank}{Recoverable}", a.JobId, a.Rank, recoverable ? " (the group broke: recoverable)" : "");
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
             try { Send(new WorkerReport { Failed = $"{e.GetType().Name}: {e.Message}", Recoverable = recoverable }); } catch (Exception) { /* the coordinator will notice by itself */ }
         }
         catch (Exception e)
@@ -235,7 +245,7 @@ public sealed class JobRun
         }
 
         // Rank 0 alone saves checkpoints; they go to the coordinator in the background so training does not wait.
-        public void OnSave(string checkpoint) => run.uploads.Add(checkpoint);
+        public void OnSave(string checkpoint, double seconds) => run.uploads.Add(checkpoint);
 
         public void OnLog(LogEntry e)
         {

@@ -67,14 +67,19 @@ public sealed class JobStore
         lock (gate) return jobs.Values.OrderBy(j => j.CreatedUnixMs).ToList();
     }
 
+    /// <summary>A job's state changed (the job, its previous state): telemetry listens here.</summary>
+    public event Action<JobRecord, string>? StateChanged;
+
     /// <summary>Changes a job under the lock, persists it, and tells its watchers.</summary>
     public void Update(JobRecord job, Action<JobRecord> change, JobEvent? evt = null)
     {
         lock (gate)
         {
+            var before = job.State;
             change(job);
             Save(job);
             Publish(job, evt ?? new JobEvent { JobId = job.Id, Job = ToMessage(job) });
+            if (job.State != before) StateChanged?.Invoke(job, before);
         }
     }
 

@@ -14,7 +14,7 @@ namespace FineTune.Coordinator.Jobs;
 /// checkpoint, at the same world size when enough workers are ready, else with as few as --min-workers.
 /// </summary>
 public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore blobs, TokenizationCache tokenized, PreparedJobs prepared,
-    CoordinatorOptions options, ILogger<Scheduler> log) : BackgroundService
+    CoordinatorOptions options, ILogger<Scheduler> log, JobTelemetry? telemetry = null) : BackgroundService
 {
     readonly Lock gate = new();
 
@@ -107,12 +107,18 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
 
     void Prepare(JobRecord job, IReadOnlyList<WorkerInfo> chosen, bool resume)
     {
+        using var scope = log.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id });
+        var jobSpan = telemetry?.SpanOf(job);
+        using var prepare = JobTelemetry.StartPhase("prepare", jobSpan, job);
         try
         {
+            var tokenize = JobTelemetry.StartPhase("tokenize", prepare, job);
             var args = JobSpec.Parse(job.Options, options);
             var folder = JobSpec.CheckModel(args);
             var data = tokenized.Get(args, folder);
             var (train, eval) = (data.Train, data.Eval);
+            tokenize?.SetTag("finetune.train.examples", train.Count).SetTag("finetune.train.tokens", train.TotalTokens).SetTag("finetune.tokenized.cached", data.Cached).Dispose();
+            using var shard = JobTelemetry.StartPhase("shard", prepare, job);
             var message = $"tokenized {train.Count} train and {eval.Count} eval examples, {train.TotalTokens} tokens{(data.Cached ? " (cached)" : "")}; labels {string.Join(", ", data.LabelNames)}";
             log.LogInformation("job {Job}: {Message} [{Key}]", job.Id, message, data.Key[..12]);
             jobs.Publish(job, new JobEvent { JobId = job.Id, Message = message });
@@ -127,6 +133,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
                 EvalExamples = eval.Count,
                 CollectiveTimeoutMs = (int)options.CollectiveTimeout.TotalMilliseconds,
                 RingToken = Contracts.Secrets.NewToken(), // fresh per job and generation; only in memory and in the assignments
+                TraceParent = jobSpan?.Id ?? "",
             };
             template.RingEndpoints.AddRange(chosen.Select(w => w.RingEndpoint));
             template.Options.Add(job.Options);
@@ -167,6 +174,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
         catch (Exception e)
         {
             log.LogWarning(e, "job {Job} failed while preparing", job.Id);
+            prepare?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
             Fail(job, e.Message);
         }
     }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
+using FineTune.Core.Telemetry;
 using FineTune.Core.Tokenization;
 using static TorchSharp.torch;
 
@@ -98,6 +99,7 @@ public sealed class Trainer
             var shard = shards.Epoch(epoch, used);
             if (epoch + 1 < numEpochs) shards.Prefetch(epoch + 1); // fetched while this epoch trains
             var windows = shard.Windows;
+            using var epochSpan = FineTuneTelemetry.StartSpan("epoch")?.SetTag("finetune.epoch", epoch + 1);
             for (int w = 0; w < windows.Count && !stop; w++)
             {
                 if (cancel.IsCancellationRequested)
@@ -197,6 +199,7 @@ public sealed class Trainer
 
     EvalResult Evaluate(TrainerState state, bool log = true)
     {
+        using var span = FineTuneTelemetry.StartSpan("evaluation");
         var result = Evaluator.Evaluate(model, eval!, Enumerable.Range(0, eval!.Count).ToArray(), args.PerDeviceEvalBatchSize,
             args.MaxLength, tokenizer.PadId, args.Padding, Labels, collective);
         if (log)
@@ -254,9 +257,11 @@ public sealed class Trainer
     {
         if (IsWorldProcessZero)
         {
+            using var span = FineTuneTelemetry.StartSpan("checkpoint");
+            var saving = Stopwatch.StartNew();
             var path = Checkpoints.Save(outputDir, state.GlobalStep, model, tokenizer, optimizer, state, p.ToJson(clock.Elapsed.TotalSeconds), args);
             if (args.SaveTotalLimit is int limit) Checkpoints.Rotate(outputDir, limit, state.BestModelCheckpoint);
-            observer.OnSave(path);
+            observer.OnSave(path, saving.Elapsed.TotalSeconds);
         }
         collective.Barrier();
     }

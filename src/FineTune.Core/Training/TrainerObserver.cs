@@ -16,5 +16,6 @@ public interface ITrainerObserver
     void OnStep(StepInfo step) { }
     void OnLog(LogEntry entry) { }
     void OnEvaluate(int step, double epoch, EvalResult result) { }
-    void OnSave(string checkpoint) { }
+    /// <summary>Rank 0 wrote a checkpoint folder, in <paramref name="seconds"/>.</summary>
+    void OnSave(string checkpoint, double seconds) { }
 }

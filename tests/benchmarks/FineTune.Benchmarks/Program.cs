@@ -14,6 +14,12 @@ if (args.Length > 0 && args[0] == "train")
     TrainBenchmark.Run(Arg("--runs", 5), Arg("--steps", 12), Arg("--threads", 2));
     return;
 }
+// `telemetry`: the training telemetry's cost per step against the median step time (see TelemetryBenchmark).
+if (args.Length > 0 && args[0] == "telemetry")
+{
+    TelemetryBenchmark.Run(Arg("--runs", 5), Arg("--steps", 8), Arg("--threads", 2));
+    return;
+}
 // `allreduce`: bus bandwidth of the TCP ring, one process per rank, against raw loopback TCP (see AllReduceBenchmark).
 if (args.Length > 0 && args[0] == "allreduce")
 {

@@ -1,0 +1,42 @@
+using FineTune.AppHost;
+
+// The system's wiring diagram: one coordinator (the Jobs API for users, the cluster API for workers), N workers that
+// join it and train their rank of a job, and a demo resource that submits the default job through the `finetune` CLI.
+// Settings (command line `--Workers 3`, or environment `Workers=3`):
+//   Workers   how many workers (default: one per GPU with --Device cuda, else 2)
+//   Device    cpu (default) or cuda: cuda gives worker i `--device cuda:i`
+//   Threads   CPU threads per worker (default: the cores divided among the workers, so they do not oversubscribe)
+//   Demo      false: start the cluster without submitting the default job
+//   DataDir   where the coordinator and the workers keep their state (default: the user's local data folder)
+//   CoordinatorPort  5100 by default, so `finetune status/list/watch` reach the coordinator with no flags
+var builder = DistributedApplication.CreateBuilder(args);
+var settings = ClusterSettings.From(builder.Configuration);
+
+var coordinator = builder.AddProject<Projects.FineTune_Coordinator>("coordinator")
+    .WithHttpEndpoint(port: settings.CoordinatorPort, targetPort: settings.CoordinatorPort, name: "http", isProxied: false)
+    .WithArgs(DataDir("coordinator"))
+    .WithHealthCheck(CoordinatorHealthCheck.Register(builder, settings.CoordinatorPort));
+var coordinatorUrl = coordinator.GetEndpoint("http");
+
+for (int i = 0; i < settings.Workers; i++)
+{
+    var name = $"worker-{i}"; // a variable, not an interpolation inside WithEnvironment (that binds to the ReferenceExpression overload)
+    builder.AddProject<Projects.FineTune_Worker>(name)
+        .WithArgs(["--name", name, "--device", settings.DeviceOf(i), "--threads", settings.Threads.ToString(),
+            "--urls", "http://127.0.0.1:0", .. DataDir(name)]) // the ring's port is picked by the worker
+        .WithEnvironment("FineTune__Coordinator", coordinatorUrl)
+        .WaitFor(coordinator);
+}
+
+if (settings.Demo)
+{
+    builder.AddProject<Projects.FineTune_Cli>("demo")
+        .WithArgs("submit", "--workers", settings.Workers.ToString(), "--wait")
+        .WithEnvironment("FINETUNE_COORDINATOR", coordinatorUrl)
+        .WaitFor(coordinator);
+}
+
+builder.Build().Run();
+
+// This machine's state folders when running; a published manifest leaves them to the services' defaults.
+string[] DataDir(string resource) => builder.ExecutionContext.IsRunMode ? ["--data-dir", settings.DataDirOf(resource)] : [];
