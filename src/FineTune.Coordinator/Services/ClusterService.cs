@@ -55,7 +55,7 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
 
     public override async Task FetchShard(ShardRequest request, IServerStreamWriter<FileChunk> stream, ServerCallContext context)
     {
-        var job = prepared.Find(request.JobId)
+        var job = (jobs.Find(request.JobId) is { IsTerminal: false } ? prepared.Find(request.JobId) : null) // ended: its shards are gone, whenever the cleanup runs
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"job_id: '{request.JobId}' is not running on this coordinator"));
         if (request.Generation != job.Generation)
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"generation: {request.Generation} is stale; job {job.JobId} is at generation {job.Generation}"));

@@ -41,5 +41,8 @@ public static class ClusterJobs
     /// <summary>The newest training step the job has logged.</summary>
     public static int LastStep(JsonElement job) => job.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("step").GetInt32()).DefaultIfEmpty(0).Max();
 
+    /// <summary>The workers running the job, by rank.</summary>
+    public static string[] Workers(JsonElement job) => job.GetProperty("workers").EnumerateArray().Select(w => w.GetString()!).ToArray();
+
     public static bool Ended(JsonElement job) => State(job) is "succeeded" or "failed" or "cancelled";
 }

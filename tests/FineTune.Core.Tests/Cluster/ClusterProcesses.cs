@@ -60,11 +60,11 @@ public sealed class ClusterProcesses : IDisposable
     }
 
     /// <summary>SIGSTOP / SIGCONT a worker: alive but silent, as a hung machine or a long GC pause would be.</summary>
-    public void PauseWorker(int i) => Signal(Worker(i), 19);
+    public void PauseWorker(string name) => Signal(Worker(name), 19);
 
-    public void ResumeWorker(int i) => Signal(Worker(i), 18);
+    public void ResumeWorker(string name) => Signal(Worker(name), 18);
 
-    Process Worker(int i) => processes.Last(p => p.Name == $"worker-{i}").Process;
+    Process Worker(string name) => processes.Last(p => p.Name == name).Process;
 
     static void Signal(Process p, int signal)
     {
@@ -79,7 +79,9 @@ public sealed class ClusterProcesses : IDisposable
     public string Url { get; }
 
     /// <summary>SIGKILL a worker, as a machine failure would.</summary>
-    public void KillWorker(int i) => Worker(i).Kill(entireProcessTree: true);
+    public void KillWorker(int i) => KillWorker($"worker-{i}");
+
+    public void KillWorker(string name) => Worker(name).Kill(entireProcessTree: true);
 
     /// <summary>Everything the processes printed, for failure messages.</summary>
     public string Logs() => string.Join("\n", processes.Select(p => $"--- {p.Name} (exit {(p.Process.HasExited ? p.Process.ExitCode.ToString() : "running")}) ---\n{Tail(p.Log)}"));

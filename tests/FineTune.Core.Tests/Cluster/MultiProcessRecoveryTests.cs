@@ -18,9 +18,9 @@ public class MultiProcessRecoveryTests
         using var cluster = new ClusterProcesses(3, 1, ["--heartbeat-timeout", "5"]);
         var id = Submit(cluster, "--workers", "2");
         // 50 steps per epoch: checkpoint-50 is saved at the end of the first epoch and sent to the coordinator.
-        WaitFor(cluster, id, j => LastStep(j) >= 60, TimeSpan.FromMinutes(8));
+        var running = WaitFor(cluster, id, j => LastStep(j) >= 60, TimeSpan.FromMinutes(8));
         var clock = Stopwatch.StartNew();
-        cluster.KillWorker(1);
+        cluster.KillWorker(Workers(running)[1]); // rank 1; the third worker is the spare
         var done = WaitFor(cluster, id, Ended, TimeSpan.FromMinutes(10));
         Console.WriteLine($"default job with a killed worker: {done.GetProperty("metrics")} recoveries {done.GetProperty("recoveries")} (ended {clock.Elapsed.TotalSeconds:0} s after the kill)");
 
