@@ -80,14 +80,17 @@ public sealed class JobRun
             var (model, _) = PretrainedModel.Load(folder, a.LabelNames.ToList(), args.Seed); // same seed: the same fresh head on every rank
             using var shards = new RemoteShards(client, a, workerId, args, a.EvalExamples > 0 ? ReadTokens(a.EvalData) : null);
             if (a.ResumeCheckpoint.Length == 0) shards.Prefetch(0); // while the ring forms
-            using var ring = RingCollective.Create(new RingOptions
+            using var ring = RingCollective.CreateAsync(new RingOptions
             {
                 Rank = a.Rank,
                 Endpoints = a.RingEndpoints.ToList(),
                 Group = $"{a.JobId}/gen-{a.Generation}",
                 Token = a.RingToken,
                 Timeout = TimeSpan.FromMilliseconds(a.CollectiveTimeoutMs > 0 ? a.CollectiveTimeoutMs : 30_000),
-            }, a.WorldSize > 1 ? RingCollective.Listen(options.RingListen) : null); // bound here: the advertised endpoint may be another address
+                // Peers reach the rendezvous after fetching the model and checkpoint (a new spare fetches it all): give
+                // them time. A peer that died meanwhile is noticed by the coordinator's heartbeat, which cancels this.
+                RendezvousTimeout = TimeSpan.FromMinutes(10),
+            }, a.WorldSize > 1 ? RingCollective.Listen(options.RingListen) : null, cancel.Token).GetAwaiter().GetResult(); // bound here: the advertised endpoint may be another address
             collective = ring;
             if (cancel.IsCancellationRequested) return;
             log.LogInformation("rank {Rank}: ring of {World} formed; training{Resume}", a.Rank, a.WorldSize, args.ResumeFromCheckpoint is null ? "" : $" from {a.ResumeCheckpoint}");

@@ -13,7 +13,7 @@ namespace FineTune.Core.Tests.Cluster;
 public class ClusterRecoveryTests
 {
     // Short timeouts so faults are noticed in seconds (the defaults suit real clusters).
-    static readonly string[] FastFaults = ["--heartbeat-timeout", "3", "--collective-timeout", "10", "--recovery-wait", "30"];
+    static readonly string[] FastFaults = ["--heartbeat-timeout", "5", "--collective-timeout", "10", "--recovery-wait", "30"];
 
     static string[] Job(string model, string dataset, int workers, int maxSteps) =>
         ["--model", model, "--dataset", dataset, "--workers", workers.ToString(), "--max-length", "32", "--learning-rate", "1e-2",

@@ -27,7 +27,7 @@ public class MultiProcessRecoveryTests
         Assert.True(State(done) == "succeeded", $"{done}\n{cluster.Logs()}");
         Assert.Equal(2, done.GetProperty("world_size").GetInt32());
         var metrics = done.GetProperty("metrics");
-        Assert.Equal(1, metrics.GetProperty("restarts").GetInt32());
+        Assert.True(metrics.GetProperty("restarts").GetInt32() == 1, $"one recovery expected: {done.GetProperty("recoveries")}\n{cluster.Logs()}");
         Assert.Equal("checkpoint-50", done.GetProperty("recoveries")[0].GetProperty("resumed_from").GetString());
         Assert.Equal(150, metrics.GetProperty("global_step").GetInt32());
         var accuracy = metrics.GetProperty("eval_accuracy").GetDouble();
