@@ -10,10 +10,10 @@ public sealed class AspireAppTests(AspireAppFixture app) : IClassFixture<AspireA
     [Fact]
     public async Task Aspire_DemoJob_SucceedsOnTwoWorkers_WithEvalAccuracyAtLeast088()
     {
-        Assert.Equal(0, await app.DemoExit);
-
+        var exit = await app.DemoExit;
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{app.CoordinatorPort}");
         var jobs = (await new Jobs.JobsClient(channel).ListJobsAsync(new ListJobsRequest())).Jobs;
+        Assert.True(exit == 0, $"the demo exited with {exit}; jobs: {string.Join("\n", jobs.Select(j => j.Json))}");
         var job = Assert.Single(jobs);
         Assert.Equal("succeeded", job.State);
         Assert.Equal(2, job.WorldSize);

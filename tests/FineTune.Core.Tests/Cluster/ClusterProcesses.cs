@@ -146,5 +146,9 @@ public sealed class ClusterProcesses : IDisposable
             p.WaitForExit(10_000);
             p.Dispose();
         }
+        // Models, checkpoints and blobs of a cluster run take gigabytes: a test run must not fill the disk.
+        try { Directory.Delete(Root, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 }
