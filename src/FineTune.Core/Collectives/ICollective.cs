@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Collectives;
@@ -20,7 +21,9 @@ public interface ICollective : IDisposable
     void AllReduceAverage(Tensor flat)
     {
         AllReduceSum(flat);
-        if (WorldSize > 1) flat.div_(WorldSize);
+        if (WorldSize == 1) return;
+        using var worldSize = WorldSize.ToScalar(); // owned: a bare number would be a temporary Scalar (see Scalars)
+        flat.div_(worldSize);
     }
 
     /// <summary>In place: every rank ends with the root's values.</summary>

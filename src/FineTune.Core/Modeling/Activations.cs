@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Modeling;
@@ -13,6 +14,9 @@ public static class Activations
         _ => throw new ArgumentException($"unsupported activation '{name}'", nameof(name)),
     };
 
+    // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), with every constant a kept Scalar (see Scalars).
+    static readonly Scalar Three = 3.ToScalar(), Cubic = 0.044715.ToScalar(), SqrtTwoOverPi = Math.Sqrt(2.0 / Math.PI).ToScalar(), Half = 0.5.ToScalar();
+
     static Tensor GeluTanh(Tensor x) =>
-        0.5 * x * (1.0 + tanh(Math.Sqrt(2.0 / Math.PI) * (x + 0.044715 * pow(x, 3))));
+        x.pow(Three).mul(Cubic).add(x, Scalars.One).mul(SqrtTwoOverPi).tanh().add(Scalars.One, Scalars.One).mul(x).mul(Half);
 }

@@ -64,6 +64,7 @@ public static class CheckpointReader
     /// <summary>A torch.save'd state dict (zip + pickle), through TorchSharp.PyBridge.</summary>
     static Dictionary<string, NamedTensor> ReadPyTorch(string path)
     {
+        using var scope = NewDisposeScope(); // the unpickled tensors too
         Hashtable table;
         try
         {
@@ -75,13 +76,11 @@ public static class CheckpointReader
             throw new ModelFormatException(path, $"not a readable PyTorch state dict ({e.GetType().Name}: {e.Message})");
         }
         var result = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
-        using var scope = NewDisposeScope();
         foreach (DictionaryEntry entry in table)
         {
             if (entry.Value is not Tensor t) continue;
             if (!is_floating_point(t)) continue; // integer buffers such as position_ids
-            var f = t.to_type(float32).contiguous();
-            result[(string)entry.Key] = new NamedTensor((string)entry.Key, f.shape, f.data<float>().ToArray());
+            result[(string)entry.Key] = new NamedTensor((string)entry.Key, t.shape, TensorData.Floats(t));
         }
         return result;
     }

@@ -45,6 +45,7 @@ public static class PretrainedModel
         var loaded = new HashSet<string>();
         var unused = new List<string>();
         var warnings = new List<string>();
+        using (NewDisposeScope())
         using (no_grad())
         {
             foreach (var (key, weights) in checkpoint)
@@ -99,9 +100,6 @@ public static class PretrainedModel
     public static IEnumerable<NamedTensor> StateDict(SequenceClassifier model)
     {
         foreach (var (name, p) in model.named_parameters())
-        {
-            using var cpu = p.detach().cpu().contiguous();
-            yield return new NamedTensor(name, cpu.shape, cpu.data<float>().ToArray());
-        }
+            yield return new NamedTensor(name, p.shape, TensorData.Floats(p));
     }
 }

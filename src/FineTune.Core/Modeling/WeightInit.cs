@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -15,7 +16,9 @@ public static class WeightInit
         if (names.Count == 0) return;
         var std = model.Config.InitializerRange;
         using var generator = new Generator((ulong)seed);
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
+        using var one = 1.0f.ToScalar();
         foreach (var (moduleName, module) in model.named_modules())
         {
             string Full(string p) => moduleName.Length == 0 ? p : $"{moduleName}.{p}";
@@ -24,7 +27,7 @@ public static class WeightInit
                 if (!names.Contains(Full(paramName))) continue;
                 switch (module, paramName)
                 {
-                    case (LayerNorm, "weight"): p.fill_(1.0f); break;
+                    case (LayerNorm, "weight"): p.fill_(one); break;
                     case (_, "bias"): p.zero_(); break;
                     case (Embedding, "weight"):
                         p.normal_(0, std, generator);

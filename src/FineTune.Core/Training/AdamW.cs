@@ -1,4 +1,5 @@
 using FineTune.Core.Modeling;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Training;
@@ -11,14 +12,20 @@ namespace FineTune.Core.Training;
 public sealed class AdamW : IDisposable
 {
     readonly (string Name, Tensor Param, Tensor ExpAvg, Tensor ExpAvgSq, bool Decay)[] slots;
-    readonly double beta1, beta2, eps, weightDecay;
+    readonly double beta1, beta2, weightDecay;
+    // The constants every step hands libtorch, owned here (a bare number would be a temporary Scalar: see Scalars).
+    readonly Scalar beta1Scalar, oneMinusBeta1, beta2Scalar, oneMinusBeta2, eps;
 
     public AdamW(IEnumerable<(string Name, Tensor Param)> parameters, TrainingArguments args)
     {
         beta1 = args.AdamBeta1;
         beta2 = args.AdamBeta2;
-        eps = args.AdamEpsilon;
         weightDecay = args.WeightDecay;
+        beta1Scalar = beta1.ToScalar();
+        oneMinusBeta1 = (1 - beta1).ToScalar();
+        beta2Scalar = beta2.ToScalar();
+        oneMinusBeta2 = (1 - beta2).ToScalar();
+        eps = args.AdamEpsilon.ToScalar();
         slots = parameters.Select(p => (p.Name, p.Param, zeros_like(p.Param), zeros_like(p.Param), Decays(p.Name))).ToArray();
     }
 
@@ -33,17 +40,19 @@ public sealed class AdamW : IDisposable
         Step++;
         double biasCorrection1 = 1 - Math.Pow(beta1, Step);
         double biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, Step));
-        double stepSize = learningRate / biasCorrection1;
+        using var decayFactor = (1 - learningRate * weightDecay).ToScalar();
+        using var correction2 = biasCorrection2Sqrt.ToScalar();
+        using var negativeStepSize = (-learningRate / biasCorrection1).ToScalar();
         using var _ = no_grad();
         foreach (var (_, p, m, v, decay) in slots)
         {
             using var scope = NewDisposeScope();
             var g = p.grad ?? throw new InvalidOperationException("AdamW.Update before backward: a parameter has no gradient");
-            if (decay && weightDecay != 0) p.mul_(1 - learningRate * weightDecay);
-            m.mul_(beta1).add_(g, alpha: 1 - beta1);
-            v.mul_(beta2).addcmul_(g, g, value: 1 - beta2);
-            var denom = v.sqrt().div_(biasCorrection2Sqrt).add_(eps);
-            p.addcdiv_(m, denom, value: -stepSize);
+            if (decay && weightDecay != 0) p.mul_(decayFactor);
+            m.mul_(beta1Scalar).add_(g, oneMinusBeta1);
+            v.mul_(beta2Scalar).addcmul_(g, g, oneMinusBeta2);
+            var denom = v.sqrt().div_(correction2).add_(eps, Scalars.One);
+            p.addcdiv_(m, denom, negativeStepSize);
         }
     }
 
@@ -52,8 +61,8 @@ public sealed class AdamW : IDisposable
     {
         foreach (var (name, _, m, v, _) in slots)
         {
-            yield return new NamedTensor($"exp_avg.{name}", m.shape, m.cpu().data<float>().ToArray());
-            yield return new NamedTensor($"exp_avg_sq.{name}", v.shape, v.cpu().data<float>().ToArray());
+            yield return new NamedTensor($"exp_avg.{name}", m.shape, TensorData.Floats(m));
+            yield return new NamedTensor($"exp_avg_sq.{name}", v.shape, TensorData.Floats(v));
         }
     }
 
@@ -80,5 +89,6 @@ public sealed class AdamW : IDisposable
             s.ExpAvg.Dispose();
             s.ExpAvgSq.Dispose();
         }
+        foreach (var s in new[] { beta1Scalar, oneMinusBeta1, beta2Scalar, oneMinusBeta2, eps }) s.Dispose();
     }
 }

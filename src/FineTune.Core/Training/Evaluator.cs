@@ -18,6 +18,7 @@ public static class Evaluator
         var confusion = new long[k, k];
         double lossSum = 0;
         var order = shard.OrderBy(data.Length).ToArray();
+        using var evaluationScope = NewDisposeScope(); // no tensor of an evaluation is left to the finalizer
         bool wasTraining = model.training;
         model.eval();
         using (no_grad())

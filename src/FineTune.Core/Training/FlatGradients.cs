@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Training;
@@ -33,14 +34,23 @@ public sealed class FlatGradients : IDisposable
 
     public void Zero() => Buffer.zero_();
 
-    public void AddLoss(double value) => LossSlot.add_(value);
+    public void AddLoss(double value)
+    {
+        using var loss = value.ToScalar();
+        LossSlot.add_(loss, Scalars.One);
+    }
 
     /// <summary>torch.nn.utils.clip_grad_norm_: scale by max/(norm+1e-6) when the global norm exceeds max; returns the norm before clipping.</summary>
     public double ClipGlobalNorm(double maxNorm)
     {
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         double norm = Gradients.norm().item<float>();
-        if (maxNorm > 0 && norm > maxNorm) Gradients.mul_(maxNorm / (norm + 1e-6));
+        if (maxNorm > 0 && norm > maxNorm)
+        {
+            using var scale = (maxNorm / (norm + 1e-6)).ToScalar();
+            Gradients.mul_(scale);
+        }
         return norm;
     }
 

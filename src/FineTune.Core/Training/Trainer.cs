@@ -5,6 +5,7 @@ using FineTune.Core.Data;
 using FineTune.Core.Modeling;
 using FineTune.Core.Telemetry;
 using FineTune.Core.Tokenization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Training;
@@ -65,7 +66,7 @@ public sealed class Trainer
         // Fresh start, or everything a checkpoint saved: weights, optimizer, RNG, position, history.
         manual_seed(args.Seed);
         var state = new TrainerState { MaxSteps = maxSteps, NumTrainEpochs = numEpochs, LoggingSteps = args.LoggingSteps, EvalSteps = args.EffectiveEvalSteps, SaveSteps = args.SaveSteps, TrainBatchSize = args.PerDeviceTrainBatchSize };
-        var progress = new Progress { WorldSize = collective.WorldSize };
+        var progress = new TrainingProgress { WorldSize = collective.WorldSize };
         if (args.ResumeFromCheckpoint is string resume)
         {
             (state, progress) = Resume(Checkpoints.Resolve(resume, outputDir), optimizer);
@@ -151,6 +152,7 @@ public sealed class Trainer
     void BroadcastParameters()
     {
         if (collective.WorldSize == 1) return;
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         foreach (var p in model.parameters()) collective.Broadcast(p.detach().view(-1));
     }
@@ -162,6 +164,8 @@ public sealed class Trainer
         long tokens = 0;
         int samples = 0;
         var clock = Stopwatch.StartNew();
+        using var stepScope = NewDisposeScope(); // no tensor of a step is left to the finalizer (see Scalars)
+        using var globalExamples = window.GlobalExamples.ToScalar();
         grads.Zero();
         foreach (var micro in window.MicroBatches)
         {
@@ -179,7 +183,7 @@ public sealed class Trainer
             // exactly the mean over every example of the step, however unevenly the last batch was split.
             var lossSum = nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum);
             var t2 = clock.Elapsed.TotalSeconds;
-            (lossSum / window.GlobalExamples).backward();
+            lossSum.div(globalExamples).backward();
             grads.AddLoss(lossSum.item<float>() / window.GlobalExamples);
             var t3 = clock.Elapsed.TotalSeconds;
             dataWait += t1 - t0;
@@ -217,7 +221,7 @@ public sealed class Trainer
         return result;
     }
 
-    Progress Log(TrainerState state, Progress p, double learningRate)
+    TrainingProgress Log(TrainerState state, TrainingProgress p, double learningRate)
     {
         if (p.StepsSinceLog == 0) return p;
         var entry = new LogEntry(state.GlobalStep, Math.Round(state.Epoch, 4), new Dictionary<string, double>
@@ -232,7 +236,7 @@ public sealed class Trainer
     }
 
     /// <summary>Best metric and early-stopping patience, as Hugging Face's Trainer and EarlyStoppingCallback keep them.</summary>
-    Progress Track(TrainerState state, Progress p, EvalResult result, out bool patienceExhausted)
+    TrainingProgress Track(TrainerState state, TrainingProgress p, EvalResult result, out bool patienceExhausted)
     {
         double metric = args.MetricForBestModel switch
         {
@@ -253,10 +257,11 @@ public sealed class Trainer
         return p with { Patience = patience };
     }
 
-    void Save(TrainerState state, AdamW optimizer, Progress p, Stopwatch clock)
+    void Save(TrainerState state, AdamW optimizer, TrainingProgress p, Stopwatch clock)
     {
         if (IsWorldProcessZero)
         {
+            using var scope = NewDisposeScope();
             using var span = FineTuneTelemetry.StartSpan("checkpoint");
             var saving = Stopwatch.StartNew();
             var path = Checkpoints.Save(outputDir, state.GlobalStep, model, tokenizer, optimizer, state, p.ToJson(clock.Elapsed.TotalSeconds), args);
@@ -266,16 +271,20 @@ public sealed class Trainer
         collective.Barrier();
     }
 
-    (TrainerState, Progress) Resume(string checkpoint, AdamW optimizer)
+    (TrainerState, TrainingProgress) Resume(string checkpoint, AdamW optimizer)
     {
         var state = TrainerState.Load(Path.Combine(checkpoint, Checkpoints.StateFile));
         var weights = Path.Combine(checkpoint, "model.safetensors");
         var report = PretrainedModel.LoadWeights(model, weights, CheckpointReader.Read(weights), args.Seed);
         if (report.NewlyInitialized.Count > 0) throw new InvalidInputException($"{checkpoint}: the checkpoint lacks {report.NewlyInitialized[0]} (and {report.NewlyInitialized.Count - 1} more)");
         var resumeFile = Path.Combine(checkpoint, Checkpoints.ResumeFile);
-        var progress = Progress.FromJson(JsonNode.Parse(File.ReadAllText(resumeFile)) as JsonObject ?? throw new InvalidInputException($"{resumeFile}: not a JSON object"), resumeFile);
+        var progress = TrainingProgress.FromJson(JsonNode.Parse(File.ReadAllText(resumeFile)) as JsonObject ?? throw new InvalidInputException($"{resumeFile}: not a JSON object"), resumeFile);
         optimizer.Load(SafeTensors.Read(Path.Combine(checkpoint, Checkpoints.OptimizerFile)), progress.OptimizerStep, checkpoint);
-        if (progress.RngState is { Length: > 0 } rng) random.set_rng_state(tensor(rng));
+        if (progress.RngState is { Length: > 0 } rng)
+        {
+            using var rngState = tensor(rng);
+            random.set_rng_state(rngState);
+        }
         if (progress.EpochExample < 0) // a checkpoint from before the position was kept in examples: same world size
             progress = progress with
             {
@@ -283,82 +292,6 @@ public sealed class Trainer
                 EpochExample = Math.Min(shards.TrainExamples, progress.Window * args.PerDeviceTrainBatchSize * collective.WorldSize * args.GradientAccumulationSteps),
             };
         return (state, progress);
-    }
-
-    /// <summary>Where the loop is and what it has summed so far: saved in trainer_state.json's "finetune" object.</summary>
-    sealed record Progress
-    {
-        public int Epoch { get; init; }
-        /// <summary>Optimizer steps done in the current epoch.</summary>
-        public int Window { get; init; }
-        /// <summary>Examples of the current epoch's global order used so far (the position a re-plan starts from).</summary>
-        public int EpochExample { get; init; }
-        /// <summary>The world size that trained up to here.</summary>
-        public int WorldSize { get; init; } = 1;
-        public int OptimizerStep { get; init; }
-        public double LossSinceLog { get; init; }
-        public int StepsSinceLog { get; init; }
-        public double TotalLoss { get; init; }
-        public int TotalSteps { get; init; }
-        public double LastGradNorm { get; init; }
-        public int Patience { get; init; }
-        public int Samples { get; init; }
-        public double PriorRuntime { get; init; }
-        public byte[]? RngState { get; init; }
-
-        public Progress After(StepInfo s, int epoch, int nextWindow, int epochExample) => this with
-        {
-            Epoch = epoch,
-            Window = nextWindow,
-            EpochExample = epochExample,
-            OptimizerStep = OptimizerStep + 1,
-            LossSinceLog = LossSinceLog + s.Loss,
-            StepsSinceLog = StepsSinceLog + 1,
-            TotalLoss = TotalLoss + s.Loss,
-            TotalSteps = TotalSteps + 1,
-            LastGradNorm = s.GradNorm,
-            Samples = Samples + s.Samples,
-        };
-
-        public JsonObject ToJson(double runtime) => new()
-        {
-            ["epoch_index"] = Epoch,
-            ["window_index"] = Window,
-            ["epoch_example"] = EpochExample,
-            ["world_size"] = WorldSize,
-            ["optimizer_step"] = OptimizerStep,
-            ["loss_since_log"] = LossSinceLog,
-            ["steps_since_log"] = StepsSinceLog,
-            ["total_loss"] = TotalLoss,
-            ["total_steps"] = TotalSteps,
-            ["last_grad_norm"] = LastGradNorm,
-            ["patience"] = Patience,
-            ["samples"] = Samples,
-            ["runtime"] = PriorRuntime + runtime,
-            ["rng_state"] = Convert.ToBase64String(random.get_rng_state().data<byte>().ToArray()),
-        };
-
-        public static Progress FromJson(JsonObject o, string source)
-        {
-            T Get<T>(string key) => o[key] is JsonNode n ? n.GetValue<T>() : throw new InvalidInputException($"{source}: no '{key}': not a checkpoint this version can resume");
-            return new Progress
-            {
-                Epoch = Get<int>("epoch_index"),
-                Window = Get<int>("window_index"),
-                EpochExample = o["epoch_example"]?.GetValue<int>() ?? -1, // -1: not recorded (older checkpoints)
-                WorldSize = o["world_size"]?.GetValue<int>() ?? 1,
-                OptimizerStep = Get<int>("optimizer_step"),
-                LossSinceLog = Get<double>("loss_since_log"),
-                StepsSinceLog = Get<int>("steps_since_log"),
-                TotalLoss = Get<double>("total_loss"),
-                TotalSteps = Get<int>("total_steps"),
-                LastGradNorm = Get<double>("last_grad_norm"),
-                Patience = Get<int>("patience"),
-                Samples = Get<int>("samples"),
-                PriorRuntime = Get<double>("runtime"),
-                RngState = Convert.FromBase64String(Get<string>("rng_state")),
-            };
-        }
     }
 
     sealed class NoObserver : ITrainerObserver;

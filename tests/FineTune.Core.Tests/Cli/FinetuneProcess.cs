@@ -14,9 +14,12 @@ public static class FinetuneProcess
 
     public static Result RunIn(string? workingDirectory, params string[] args) => RunWithin(TimeSpan.FromMinutes(3), workingDirectory, args);
 
-    public static Result RunWithin(TimeSpan limit, string? workingDirectory, params string[] args)
+    public static Result RunWithin(TimeSpan limit, string? workingDirectory, params string[] args) => RunWithin(limit, workingDirectory, null, args);
+
+    /// <summary>Runs `finetune ARGS` with extra environment variables (a startup hook, a test-only setting).</summary>
+    public static Result RunWithin(TimeSpan limit, string? workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using var process = Start(workingDirectory, args);
+        using var process = Start(workingDirectory, environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(limit))
@@ -28,7 +31,9 @@ public static class FinetuneProcess
     }
 
     /// <summary>Starts `finetune ARGS` with redirected output, for tests that interact with the running process.</summary>
-    public static Process Start(string? workingDirectory, params string[] args)
+    public static Process Start(string? workingDirectory, params string[] args) => Start(workingDirectory, null, args);
+
+    public static Process Start(string? workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -41,6 +46,7 @@ public static class FinetuneProcess
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["FINETUNE_CACHE"] = TestCache;
         start.Environment["FINETUNE_DEBUG"] = "0";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         return Process.Start(start)!;
     }
 }

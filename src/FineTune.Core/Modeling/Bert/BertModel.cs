@@ -7,6 +7,7 @@ namespace FineTune.Core.Modeling.Bert;
 
 // Hugging Face's BERT (modeling_bert.py), module for module, so parameter names map 1:1:
 // bert.embeddings.word_embeddings.weight ... bert.encoder.layer.0.attention.self.query.weight ... bert.pooler.dense.weight.
+// Callers run forward under a dispose scope; sums pass alpha explicitly (Scalars: `a + b` would make a temporary Scalar).
 
 /// <summary>word + position + token type embeddings, then LayerNorm and dropout.</summary>
 public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
@@ -28,7 +29,7 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor input_ids, Tensor token_type_ids)
     {
         using var position_ids = arange(input_ids.shape[1], dtype: int64, device: input_ids.device).unsqueeze(0);
-        var x = word_embeddings.call(input_ids) + position_embeddings.call(position_ids) + token_type_embeddings.call(token_type_ids);
+        var x = word_embeddings.call(input_ids).add(position_embeddings.call(position_ids), Scalars.One).add(token_type_embeddings.call(token_type_ids), Scalars.One);
         return dropout.call(LayerNorm.call(x));
     }
 }
@@ -79,7 +80,7 @@ public sealed class BertResidualOutput : Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x, Tensor residual) => LayerNorm.call(dropout.call(dense.call(x)) + residual);
+    public override Tensor forward(Tensor x, Tensor residual) => LayerNorm.call(dropout.call(dense.call(x)).add(residual, Scalars.One));
 }
 
 /// <summary>attention.self + attention.output.</summary>
@@ -189,7 +190,7 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, (Tensor LastHidde
     public override (Tensor LastHiddenState, Tensor PoolerOutput) forward(Tensor input_ids, Tensor attention_mask, Tensor token_type_ids)
     {
         // (B, T) 1/0 mask -> (B, 1, 1, T) additive mask: 0 where attended, a large negative where padded.
-        using var additiveMask = (1.0f - attention_mask.to_type(float32)).mul(float.MinValue).view(attention_mask.shape[0], 1, 1, attention_mask.shape[1]);
+        var additiveMask = attention_mask.logical_not().to_type(float32).mul_(Scalars.FloatMin).view(attention_mask.shape[0], 1, 1, attention_mask.shape[1]);
         var hidden = encoder.call(embeddings.call(input_ids, token_type_ids), additiveMask);
         return (hidden, pooler.call(hidden));
     }
