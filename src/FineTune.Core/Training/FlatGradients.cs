@@ -16,10 +16,13 @@ public sealed class FlatGradients : IDisposable
         parameterCount = parameters.Sum(p => p.numel());
         Buffer = zeros(parameterCount + 1, dtype: parameters[0].dtype, device: parameters[0].device);
         long offset = 0;
-        foreach (var p in parameters)
+        using (NewDisposeScope()) // the views' wrappers; each .grad keeps its own reference to the buffer
         {
-            p.grad = Buffer.narrow(0, offset, p.numel()).view(p.shape);
-            offset += p.numel();
+            foreach (var p in parameters)
+            {
+                p.grad = Buffer.narrow(0, offset, p.numel()).view(p.shape);
+                offset += p.numel();
+            }
         }
         Gradients = Buffer.narrow(0, 0, parameterCount);
         LossSlot = Buffer.narrow(0, parameterCount, 1);
