@@ -39,8 +39,11 @@ public static class Cli
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
-            if (Environment.GetEnvironmentVariable("FINETUNE_DEBUG") == "1") Console.Error.WriteLine(e);
+            // One line (type and first line of the message): a native error's C++ stack trace only with FINETUNE_DEBUG=1.
+            bool debug = Environment.GetEnvironmentVariable("FINETUNE_DEBUG") == "1";
+            Console.Error.WriteLine($"error: {ErrorText.Summary(e)}");
+            if (debug) Console.Error.WriteLine(e);
+            else if (Faults.Unwrap(e).Message.Trim().Contains('\n')) Console.Error.WriteLine("  (the rest of the message: set FINETUNE_DEBUG=1)");
             return Failed;
         }
     }

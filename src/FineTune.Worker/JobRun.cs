@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using FineTune.Contracts;
 using FineTune.Contracts.V1;
+using FineTune.Core;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
@@ -29,6 +30,7 @@ public sealed class JobRun
     readonly CancellationTokenSource cancel = new();
     readonly CheckpointUploads uploads;
     volatile ICollective? collective;
+    volatile int step; // the global step this rank has completed (the resumed checkpoint's before the first step)
 
     JobRun(Assignment a, Cluster.ClusterClient client, string workerId, WorkerOptions options, ILogger log)
     {
@@ -66,6 +68,8 @@ public sealed class JobRun
         ActivityContext.TryParse(a.TraceParent, null, out var jobContext);
         using var span = FineTuneTelemetry.Source.StartActivity($"rank {a.Rank}", ActivityKind.Internal, jobContext,
             [new(FineTuneTelemetry.JobId, a.JobId), new(FineTuneTelemetry.Rank, a.Rank), new(FineTuneTelemetry.Worker, options.Name), new("finetune.world_size", a.WorldSize)]);
+        RingCollective? ring = null; // closed only after a failure is reported, so the peers' broken collectives come second
+        step = CheckpointStep(a.ResumeCheckpoint);
         try
         {
             var folder = ModelFolderFromBlobs();
@@ -80,7 +84,7 @@ public sealed class JobRun
             var (model, _) = PretrainedModel.Load(folder, a.LabelNames.ToList(), args.Seed); // same seed: the same fresh head on every rank
             using var shards = new RemoteShards(client, a, workerId, args, a.EvalExamples > 0 ? ReadTokens(a.EvalData) : null);
             if (a.ResumeCheckpoint.Length == 0) shards.Prefetch(0); // while the ring forms
-            using var ring = RingCollective.CreateAsync(new RingOptions
+            ring = RingCollective.CreateAsync(new RingOptions
             {
                 Rank = a.Rank,
                 Endpoints = a.RingEndpoints.ToList(),
@@ -96,7 +100,8 @@ public sealed class JobRun
             log.LogInformation("rank {Rank}: ring of {World} formed; training{Resume}", a.Rank, a.WorldSize, args.ResumeFromCheckpoint is null ? "" : $" from {a.ResumeCheckpoint}");
             long gradientBytes = (model.parameters().Sum(p => p.numel()) + 1) * sizeof(float); // FlatGradients: the parameters and the loss slot
             var telemetry = new TelemetryObserver(a.JobId, a.Rank, options.Name, a.WorldSize, gradientBytes);
-            var outcome = new Trainer(args, model, tokenizer, shards, ring, new ObserverGroup(new Reporter(this, model), telemetry)).Train(cancel.Token);
+            var observer = InjectedFault.Wrap(new ObserverGroup(new Reporter(this, model), telemetry), log); // test-only hook, off unless its variable is set
+            var outcome = new Trainer(args, model, tokenizer, shards, ring, observer).Train(cancel.Token);
             uploads.Drain(); // every checkpoint is with the coordinator before the job can end
             if (outcome.Interrupted)
             {
@@ -127,11 +132,7 @@ public sealed class JobRun
         }
         catch (Exception e) when (!cancel.IsCancellationRequested)
         {
-            // A lost peer or a timed-out collective is the group's failure, not this rank's: the job can recover.
-            bool recoverable = e is CollectiveException;
-            log.LogError(e, "job {Job} failed on rank {Rank}{Recoverable}", a.JobId, a.Rank, recoverable ? " (the group broke: recoverable)" : "");
-            span?.SetStatus(ActivityStatusCode.Error, e.Message);
-            try { Send(new WorkerReport { Failed = $"{e.GetType().Name}: {e.Message}", Recoverable = recoverable }); } catch (Exception) { /* the coordinator will notice by itself */ }
+            ReportFailure(e, span);
         }
         catch (Exception e)
         {
@@ -140,10 +141,30 @@ public sealed class JobRun
         finally
         {
             collective = null;
+            ring?.Dispose();
             uploads.Dispose();
             Done = true;
         }
     }
+
+    /// <summary>
+    /// A fault (anything but invalid input) lets the job recover from its last checkpoint; invalid input fails it. The
+    /// coordinator gets one line (type and first line of the message) and the step; the whole exception, native stack
+    /// trace included, goes to this worker's log with the job, rank and worker in scope.
+    /// </summary>
+    void ReportFailure(Exception e, Activity? span)
+    {
+        bool invalidInput = Faults.IsInvalidInput(e), group = Faults.Unwrap(e) is CollectiveException;
+        var summary = ErrorText.Summary(e);
+        log.LogError(e, "job {Job} failed on rank {Rank} at step {Step} ({Kind})", a.JobId, a.Rank, step,
+            invalidInput ? "invalid input: the job fails" : group ? "the group broke: recoverable" : "a fault: recoverable");
+        span?.SetStatus(ActivityStatusCode.Error, summary);
+        try { Send(new WorkerReport { Failed = summary, Recoverable = !invalidInput, FailedStep = step, GroupFailure = group }); }
+        catch (Exception) { /* the coordinator will notice by itself */ }
+    }
+
+    static int CheckpointStep(string checkpoint) =>
+        checkpoint.StartsWith(Checkpoints.Prefix, StringComparison.Ordinal) && int.TryParse(checkpoint[Checkpoints.Prefix.Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 0;
 
     internal void Send(WorkerReport report)
     {
@@ -243,6 +264,7 @@ public sealed class JobRun
 
         public void OnStep(StepInfo s)
         {
+            run.step = s.Step;
             if (run.Rank != 0) return;
             run.Send(new WorkerReport { Step = new StepEvent { Step = s.Step, MaxSteps = s.MaxSteps, Epoch = s.Epoch, Loss = s.Loss, LearningRate = s.LearningRate, SamplesPerSecond = s.Samples / Math.Max(s.Timings.Total, 1e-9) } });
         }

@@ -112,7 +112,21 @@ public static class WatchCommand
             var text = $"job {job.Id}: {job.State}";
             if (job.Workers.Count > 0 && !CoordinatorClient.IsFinished(job)) text += $" on {job.WorldSize} worker{(job.WorldSize == 1 ? "" : "s")} ({string.Join(", ", job.Workers)})";
             if (job.Error is not "") text += $": {job.Error}";
+            else if (job.State == "recovering" && RecoveryReason(job) is { } reason) text += $": {reason}";
             Line(text);
+        }
+
+        // Why the job is recovering (the coordinator's one-line reason: the lost worker, or the rank and its error).
+        static string? RecoveryReason(Job job)
+        {
+            try
+            {
+                return System.Text.Json.Nodes.JsonNode.Parse(job.Json)?["recoveries"]?.AsArray() is [.., var last] ? last?["reason"]?.GetValue<string>() : null;
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return null;
+            }
         }
 
         public void Step(StepEvent s)

@@ -56,6 +56,10 @@ public sealed class Recovery
     public long StartedUnixMs { get; init; }
     /// <summary>Seconds from the fault's detection to the new group's first step; null until then.</summary>
     public double? Seconds { get; set; }
+    /// <summary>For a rank's own error: the error (type and first line) and the step it failed at, to recognise the
+    /// same error recurring at the same step (a deterministic failure). Kept in job.json only.</summary>
+    public string? Failure { get; init; }
+    public int? FailedStep { get; init; }
 
     public JsonObject ToJson() => new()
     {

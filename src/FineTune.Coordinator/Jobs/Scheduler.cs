@@ -1,4 +1,5 @@
 using FineTune.Contracts.V1;
+using FineTune.Core;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
 using FineTune.Core.Training;
@@ -9,9 +10,10 @@ namespace FineTune.Coordinator.Jobs;
 /// Starts queued jobs when enough workers are ready: tokenizes the data (or finds it in the tokenization cache), stores
 /// the model files and each rank's eval shard as blobs, keeps the training set to serve each rank its shard per epoch
 /// (FetchShard), assigns ranks and the ring's rendezvous, and hands each worker its assignment on its next heartbeat.
-/// Recovers running jobs that lose a worker (no heartbeat for the timeout, or a rank's collective failing): the old
-/// group is fenced off by a new generation and stopped, and a new group of ready workers resumes from the job's last
-/// checkpoint, at the same world size when enough workers are ready, else with as few as --min-workers.
+/// Recovers running jobs that lose a worker (no heartbeat for the timeout) or whose rank fails with a fault
+/// (OnRankFailed): the old group is fenced off by a new generation and stopped, and a new group of ready workers resumes
+/// from the job's last checkpoint, at the same world size when enough workers are ready, else with as few as
+/// --min-workers.
 /// </summary>
 public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore blobs, TokenizationCache tokenized, PreparedJobs prepared,
     CoordinatorOptions options, ILogger<Scheduler> log, JobTelemetry? telemetry = null) : BackgroundService
@@ -64,7 +66,29 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
     /// The job's group is broken (a lost worker, a failed collective, a coordinator restart): fence it off with a new
     /// generation (its reports and uploads are refused from now on), tell its workers to stop, and wait for a new group.
     /// </summary>
-    public void Recover(JobRecord job, string reason)
+    public void Recover(JobRecord job, string reason) => Recover(job, reason, null);
+
+    /// <summary>
+    /// A rank of the job's current generation failed. A fault recovers the job like a lost worker, within the restart
+    /// limit; invalid input fails it, and so does the same error recurring at the same step after a recovery (a
+    /// deterministic failure: failing at once beats burning every restart on it). Reports of an older generation, or
+    /// after the first failure of this one, change nothing.
+    /// </summary>
+    public void OnRankFailed(JobRecord job, long generation, RankFailure failure)
+    {
+        lock (gate)
+        {
+            if (job.Generation != generation || job.State is not ("running" or "preparing")) return; // moved on already
+            if (!failure.Recoverable)
+                Fail(job, failure.Reason);
+            else if (failure.Recurs(job.Recoveries) is { } earlier)
+                Fail(job, $"{failure.Reason} (again at step {failure.Step}, as before recovery {job.Recoveries.IndexOf(earlier) + 1}: a deterministic failure, not retried)");
+            else
+                Recover(job, failure.Reason, failure);
+        }
+    }
+
+    void Recover(JobRecord job, string reason, RankFailure? failure)
     {
         lock (gate)
         {
@@ -79,7 +103,15 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
             {
                 j.State = "recovering";
                 j.Generation++;
-                j.Recoveries.Add(new Recovery { Reason = reason, AtStep = j.GlobalStep, FromWorldSize = j.Workers.Count, StartedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
+                j.Recoveries.Add(new Recovery
+                {
+                    Reason = reason,
+                    AtStep = j.GlobalStep,
+                    FromWorldSize = j.Workers.Count,
+                    StartedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                    Failure = failure is { GroupFailure: false } ? ErrorText.FirstLine(failure.Error) : null,
+                    FailedStep = failure is { GroupFailure: false } ? failure.Step : null,
+                });
             });
             Release(job);
         }
@@ -174,8 +206,8 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, BlobStore b
         catch (Exception e)
         {
             log.LogWarning(e, "job {Job} failed while preparing", job.Id);
-            prepare?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
-            Fail(job, e.Message);
+            prepare?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ErrorText.FirstLine(e.Message));
+            Fail(job, Faults.IsInvalidInput(e) ? e.Message : ErrorText.Summary(e)); // our own messages name the field; anything else in one line
         }
     }
 

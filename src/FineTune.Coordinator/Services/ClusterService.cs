@@ -96,9 +96,10 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
                 jobs.Update(job, j => j.History.Add(entry.ToJson()), new JobEvent { JobId = job.Id, Log = report.Log });
                 break;
             case WorkerReport.ReportOneofCase.Failed:
-                log.LogWarning("job {Job} failed on rank {Rank}: {Error}", job.Id, report.Rank, report.Failed);
-                if (report.Recoverable) scheduler.Recover(job, $"rank {report.Rank}: {report.Failed}");
-                else scheduler.Fail(job, $"rank {report.Rank}: {report.Failed}");
+                var failure = new RankFailure(report.Rank, report.Rank >= 0 && report.Rank < job.Workers.Count ? job.Workers[report.Rank] : workers.Find(report.WorkerId)?.Name,
+                    report.Failed, report.HasFailedStep ? report.FailedStep : null, report.Recoverable, report.GroupFailure);
+                log.LogWarning("job {Job} failed on {Reason} at step {Step} (recoverable: {Recoverable})", job.Id, failure.Reason, failure.Step, failure.Recoverable);
+                scheduler.OnRankFailed(job, report.Generation, failure);
                 break;
             case WorkerReport.ReportOneofCase.Checksum:
                 completion.OnChecksum(job, report.Rank, report.Checksum);

@@ -30,12 +30,18 @@ public sealed class ClusterProcesses : IDisposable
     }
 
     /// <summary>Another worker process named <paramref name="name"/>, with extra flags.</summary>
-    public void StartWorker(string name, params string[] extra) =>
+    public void StartWorker(string name, params string[] extra) => StartWorker(name, null, extra);
+
+    /// <summary>Another worker process named <paramref name="name"/>, with extra environment variables (e.g. a test-only fault) and flags.</summary>
+    public void StartWorker(string name, IReadOnlyDictionary<string, string>? environment, params string[] extra) =>
         Start(name, "FineTune.Worker.dll", ["--coordinator", Url, "--name", name, "--threads", threadsPerWorker.ToString(),
-            "--urls", "http://127.0.0.1:0", "--data-dir", Path.Combine(Root, name), .. extra]);
+            "--urls", "http://127.0.0.1:0", "--data-dir", Path.Combine(Root, name), .. extra], environment);
 
     /// <summary>worker-i, with the cluster's worker flags and any extra ones.</summary>
     public void StartWorker(int i, params string[] extra) => StartWorker($"worker-{i}", [.. workerArgs, .. extra]);
+
+    /// <summary>worker-i with extra environment variables, the cluster's worker flags and any extra ones.</summary>
+    public void StartWorker(int i, IReadOnlyDictionary<string, string> environment, params string[] extra) => StartWorker($"worker-{i}", environment, [.. workerArgs, .. extra]);
 
     /// <summary>The coordinator, on the same port and data folder each time (a restart after KillCoordinator).</summary>
     public void StartCoordinator()
@@ -98,13 +104,14 @@ public sealed class ClusterProcesses : IDisposable
         return string.Join("\n", logs.Select(l => { lock (l) return l.ToString(); }));
     }
 
-    void Start(string name, string dll, params string[] args)
+    void Start(string name, string dll, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["FINETUNE_CACHE"] = Cli.FinetuneProcess.TestCache;
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var log = new StringBuilder();
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
