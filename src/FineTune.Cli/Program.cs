@@ -2,7 +2,7 @@ using System.CommandLine;
 using FineTune.Cli;
 using FineTune.Cli.Commands;
 
-// `finetune`: fine-tune, run and inspect BERT-family text classifiers (contract: ARCHITECTURE.md).
+// `finetune`: fine-tune, run and inspect BERT-family text classifiers (contract: docs/cli.md).
 var root = new RootCommand("finetune: fine-tune and run BERT-family text classifiers")
 {
     TrainCommand.Create(),

@@ -4,7 +4,7 @@ using System.Diagnostics.Metrics;
 namespace FineTune.Core.Telemetry;
 
 /// <summary>
-/// The "FineTune" meter and activity source (ARCHITECTURE.md, "Telemetry names"): BCL types only, so Core stays free
+/// The "FineTune" meter and activity source (docs/telemetry.md): BCL types only, so Core stays free
 /// of ASP.NET and OpenTelemetry; the services' OpenTelemetry setup subscribes to this name and exports over OTLP.
 /// Instruments cost next to nothing while nobody listens.
 /// </summary>

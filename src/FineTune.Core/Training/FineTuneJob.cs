@@ -89,7 +89,7 @@ public sealed record JobResult(TrainingArguments Args, TrainOutcome Outcome, IRe
         ["samples/s"] = (Outcome.SamplesSeen / Math.Max(Outcome.TrainRuntime, 1e-9)).ToString("0.0"),
     };
 
-    /// <summary>The job object of ARCHITECTURE.md ("finetune train --json"; the Jobs API builds the same).</summary>
+    /// <summary>The job object of docs/cli.md ("finetune train --json"; the Jobs API builds the same).</summary>
     public JsonObject ToJson(string id, string state, IReadOnlyList<string> workers) =>
         JobJson.Build(id, state, workers, Args.OutputDir, Outcome.BestCheckpoint is string b && Directory.Exists(b) ? b : null,
             JobJson.Metrics(TrainMetrics(), EvalMetrics(), restarts: 0), Outcome.State.LogHistory, Outcome.FinalEval, LabelNames, error: null);

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace FineTune.Core.Training;
 
 /// <summary>
-/// The job object of the CLI's --json contract (ARCHITECTURE.md), built in one place for `finetune train`
+/// The job object of the CLI's --json contract (docs/cli.md), built in one place for `finetune train`
 /// and for the coordinator's Jobs API.
 /// </summary>
 public static class JobJson
