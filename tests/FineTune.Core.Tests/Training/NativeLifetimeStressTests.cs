@@ -11,6 +11,7 @@ namespace FineTune.Core.Tests.Training;
 /// within seconds: before the fix these commands failed 3 times in 3 (after 9 to 34 s). <see cref="DisposeScopeTests"/>
 /// is the deterministic companion.
 /// </summary>
+[Collection(TorchGlobalState.Name)] // alone: it takes the CPU, and timing-sensitive tests must not share it
 public class NativeLifetimeStressTests
 {
     static readonly TimeSpan Limit = TimeSpan.FromMinutes(5); // a safety net: the bugs it catches failed within 34 s
