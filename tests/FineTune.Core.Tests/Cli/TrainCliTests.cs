@@ -48,15 +48,18 @@ public class TrainCliTests
     [InlineData("--lr-scheduler", "exponential", "unknown scheduler 'exponential'")]
     [InlineData("--max-length", "1000", "--max-length (max_length): 1000 is beyond the model's 64 positions")]
     [InlineData("--num-labels", "3", "--num-labels 3")]
+    [InlineData("--metric-for-best-model", "bogus", "--metric-for-best-model (metric_for_best_model): unknown metric 'bogus'")]
     public void Bad_arguments_are_refused_before_training(string flag, string value, string message)
     {
         var (model, dataset, output) = TinyJobs.Setup(40);
         string[] common = ["train", "--model", model, "--dataset", dataset, "--output", output];
         var r = FinetuneProcess.Run([.. common, .. flag == "--max-length" ? Array.Empty<string>() : ["--max-length", "32"], flag, value]);
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains(message, r.Stderr);
-        Assert.DoesNotContain("   at ", r.Stderr);
-        Assert.False(Directory.Exists(Path.Combine(output, "checkpoint-1")));
+        // Refused before anything starts: the one error line, no data or model log, no progress, nothing written.
+        var error = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", error);
+        Assert.Contains(message, error);
+        Assert.False(Directory.Exists(output), $"{output} was created");
     }
 
     [Fact]
