@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using FineTune.AppHost.Tests.Otlp;
 
 namespace FineTune.AppHost.Tests;
 

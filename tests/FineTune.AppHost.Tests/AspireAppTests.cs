@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using FineTune.AppHost.Tests.Otlp;
 using FineTune.Contracts.V1;
 using Grpc.Net.Client;
 
@@ -11,8 +12,7 @@ public sealed class AspireAppTests(AspireAppFixture app) : IClassFixture<AspireA
     public async Task Aspire_DemoJob_SucceedsOnTwoWorkers_WithEvalAccuracyAtLeast088()
     {
         var exit = await app.DemoExit;
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{app.CoordinatorPort}");
-        var jobs = (await new Jobs.JobsClient(channel).ListJobsAsync(new ListJobsRequest())).Jobs;
+        var jobs = await Jobs();
         Assert.True(exit == 0, $"the demo exited with {exit}; jobs: {string.Join("\n", jobs.Select(j => j.Json))}");
         var job = Assert.Single(jobs);
         Assert.Equal("succeeded", job.State);
@@ -23,22 +23,51 @@ public sealed class AspireAppTests(AspireAppFixture app) : IClassFixture<AspireA
     }
 
     [Fact]
-    public async Task Aspire_TrainingTelemetry_IsExportedOverOtlp()
+    public Task Aspire_FineTuneMetrics_HaveDataPointsFromEachWorker() =>
+        AssertTelemetry("metric", job => TelemetryChecks.Metrics(app.Otlp.Metrics, job));
+
+    [Fact]
+    public Task Aspire_JobSpans_FormOneTrace_JobPrepareRankEpochStep() =>
+        AssertTelemetry("span", job => TelemetryChecks.Spans(app.Otlp.Spans, job));
+
+    [Fact]
+    public Task Aspire_WorkerLogs_CarryTheJobRankAndWorkerScope() =>
+        AssertTelemetry("log", job => TelemetryChecks.Logs(app.Otlp.Logs, job));
+
+    /// <summary>
+    /// Once the demo job has ended (every epoch, evaluation and checkpoint recorded), waits up to 30 s for the last
+    /// exports (metrics every second, spans and logs in batches) until the check finds nothing wrong, then asserts.
+    /// </summary>
+    async Task AssertTelemetry(string kind, Func<DemoJob, List<string>> check)
     {
-        await app.DemoExit; // the whole job ran: every epoch, evaluation and checkpoint has been recorded
-        string[] metrics = ["finetune.train.loss", "finetune.train.learning_rate", "finetune.train.grad_norm", "finetune.train.samples",
-            "finetune.train.tokens", "finetune.train.step.duration", "finetune.train.data_wait.duration", "finetune.train.forward.duration",
-            "finetune.train.backward.duration", "finetune.train.allreduce.duration", "finetune.train.optimizer.duration",
-            "finetune.allreduce.bytes", "finetune.eval.accuracy", "finetune.checkpoint.duration", "finetune.job.state",
-            "finetune.job.id", "finetune.rank", "finetune.worker", "worker-1"];
-        string[] spans = ["prepare", "tokenize", "shard", "epoch", "step", "allreduce", "evaluation", "checkpoint", "rank 1", "finetune.job.id"];
-        string[] logs = ["JobId", "Rank"];
-        // Metrics export every second, spans and logs in batches: give the last ones a moment to arrive.
+        var exit = await app.DemoExit;
+        var record = Assert.Single(await Jobs());
+        Assert.True(exit == 0 && record.State == "succeeded", $"the demo exited with {exit}: {record.Json}");
+        var metrics = JsonNode.Parse(record.Json)!["metrics"]!;
+        var job = new DemoJob(record.Id, [.. record.Workers.Order()], metrics["global_step"]!.GetValue<int>(),
+            (int)Math.Round(metrics["epoch"]!.GetValue<double>()), metrics["restarts"]!.GetValue<int>(), metrics["eval_accuracy"]!.GetValue<double>());
+        Assert.Equal(["worker-0", "worker-1"], job.Workers); // the checks go worker by worker: never vacuous
+        Assert.Equal(3, job.Epochs); // the default job: 3 epochs of 50 steps
+        Assert.Equal(150, job.GlobalStep);
+        // The exact counts below (one rank span per worker, one prepare, every step's samples) hold for one generation.
+        Assert.True(job.Restarts == 0, $"the demo job recovered {job.Restarts} time(s); the telemetry checks expect an undisturbed run: {record.Json}");
+
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        string[] Missing() => [.. metrics.Where(m => !app.Otlp.Contains("/v1/metrics", m)).Select(m => $"metric {m}"),
-            .. spans.Where(s => !app.Otlp.Contains("/v1/traces", s)).Select(s => $"span {s}"),
-            .. logs.Where(l => !app.Otlp.Contains("/v1/logs", l)).Select(l => $"log attribute {l}")];
-        while (Missing().Length > 0 && DateTime.UtcNow < deadline) await Task.Delay(500);
-        Assert.True(Missing().Length == 0, $"not exported: {string.Join(", ", Missing())} ({app.Otlp.Count("/v1/metrics")} metric, {app.Otlp.Count("/v1/traces")} trace, {app.Otlp.Count("/v1/logs")} log payloads)");
+        var problems = check(job);
+        while (problems.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(1000);
+            problems = check(job);
+        }
+        Assert.Empty(app.Otlp.Errors);
+        Assert.True(problems.Count == 0, $"{kind} telemetry of job {job.Id}:\n  {string.Join("\n  ", problems)}\n" +
+            $"({app.Otlp.Count("/v1/metrics")} metric, {app.Otlp.Count("/v1/traces")} trace, {app.Otlp.Count("/v1/logs")} log payloads; " +
+            $"services {string.Join(", ", app.Otlp.Metrics.Select(m => m.Service).Concat(app.Otlp.Spans.Select(s => s.Service)).Distinct().Order())})");
+    }
+
+    async Task<IReadOnlyList<Job>> Jobs()
+    {
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{app.CoordinatorPort}");
+        return (await new Jobs.JobsClient(channel).ListJobsAsync(new ListJobsRequest())).Jobs;
     }
 }

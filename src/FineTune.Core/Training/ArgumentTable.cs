@@ -62,7 +62,7 @@ public static class ArgumentTable
         I("save_steps", "--save-steps", "save every N steps with --save-strategy steps (default 500)", (a, v) => a.SaveSteps = v),
         N("save_total_limit", "--save-total-limit", "keep at most N checkpoints (the best is always kept)", (a, v) => a.SaveTotalLimit = v),
         B("load_best_model_at_end", "--load-best-model-at-end", "finish with the best checkpoint's weights", (a, v) => a.LoadBestModelAtEnd = v),
-        S("metric_for_best_model", "--metric-for-best-model", "accuracy, f1_macro or loss (default accuracy)", (a, v) => a.MetricForBestModel = v.StartsWith("eval_", StringComparison.Ordinal) ? v[5..] : v),
+        S("metric_for_best_model", "--metric-for-best-model", "accuracy, f1_macro, f1 or loss, eval_ prefix optional (default accuracy)", (a, v) => a.MetricForBestModel = v),
         N("early_stopping_patience", "--early-stopping-patience", "stop after N evaluations without improvement", (a, v) => a.EarlyStoppingPatience = v),
         I("logging_steps", "--logging-steps", "log loss and learning rate every N steps (default 10)", (a, v) => a.LoggingSteps = v),
         S("resume_from_checkpoint", "--resume-from-checkpoint", "a checkpoint folder, or 'latest' in the output folder", (a, v) => a.ResumeFromCheckpoint = v),

@@ -61,15 +61,21 @@ public static class Checkpoints
         return dir;
     }
 
-    /// <summary>save_total_limit: delete the oldest checkpoints beyond the limit, never the best one.</summary>
+    /// <summary>
+    /// save_total_limit as Hugging Face's Trainer rotates: delete the oldest checkpoints beyond the limit, never the best
+    /// one, so the best and the newest (limit - 1) others are kept; with a limit of 1 and an older best, the newest is
+    /// kept too (two in all), so the run can still resume from where it is.
+    /// </summary>
     public static void Rotate(string outputDir, int limit, string? best)
     {
         var all = List(outputDir);
+        bool IsBest(string path) => best is not null && Path.GetFullPath(path) == Path.GetFullPath(best);
+        if (limit == 1 && best is not null && all.Count > 0 && !IsBest(all[^1].Path)) limit = 2;
         int excess = all.Count - limit;
         foreach (var (_, path) in all)
         {
             if (excess <= 0) break;
-            if (best is not null && Path.GetFullPath(path) == Path.GetFullPath(best)) continue;
+            if (IsBest(path)) continue;
             AtomicFolder.Delete(path); // a crash mid-delete must not leave a folder that looks like a checkpoint
             excess--;
         }

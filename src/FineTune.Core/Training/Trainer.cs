@@ -238,13 +238,7 @@ public sealed class Trainer
     /// <summary>Best metric and early-stopping patience, as Hugging Face's Trainer and EarlyStoppingCallback keep them.</summary>
     TrainingProgress Track(TrainerState state, TrainingProgress p, EvalResult result, out bool patienceExhausted)
     {
-        double metric = args.MetricForBestModel switch
-        {
-            "accuracy" => result.Accuracy,
-            "f1_macro" or "f1" => result.F1Macro,
-            "loss" => result.Loss,
-            var m => throw new InvalidInputException($"--metric-for-best-model (metric_for_best_model): unknown metric '{m}' (choose accuracy, f1_macro, loss)"),
-        };
+        double metric = args.BestModelMetric(result); // the metric names are checked with the other options, before anything starts
         bool improved = state.BestMetric is not double best || (args.GreaterIsBetter ? metric > best : metric < best);
         if (improved)
         {

@@ -69,6 +69,25 @@ public sealed record TrainingArguments
     /// <summary>Lower is better only for losses (Hugging Face's greater_is_better default).</summary>
     public bool GreaterIsBetter => !MetricForBestModel.EndsWith("loss", StringComparison.Ordinal);
 
+    /// <summary>metric_for_best_model's names, each with Hugging Face's optional eval_ prefix, and what each reads from an
+    /// evaluation: the one mapping, used by <see cref="Problems"/> before anything starts and by the Trainer at each evaluation.</summary>
+    static readonly Dictionary<string, Func<EvalResult, double>> BestModelMetrics = new(StringComparer.Ordinal)
+    {
+        ["accuracy"] = r => r.Accuracy,
+        ["f1_macro"] = r => r.F1Macro,
+        ["f1"] = r => r.F1Macro,
+        ["loss"] = r => r.Loss,
+    };
+
+    static string WithoutEvalPrefix(string metric) => metric.StartsWith("eval_", StringComparison.Ordinal) ? metric[5..] : metric;
+
+    /// <summary>The evaluation's value of metric_for_best_model.</summary>
+    public double BestModelMetric(EvalResult result) =>
+        BestModelMetrics.TryGetValue(WithoutEvalPrefix(MetricForBestModel), out var read) ? read(result)
+        : throw new InvalidInputException($"{ArgumentTable.Describe("metric_for_best_model")}: {UnknownMetric}");
+
+    string UnknownMetric => $"unknown metric '{MetricForBestModel}' (choose {string.Join(", ", BestModelMetrics.Keys)}, optionally with the eval_ prefix)";
+
     public DatasetOptions ToDatasetOptions() => new()
     {
         Dataset = Dataset,
@@ -118,6 +137,7 @@ public sealed record TrainingArguments
         Check(SaveSteps > 0, "save_steps", $"must be at least 1, got {SaveSteps}");
         Check(SaveTotalLimit is null or > 0, "save_total_limit", $"must be at least 1, got {SaveTotalLimit}");
         Check(LoggingSteps > 0, "logging_steps", $"must be at least 1, got {LoggingSteps}");
+        Check(BestModelMetrics.ContainsKey(WithoutEvalPrefix(MetricForBestModel)), "metric_for_best_model", UnknownMetric);
         Check(EarlyStoppingPatience is null or > 0, "early_stopping_patience", $"must be at least 1, got {EarlyStoppingPatience}");
         Check(EarlyStoppingPatience is null || EvalStrategy != "no", "early_stopping_patience", "needs evaluations: set --eval-strategy steps or epoch");
         Check(Threads is null or > 0, "threads", $"must be at least 1, got {Threads}");

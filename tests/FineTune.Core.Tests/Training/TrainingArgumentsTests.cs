@@ -29,12 +29,31 @@ public class TrainingArgumentsTests
     [InlineData("lr_scheduler_type", "exponential", "unknown scheduler 'exponential'")]
     [InlineData("eval_strategy", "sometimes", "--eval-strategy (eval_strategy): unknown strategy 'sometimes'")]
     [InlineData("save_strategy", "always", "--save-strategy (save_strategy): unknown strategy 'always'")]
+    [InlineData("metric_for_best_model", "bogus", "--metric-for-best-model (metric_for_best_model): unknown metric 'bogus' (choose accuracy, f1_macro, f1, loss, optionally with the eval_ prefix)")]
+    [InlineData("metric_for_best_model", "eval_bogus", "--metric-for-best-model (metric_for_best_model): unknown metric 'eval_bogus'")]
     public void Bad_values_name_the_option(string key, string value, string message)
     {
         var a = new TrainingArguments();
         ArgumentTable.Apply(a, key, value, key);
         var e = Assert.Throws<InvalidInputException>(a.Validate);
         Assert.Contains(message, e.Message);
+    }
+
+    [Theory]
+    [InlineData("accuracy", 0.75, true)]
+    [InlineData("eval_accuracy", 0.75, true)]
+    [InlineData("f1_macro", 0.5, true)]
+    [InlineData("eval_f1", 0.5, true)]
+    [InlineData("loss", 0.25, false)]
+    [InlineData("eval_loss", 0.25, false)]
+    public void Metric_for_best_model_reads_its_value_from_an_evaluation(string metric, double expected, bool greaterIsBetter)
+    {
+        var a = new TrainingArguments();
+        ArgumentTable.Apply(a, "metric_for_best_model", metric, "--metric-for-best-model");
+        Assert.Empty(a.Problems());
+        var result = new EvalResult(Accuracy: 0.75, F1Macro: 0.5, Loss: 0.25, [], [], ["0", "1"], Samples: 4);
+        Assert.Equal(expected, a.BestModelMetric(result));
+        Assert.Equal(greaterIsBetter, a.GreaterIsBetter);
     }
 
     [Fact]
