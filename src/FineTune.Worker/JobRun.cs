@@ -69,7 +69,7 @@ public sealed class JobRun
         using var span = FineTuneTelemetry.Source.StartActivity($"rank {a.Rank}", ActivityKind.Internal, jobContext,
             [new(FineTuneTelemetry.JobId, a.JobId), new(FineTuneTelemetry.Rank, a.Rank), new(FineTuneTelemetry.Worker, options.Name), new("finetune.world_size", a.WorldSize)]);
         RingCollective? ring = null; // closed only after a failure is reported, so the peers' broken collectives come second
-        step = CheckpointStep(a.ResumeCheckpoint);
+        step = Checkpoints.StepOf(a.ResumeCheckpoint) ?? 0;
         try
         {
             var folder = ModelFolderFromBlobs();
@@ -162,9 +162,6 @@ public sealed class JobRun
         try { Send(new WorkerReport { Failed = summary, Recoverable = !invalidInput, FailedStep = step, GroupFailure = group }); }
         catch (Exception) { /* the coordinator will notice by itself */ }
     }
-
-    static int CheckpointStep(string checkpoint) =>
-        checkpoint.StartsWith(Checkpoints.Prefix, StringComparison.Ordinal) && int.TryParse(checkpoint[Checkpoints.Prefix.Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 0;
 
     internal void Send(WorkerReport report)
     {

@@ -40,12 +40,16 @@ public static class Checkpoints
     {
         if (!Directory.Exists(outputDir)) return [];
         return Directory.GetDirectories(outputDir, Prefix + "*")
-            .Select(d => (Ok: int.TryParse(Path.GetFileName(d)[Prefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var s), Step: s, Path: d))
-            .Where(c => c.Ok && File.Exists(Path.Combine(c.Path, StateFile)))
+            .Select(d => (Step: StepOf(Path.GetFileName(d)), Path: d))
+            .Where(c => c.Step is not null && File.Exists(Path.Combine(c.Path, StateFile)))
             .OrderBy(c => c.Step)
-            .Select(c => (c.Step, c.Path))
+            .Select(c => (c.Step!.Value, c.Path))
             .ToList();
     }
+
+    /// <summary>The step N of a checkpoint folder's name "checkpoint-N"; null for any other name.</summary>
+    public static int? StepOf(string name) =>
+        name.StartsWith(Prefix, StringComparison.Ordinal) && int.TryParse(name.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var step) ? step : null;
 
     /// <summary>--resume-from-checkpoint: a folder, or "latest" (the newest complete checkpoint in the output folder).</summary>
     public static string Resolve(string resume, string outputDir)
