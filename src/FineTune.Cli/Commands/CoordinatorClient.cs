@@ -221,9 +221,7 @@ public sealed class CoordinatorClient : IDisposable
 
     // ---- the job object, shared by the commands ----
 
-    public static readonly string[] FinalStates = ["succeeded", "failed", "cancelled"];
-
-    public static bool IsFinished(Job job) => FinalStates.Contains(job.State);
+    public static bool IsFinished(Job job) => JobStates.StateOf(job).IsFinal();
 
     /// <summary>The job object of the --json contract: the Job's <c>json</c>, or its scalar fields when the coordinator sent none.</summary>
     public static JsonObject ToJson(Job job)

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using FineTune.Contracts;
+using FineTune.Contracts.V1;
 using FineTune.Core;
 
 namespace FineTune.Cli.Commands;
@@ -51,7 +53,7 @@ public static class SubmitCommand
             if (final is null) return Cli.Failed; // interrupted: the job keeps running
             if (parse.GetValue(json)) Console.WriteLine(CoordinatorClient.ToJson(final).ToJsonString(Json.Indented));
             else StatusCommand.PrintSummary(final);
-            return final.State == "succeeded" ? Cli.Success : Cli.Failed;
+            return JobStates.StateOf(final) == JobState.Succeeded ? Cli.Success : Cli.Failed;
         });
         return command;
     }

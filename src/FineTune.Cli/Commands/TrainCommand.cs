@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using FineTune.Contracts;
+using FineTune.Contracts.V1;
 using FineTune.Core;
 using FineTune.Core.Training;
 
@@ -32,12 +34,12 @@ public static class TrainCommand
             if (result.Outcome.Interrupted)
             {
                 Console.Error.WriteLine($"interrupted at step {result.Outcome.GlobalStep}; a checkpoint is in {args.OutputDir}: continue with the same command plus --resume-from-checkpoint latest");
-                if (parse.GetValue(json)) Console.WriteLine(result.ToJson(id, "cancelled", ["local"]).ToJsonString(Json.Indented));
+                if (parse.GetValue(json)) Console.WriteLine(result.ToJson(id, JobState.Cancelled.Name(), ["local"]).ToJsonString(Json.Indented));
                 return Cli.Failed;
             }
             if (parse.GetValue(json))
             {
-                Console.WriteLine(result.ToJson(id, "succeeded", ["local"]).ToJsonString(Json.Indented));
+                Console.WriteLine(result.ToJson(id, JobState.Succeeded.Name(), ["local"]).ToJsonString(Json.Indented));
                 return Cli.Success;
             }
             PrintSummary(result);

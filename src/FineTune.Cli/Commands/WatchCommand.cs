@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using Grpc.Core;
 
@@ -25,7 +26,7 @@ public static class WatchCommand
             var final = Follow(client, parse.GetValue(jobId)!);
             if (final is null) return Cli.Failed;
             StatusCommand.PrintSummary(final);
-            return final.State == "succeeded" ? Cli.Success : Cli.Failed;
+            return JobStates.StateOf(final) == JobState.Succeeded ? Cli.Success : Cli.Failed;
         });
         return command;
     }
@@ -112,7 +113,7 @@ public static class WatchCommand
             var text = $"job {job.Id}: {job.State}";
             if (job.Workers.Count > 0 && !CoordinatorClient.IsFinished(job)) text += $" on {job.WorldSize} worker{(job.WorldSize == 1 ? "" : "s")} ({string.Join(", ", job.Workers)})";
             if (job.Error is not "") text += $": {job.Error}";
-            else if (job.State == "recovering" && RecoveryReason(job) is { } reason) text += $": {reason}";
+            else if (JobStates.StateOf(job) == JobState.Recovering && RecoveryReason(job) is { } reason) text += $": {reason}";
             Line(text);
         }
 

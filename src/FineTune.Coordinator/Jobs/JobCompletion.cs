@@ -9,7 +9,7 @@ namespace FineTune.Coordinator.Jobs;
 /// Collects every rank's end-of-job report (one instance for the process: gRPC services are created per call),
 /// checks that all ranks ended with the same parameters, and writes the job's results and report.
 /// </summary>
-public sealed class JobCompletion(JobStore jobs, WorkerRegistry workers, Scheduler scheduler, ILogger<JobCompletion> log)
+public sealed class JobCompletion(JobStore jobs, JobLifecycle lifecycle, ILogger<JobCompletion> log)
 {
     readonly Dictionary<string, HashSet<int>> finishedRanks = [];
     readonly Dictionary<string, List<string>> checksums = [];
@@ -34,7 +34,7 @@ public sealed class JobCompletion(JobStore jobs, WorkerRegistry workers, Schedul
         if (complete is null || complete.Values.Distinct().Count() == 1) return;
         var detail = string.Join(", ", complete.OrderBy(kv => kv.Key).Select(kv => $"rank {kv.Key} {kv.Value[..12]}"));
         log.LogError("job {Job}: parameters differ across ranks at step {Step}: {Detail}", job.Id, checksum.Step, detail);
-        scheduler.Fail(job, $"the ranks' parameters differ after the evaluation at step {checksum.Step} ({detail}): data parallelism broke");
+        lifecycle.Fail(job, $"the ranks' parameters differ after the evaluation at step {checksum.Step} ({detail}): data parallelism broke");
     }
 
     public void OnFinished(JobRecord job, WorkerReport report)
@@ -66,7 +66,7 @@ public sealed class JobCompletion(JobStore jobs, WorkerRegistry workers, Schedul
         if (!all) return;
         if (sums.Distinct().Count() > 1)
         {
-            scheduler.Fail(job, $"the ranks' parameters differ at the end (checksums {string.Join(", ", sums.Select(c => c[..12]))}): data parallelism broke");
+            lifecycle.Fail(job, $"the ranks' parameters differ at the end (checksums {string.Join(", ", sums.Select(c => c[..12]))}): data parallelism broke");
             return;
         }
         Complete(job);
@@ -88,9 +88,7 @@ public sealed class JobCompletion(JobStore jobs, WorkerRegistry workers, Schedul
             ["steps"] = job.GlobalStep.ToString(),
         };
         FineTuneJob.WriteResults(job.OutputDir, train, eval, job.History.Select(LogEntry.FromJson).ToList(), job.FinalEval, summary);
-        jobs.Update(job, j => j.State = "succeeded");
-        foreach (var w in workers.OfJob(job.Id)) w.JobId = null;
-        log.LogInformation("job {Job} succeeded: {Metrics}", job.Id, job.Metrics.ToJsonString());
+        if (lifecycle.Succeed(job)) log.LogInformation("job {Job} succeeded: {Metrics}", job.Id, job.Metrics.ToJsonString());
     }
 
 }

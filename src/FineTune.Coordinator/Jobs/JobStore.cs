@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Threading.Channels;
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Core;
 
@@ -17,21 +18,18 @@ public sealed class JobStore
     readonly Dictionary<string, List<Channel<JobEvent>>> watchers = [];
     readonly Lock gate = new();
 
-    public JobStore(CoordinatorOptions options, ILogger<JobStore> log)
+    public JobStore(CoordinatorOptions options, ILogger<JobStore> log, TimeProvider? clock = null)
     {
         this.options = options;
         Directory.CreateDirectory(options.JobsDir);
         foreach (var file in Directory.GetFiles(options.JobsDir, "job.json", SearchOption.AllDirectories))
         {
             var job = JsonSerializer.Deserialize<JobRecord>(File.ReadAllText(file), Json)!;
-            if (job.State is "preparing" or "running" or "recovering")
+            if (job.State is JobState.Preparing or JobState.Running or JobState.Recovering)
             {
                 // Its workers carry on without us until they notice; the job resumes from its last checkpoint with the
                 // group that re-registers (the new generation fences the old one off).
-                job.Generation++;
-                if (job.State != "recovering")
-                    job.Recoveries.Add(new Recovery { Reason = "the coordinator restarted", AtStep = job.GlobalStep, FromWorldSize = job.Workers.Count, StartedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
-                job.State = "recovering";
+                job.Reopen((clock ?? TimeProvider.System).GetUtcNow().ToUnixTimeMilliseconds());
                 Save(job);
             }
             jobs[job.Id] = job;
@@ -68,18 +66,25 @@ public sealed class JobStore
     }
 
     /// <summary>A job's state changed (the job, its previous state): telemetry listens here.</summary>
-    public event Action<JobRecord, string>? StateChanged;
+    public event Action<JobRecord, JobState>? StateChanged;
 
     /// <summary>Changes a job under the lock, persists it, and tells its watchers.</summary>
-    public void Update(JobRecord job, Action<JobRecord> change, JobEvent? evt = null)
+    public void Update(JobRecord job, Action<JobRecord> change, JobEvent? evt = null) => Update(job, j => { change(j); return true; }, evt);
+
+    /// <summary>
+    /// Decides and changes under the lock (a check and the transition it allows, with no other change in between):
+    /// persisted and published only when <paramref name="change"/> returns true. Returns what it returned.
+    /// </summary>
+    public bool Update(JobRecord job, Func<JobRecord, bool> change, JobEvent? evt = null)
     {
         lock (gate)
         {
             var before = job.State;
-            change(job);
+            if (!change(job)) return false;
             Save(job);
             Publish(job, evt ?? new JobEvent { JobId = job.Id, Job = ToMessage(job) });
             if (job.State != before) StateChanged?.Invoke(job, before);
+            return true;
         }
     }
 
@@ -119,7 +124,8 @@ public sealed class JobStore
         var m = new Job
         {
             Id = j.Id,
-            State = j.State,
+            State = j.State.Name(),
+            StateCode = j.State,
             WorldSize = j.Workers.Count,
             OutputDir = j.OutputDir,
             Error = j.Error ?? "",

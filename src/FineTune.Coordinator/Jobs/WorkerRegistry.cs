@@ -3,26 +3,14 @@ using FineTune.Contracts.V1;
 
 namespace FineTune.Coordinator.Jobs;
 
-/// <summary>A registered worker: where its ring listens, when it was last heard from, what it runs.</summary>
-public sealed class WorkerInfo
-{
-    public required string Id { get; init; }
-    public required string Name { get; init; }
-    public required string RingEndpoint { get; init; }
-    public string Device { get; init; } = "cpu";
-    public DateTime LastSeen { get; set; } = DateTime.UtcNow;
-    public string? JobId { get; set; }
-    public Assignment? PendingAssignment { get; set; }
-    public bool CancelRequested { get; set; }
-    /// <summary>The job the worker itself says it is running (from its heartbeats): busy until it lets go.</summary>
-    public string ReportedJob { get; set; } = "";
-}
-
 /// <summary>The workers that have joined, and which of them are ready (heard from recently and idle).</summary>
-public sealed class WorkerRegistry(CoordinatorOptions options)
+public sealed class WorkerRegistry(CoordinatorOptions options, TimeProvider? clock = null)
 {
     readonly Dictionary<string, WorkerInfo> workers = [];
     readonly Lock gate = new();
+    readonly TimeProvider clock = clock ?? TimeProvider.System;
+
+    public DateTimeOffset Now => clock.GetUtcNow();
 
     public WorkerInfo Register(RegisterRequest r)
     {
@@ -31,6 +19,7 @@ public sealed class WorkerRegistry(CoordinatorOptions options)
             // A worker that restarts registers again under its name: the old entry goes. Ids carry 128 random bits: not guessable.
             foreach (var old in workers.Values.Where(w => w.Name == r.Name).ToList()) workers.Remove(old.Id);
             var w = new WorkerInfo { Id = $"{r.Name}-{Secrets.NewToken()[..32]}", Name = r.Name, RingEndpoint = r.RingEndpoint, Device = r.Device };
+            w.Seen(Now);
             workers[w.Id] = w;
             return w;
         }
@@ -46,7 +35,7 @@ public sealed class WorkerRegistry(CoordinatorOptions options)
         lock (gate) return workers.Values.FirstOrDefault(w => w.Name == name);
     }
 
-    public bool IsAlive(WorkerInfo w) => DateTime.UtcNow - w.LastSeen < options.HeartbeatTimeout;
+    public bool IsAlive(WorkerInfo w) => Now - w.LastSeen < options.HeartbeatTimeout;
 
     public IReadOnlyList<WorkerInfo> Ready()
     {

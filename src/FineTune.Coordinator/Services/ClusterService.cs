@@ -8,7 +8,7 @@ using Grpc.Core;
 namespace FineTune.Coordinator.Services;
 
 /// <summary>The cluster API: registration, heartbeats (carrying assignments), blobs, shards, checkpoints, and the workers' reports.</summary>
-public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers, BlobStore blobs, PreparedJobs prepared, Scheduler scheduler, JobCompletion completion,
+public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers, BlobStore blobs, PreparedJobs prepared, JobLifecycle lifecycle, JobCompletion completion,
     JobCheckpoints checkpoints, CoordinatorOptions options, ILogger<ClusterService> log) : Cluster.ClusterBase
 {
     public override Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
@@ -25,24 +25,8 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
     public override Task<HeartbeatResponse> Heartbeat(HeartbeatRequest request, ServerCallContext context)
     {
         var w = workers.Find(request.WorkerId) ?? throw new RpcException(new Status(StatusCode.NotFound, $"unknown worker '{request.WorkerId}': register again"));
-        w.LastSeen = DateTime.UtcNow;
-        w.ReportedJob = request.JobId;
-        var response = new HeartbeatResponse();
-        // A worker still running a job it no longer belongs to (an old generation after a recovery, a job the
-        // coordinator ended or forgot across a restart) is told to stop: it cannot rejoin the new group.
-        bool stale = request.JobId.Length > 0 && (w.JobId != request.JobId || jobs.Find(request.JobId) is not { IsTerminal: false } job || job.Generation != request.Generation);
-        if ((w.CancelRequested || stale) && request.JobId.Length > 0)
-        {
-            response.Cancel = true;
-            return Task.FromResult(response);
-        }
-        w.CancelRequested = false;
-        if (w.PendingAssignment is { } a && request.JobId.Length == 0)
-        {
-            response.Assignment = a;
-            w.PendingAssignment = null;
-        }
-        return Task.FromResult(response);
+        bool current = request.JobId.Length > 0 && jobs.Find(request.JobId) is { IsTerminal: false } job && job.Generation == request.Generation;
+        return Task.FromResult(w.OnHeartbeat(request.JobId, current, workers.Now));
     }
 
     public override async Task FetchBlob(FetchBlobRequest request, IServerStreamWriter<FileChunk> stream, ServerCallContext context)
@@ -86,7 +70,7 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
         {
             case WorkerReport.ReportOneofCase.Step:
                 if (job.Recoveries is [.., { Seconds: null } recovery])
-                    jobs.Update(job, _ => recovery.Seconds = Math.Round((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - recovery.StartedUnixMs) / 1000.0, 2));
+                    jobs.Update(job, _ => recovery.Seconds = Math.Round((workers.Now.ToUnixTimeMilliseconds() - recovery.StartedUnixMs) / 1000.0, 2));
                 job.GlobalStep = report.Step.Step;
                 job.MaxSteps = report.Step.MaxSteps;
                 jobs.Publish(job, new JobEvent { JobId = job.Id, Step = report.Step });
@@ -99,7 +83,7 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
                 var failure = new RankFailure(report.Rank, report.Rank >= 0 && report.Rank < job.Workers.Count ? job.Workers[report.Rank] : workers.Find(report.WorkerId)?.Name,
                     report.Failed, report.HasFailedStep ? report.FailedStep : null, report.Recoverable, report.GroupFailure);
                 log.LogWarning("job {Job} failed on {Reason} at step {Step} (recoverable: {Recoverable})", job.Id, failure.Reason, failure.Step, failure.Recoverable);
-                scheduler.OnRankFailed(job, report.Generation, failure);
+                lifecycle.OnRankFailed(job, report.Generation, failure);
                 break;
             case WorkerReport.ReportOneofCase.Checksum:
                 completion.OnChecksum(job, report.Rank, report.Checksum);
@@ -130,7 +114,7 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
                 {
                     job = jobs.Find(r.JobId) ?? throw new RpcException(new Status(StatusCode.NotFound, $"no job '{r.JobId}'"));
                     if (job.Generation != r.Generation || job.IsTerminal)
-                        throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job {job.Id} moved on (generation {job.Generation}, {job.State}): upload refused"));
+                        throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job {job.Id} moved on (generation {job.Generation}, {job.State.Name()}): upload refused"));
                     checkpoint = r.Checkpoint.Length == 0 ? null : r.Checkpoint;
                     if (checkpoint is not null && !CheckpointName().IsMatch(checkpoint))
                         throw new RpcException(new Status(StatusCode.InvalidArgument, $"invalid checkpoint name '{checkpoint}'"));

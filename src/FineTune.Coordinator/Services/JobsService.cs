@@ -6,8 +6,8 @@ using Grpc.Core;
 
 namespace FineTune.Coordinator.Services;
 
-/// <summary>The Jobs API: a thin gRPC face over the job store and the scheduler.</summary>
-public sealed class JobsService(JobStore jobs, Scheduler scheduler, WorkerRegistry workers, CoordinatorOptions coordinator) : FineTune.Contracts.V1.Jobs.JobsBase
+/// <summary>The Jobs API: a thin gRPC face over the job store and the job lifecycle.</summary>
+public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerRegistry workers, CoordinatorOptions coordinator) : FineTune.Contracts.V1.Jobs.JobsBase
 {
     public override Task<Job> Submit(SubmitJobRequest request, ServerCallContext context)
     {
@@ -43,8 +43,7 @@ public sealed class JobsService(JobStore jobs, Scheduler scheduler, WorkerRegist
     public override Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context)
     {
         var job = Find(request.JobId);
-        if (job.IsTerminal) throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job {job.Id} is already {job.State}"));
-        scheduler.Fail(job, "cancelled by the user", "cancelled");
+        if (!lifecycle.Cancel(job)) throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job {job.Id} is already {job.State.Name()}"));
         return Task.FromResult(JobStore.ToMessage(job));
     }
 
@@ -103,7 +102,7 @@ public sealed class JobsService(JobStore jobs, Scheduler scheduler, WorkerRegist
     public override async Task Download(DownloadRequest request, IServerStreamWriter<FileChunk> stream, ServerCallContext context)
     {
         var job = Find(request.JobId);
-        if (job.State != "succeeded") throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job {job.Id} is {job.State}: only a succeeded job has an output to download"));
+        if (job.State != JobState.Succeeded) throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job {job.Id} is {job.State.Name()}: only a succeeded job has an output to download"));
         foreach (var path in Directory.GetFiles(job.OutputDir).Where(f => !Path.GetFileName(f).StartsWith('.') && !f.EndsWith(".part", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
             foreach (var chunk in FileChunks.Read(path, Path.GetFileName(path)))
                 await stream.WriteAsync(chunk, context.CancellationToken);

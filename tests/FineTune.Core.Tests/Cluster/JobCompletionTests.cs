@@ -1,5 +1,6 @@
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
+using FineTune.Core.Tests.Coordination;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTune.Core.Tests.Cluster;
@@ -9,14 +10,8 @@ public class JobCompletionTests
 {
     static (JobStore Jobs, JobCompletion Completion, JobRecord Job) Running()
     {
-        var options = new CoordinatorOptions(Path.Combine(Path.GetTempPath(), "finetune-tests", "coordinator-" + Guid.NewGuid().ToString("N")[..8]));
-        var jobs = new JobStore(options, NullLogger<JobStore>.Instance);
-        var workers = new WorkerRegistry(options);
-        var scheduler = new Scheduler(jobs, workers, new BlobStore(options), new TokenizationCache(options), new PreparedJobs(), options, NullLogger<Scheduler>.Instance);
-        var completion = new JobCompletion(jobs, workers, scheduler, NullLogger<JobCompletion>.Instance);
-        var job = jobs.Add(new JobRecord { Id = "job-1", Options = [], CreatedUnixMs = 1 });
-        jobs.Update(job, j => { j.State = "running"; j.Workers = ["worker-0", "worker-1"]; });
-        return (jobs, completion, job);
+        var coordinator = new InProcessCoordinator();
+        return (coordinator.Jobs, coordinator.Completion, coordinator.Running("worker-0", "worker-1"));
     }
 
     [Fact]
@@ -24,9 +19,9 @@ public class JobCompletionTests
     {
         var (_, completion, job) = Running();
         completion.OnChecksum(job, 0, new ParameterChecksum { Step = 50, Sha256 = new string('a', 64) });
-        Assert.Equal("running", job.State); // waits for every rank
+        Assert.Equal(JobState.Running, job.State); // waits for every rank
         completion.OnChecksum(job, 1, new ParameterChecksum { Step = 50, Sha256 = new string('b', 64) });
-        Assert.Equal("failed", job.State);
+        Assert.Equal(JobState.Failed, job.State);
         Assert.Contains("parameters differ after the evaluation at step 50", job.Error);
         Assert.Contains("rank 1 bbbbbbbbbbbb", job.Error);
     }
@@ -36,19 +31,19 @@ public class JobCompletionTests
     {
         var (_, completion, job) = Running();
         foreach (var rank in new[] { 0, 1 }) completion.OnChecksum(job, rank, new ParameterChecksum { Step = 50, Sha256 = new string('c', 64) });
-        Assert.Equal("running", job.State);
+        Assert.Equal(JobState.Running, job.State);
     }
 
     [Fact]
     public void Job_records_survive_a_restart_of_the_store()
     {
         var (jobs, _, job) = Running();
-        jobs.Update(job, j => j.State = "queued");
+        jobs.Update(job, j => j.Cancel()); // a final state: reloaded as it was (a running one recovers: JobLifecycleTests)
         var dataDir = Path.GetDirectoryName(Path.GetDirectoryName(job.OutputDir)!)!;
         var reloaded = new JobStore(new CoordinatorOptions(Path.GetDirectoryName(dataDir)!), NullLogger<JobStore>.Instance);
         var again = reloaded.Find("job-1");
         Assert.NotNull(again);
-        Assert.Equal("queued", again.State);
+        Assert.Equal(JobState.Cancelled, again.State);
         Assert.Equal(["worker-0", "worker-1"], again.Workers);
     }
 

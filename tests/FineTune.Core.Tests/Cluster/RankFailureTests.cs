@@ -1,23 +1,20 @@
+using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
-using Microsoft.Extensions.Logging.Abstractions;
+using FineTune.Core.Tests.Coordination;
 
 namespace FineTune.Core.Tests.Cluster;
 
 /// <summary>The coordinator's verdict on a rank's failure, without processes: recover, or fail the job.</summary>
 public class RankFailureTests
 {
-    static (Scheduler Scheduler, JobStore Jobs, JobRecord Job) Running()
+    static (JobLifecycle Scheduler, InProcessCoordinator Coordinator, JobRecord Job) Running()
     {
-        var options = new CoordinatorOptions(Path.Combine(Path.GetTempPath(), "finetune-tests", "coordinator-" + Guid.NewGuid().ToString("N")[..8]));
-        var jobs = new JobStore(options, NullLogger<JobStore>.Instance);
-        var scheduler = new Scheduler(jobs, new WorkerRegistry(options), new BlobStore(options), new TokenizationCache(options), new PreparedJobs(), options, NullLogger<Scheduler>.Instance);
-        var job = jobs.Add(new JobRecord { Id = "job-1", Options = [], CreatedUnixMs = 1 });
-        jobs.Update(job, j => { j.State = "running"; j.Workers = ["worker-0", "worker-1"]; j.Generation = 1; });
-        return (scheduler, jobs, job);
+        var coordinator = new InProcessCoordinator();
+        return (coordinator.Lifecycle, coordinator, coordinator.Running("worker-0", "worker-1"));
     }
 
-    // What Prepare does once a new group is running.
-    static void Regrouped(JobStore jobs, JobRecord job) => jobs.Update(job, j => { j.State = "running"; j.Generation++; });
+    // What the scheduler does once a new group is running.
+    static void Regrouped(InProcessCoordinator coordinator, JobRecord job) => coordinator.Regroup(job);
 
     static RankFailure Fault(int step, string error = "ExternalException: Expected false to be true, but got false.", int rank = 1, bool group = false) =>
         new(rank, $"worker-{rank}", error, step, Recoverable: true, GroupFailure: group);
@@ -27,7 +24,7 @@ public class RankFailureTests
     {
         var (scheduler, _, job) = Running();
         scheduler.OnRankFailed(job, job.Generation, Fault(30));
-        Assert.Equal("recovering", job.State);
+        Assert.Equal(JobState.Recovering, job.State);
         var r = Assert.Single(job.Recoveries);
         Assert.Equal("rank 1 (worker-1): ExternalException: Expected false to be true, but got false.", r.Reason);
         Assert.Equal(30, r.FailedStep);
@@ -41,7 +38,7 @@ public class RankFailureTests
         scheduler.OnRankFailed(job, job.Generation, Fault(30, rank: 1));
         Regrouped(jobs, job);
         scheduler.OnRankFailed(job, job.Generation, Fault(30, rank: 0)); // another rank, same error, same step
-        Assert.Equal("failed", job.State);
+        Assert.Equal(JobState.Failed, job.State);
         Assert.Equal(1, job.Restarts);
         Assert.Equal("rank 0 (worker-0): ExternalException: Expected false to be true, but got false. (again at step 30, as before recovery 1: a deterministic failure, not retried)", job.Error);
     }
@@ -55,7 +52,7 @@ public class RankFailureTests
         {
             Regrouped(jobs, job);
             scheduler.OnRankFailed(job, job.Generation, again);
-            Assert.True(job.State == "recovering", $"{again}: {job.Error}");
+            Assert.True(job.State == JobState.Recovering, $"{again}: {job.Error}");
         }
         Assert.Equal(5, job.Restarts);
     }
@@ -70,14 +67,14 @@ public class RankFailureTests
             Regrouped(jobs, job);
         }
         scheduler.OnRankFailed(job, job.Generation - 1, Fault(60)); // an older generation's report
-        Assert.Equal("running", job.State);
+        Assert.Equal(JobState.Running, job.State);
         scheduler.OnRankFailed(job, job.Generation, Fault(60));
-        Assert.Equal("failed", job.State);
+        Assert.Equal(JobState.Failed, job.State);
         Assert.EndsWith("; gave up after 5 recoveries", job.Error);
 
         var (scheduler2, _, job2) = Running();
         scheduler2.OnRankFailed(job2, job2.Generation, new RankFailure(0, "worker-0", "InvalidInputException: --batch-size must be at least 1", 0, Recoverable: false));
-        Assert.Equal("failed", job2.State);
+        Assert.Equal(JobState.Failed, job2.State);
         Assert.Equal(0, job2.Restarts);
         Assert.Equal("rank 0 (worker-0): InvalidInputException: --batch-size must be at least 1", job2.Error);
     }

@@ -1,0 +1,91 @@
+using FineTune.Contracts.V1;
+
+namespace FineTune.Coordinator.Jobs;
+
+/// <summary>
+/// A registered worker: where its ring listens, when it was last heard from, what it runs. The scheduler reserves it,
+/// hands it an assignment or releases it; its heartbeat takes the assignment or a stop. Both sides go through the
+/// methods below, under the worker's own lock, so an assignment is delivered exactly once and never after a release.
+/// </summary>
+public sealed class WorkerInfo
+{
+    readonly Lock gate = new();
+    Assignment? pending;
+    bool stopRequested;
+
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public required string RingEndpoint { get; init; }
+    public string Device { get; init; } = "cpu";
+    public DateTimeOffset LastSeen { get; private set; }
+    /// <summary>The job the coordinator reserved this worker for (preparing or running it), if any.</summary>
+    public string? JobId { get; private set; }
+    /// <summary>The job the worker itself says it is running (from its heartbeats): busy until it lets go.</summary>
+    public string ReportedJob { get; private set; } = "";
+
+    public void Seen(DateTimeOffset now)
+    {
+        lock (gate) LastSeen = now;
+    }
+
+    /// <summary>Taken for a job's new group while it is prepared.</summary>
+    public void Reserve(string jobId)
+    {
+        lock (gate) JobId = jobId;
+    }
+
+    /// <summary>The prepared assignment, for the worker's next heartbeat; refused unless still reserved for its job.</summary>
+    public bool Assign(Assignment assignment)
+    {
+        lock (gate)
+        {
+            if (JobId != assignment.JobId) return false;
+            pending = assignment;
+            return true;
+        }
+    }
+
+    /// <summary>The worker leaves its job: told to stop if it already took its assignment; idle again either way.</summary>
+    public void Release()
+    {
+        lock (gate)
+        {
+            stopRequested = pending is null;
+            pending = null;
+            JobId = null;
+        }
+    }
+
+    /// <summary>The job ended well: the worker stops by itself, nothing to tell it.</summary>
+    public void Finish()
+    {
+        lock (gate)
+        {
+            pending = null;
+            JobId = null;
+        }
+    }
+
+    /// <summary>
+    /// A heartbeat: the job the worker runs (empty when idle) and whether that job and generation are still current.
+    /// A worker still running a job it no longer belongs to (an old generation after a recovery, a job that ended or was
+    /// forgotten across a restart) is told to stop: it cannot rejoin the new group. An idle worker takes its assignment.
+    /// </summary>
+    public HeartbeatResponse OnHeartbeat(string reportedJob, bool reportedJobIsCurrent, DateTimeOffset now)
+    {
+        lock (gate)
+        {
+            LastSeen = now;
+            ReportedJob = reportedJob;
+            if (reportedJob.Length > 0)
+            {
+                bool stale = JobId != reportedJob || !reportedJobIsCurrent;
+                return stopRequested || stale ? new HeartbeatResponse { Cancel = true } : new HeartbeatResponse();
+            }
+            stopRequested = false;
+            var response = new HeartbeatResponse { Assignment = pending };
+            pending = null;
+            return response;
+        }
+    }
+}

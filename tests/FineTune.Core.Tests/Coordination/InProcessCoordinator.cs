@@ -1,0 +1,91 @@
+using FineTune.Contracts.V1;
+using FineTune.Coordinator.Jobs;
+using FineTune.Core.Data;
+using FineTune.Core.Tokenization;
+using FineTune.Core.Training;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FineTune.Core.Tests.Coordination;
+
+/// <summary>A clock that moves only when a test says so.</summary>
+public sealed class ManualClock : TimeProvider
+{
+    DateTimeOffset now = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+    public override DateTimeOffset GetUtcNow() => now;
+    public void Advance(TimeSpan by) => now += by;
+}
+
+/// <summary>Preparation without data: an assignment per rank, at once (or the exception a test sets).</summary>
+public sealed class FakePreparation : IJobPreparation
+{
+    static readonly TokenizedDataset Empty = TokenizedDataset.Build([], new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]"]), 8);
+    public Exception? Failure { get; set; }
+    public List<(string Job, int WorldSize, long Generation, bool Resume)> Calls { get; } = [];
+
+    public PreparedGroup Prepare(JobRecord job, IReadOnlyList<WorkerInfo> group, long generation, bool resume)
+    {
+        Calls.Add((job.Id, group.Count, generation, resume));
+        if (Failure is not null) throw Failure;
+        var assignments = group.Select((w, rank) => new Assignment { JobId = job.Id, Generation = generation, Rank = rank, WorldSize = group.Count }).ToList();
+        var shards = new PreparedJob(job.Id, generation, group.Select(w => w.Name).ToList(), Empty, new TrainingArguments(), 8);
+        return new PreparedGroup(shards, assignments, ["neg", "pos"], resume ? "checkpoint-20" : null);
+    }
+}
+
+/// <summary>
+/// The coordinator's job machinery (store, workers, lifecycle, scheduler, completion) in one process, with a manual
+/// clock and fake preparation: scheduling and recovery tested in milliseconds, without processes or timing luck.
+/// </summary>
+public sealed class InProcessCoordinator
+{
+    public ManualClock Clock { get; } = new();
+    public CoordinatorOptions Options { get; }
+    public JobStore Jobs { get; }
+    public WorkerRegistry Workers { get; }
+    public PreparedJobs Prepared { get; } = new();
+    public JobLifecycle Lifecycle { get; }
+    public FakePreparation Preparation { get; } = new();
+    public Scheduler Scheduler { get; }
+    public JobCompletion Completion { get; }
+
+    public InProcessCoordinator(string? dataDir = null)
+    {
+        Options = new CoordinatorOptions(dataDir ?? Path.Combine(Path.GetTempPath(), "finetune-tests", "coordinator-" + Guid.NewGuid().ToString("N")[..8]));
+        Jobs = new JobStore(Options, NullLogger<JobStore>.Instance, Clock);
+        Workers = new WorkerRegistry(Options, Clock);
+        Lifecycle = new JobLifecycle(Jobs, Workers, Prepared, Options, NullLogger<JobLifecycle>.Instance);
+        Scheduler = new Scheduler(Jobs, Workers, Prepared, Lifecycle, Preparation, Options, NullLogger<Scheduler>.Instance);
+        Completion = new JobCompletion(Jobs, Lifecycle, NullLogger<JobCompletion>.Instance);
+    }
+
+    public JobRecord Submit(int workers, int minWorkers = 0, string id = "job-1") =>
+        Jobs.Add(new JobRecord { Id = id, Options = [], CreatedUnixMs = 1, RequestedWorkers = workers, MinWorkers = minWorkers });
+
+    public WorkerInfo Join(string name) => Workers.Register(new RegisterRequest { Name = name, RingEndpoint = $"127.0.0.1:{7000 + name.Length}" });
+
+    /// <summary>An idle worker's heartbeat: its assignment, if one waits.</summary>
+    public Assignment? Idle(WorkerInfo w) => w.OnHeartbeat("", false, Clock.GetUtcNow()).Assignment;
+
+    /// <summary>A heartbeat from a worker running <paramref name="a"/>: true if it is told to stop.</summary>
+    public bool Busy(WorkerInfo w, Assignment a) =>
+        w.OnHeartbeat(a.JobId, Jobs.Find(a.JobId) is { IsTerminal: false } j && j.Generation == a.Generation, Clock.GetUtcNow()).Cancel;
+
+    /// <summary>A job running on <paramref name="names"/> at generation 1, as the scheduler leaves it.</summary>
+    public JobRecord Running(params string[] names)
+    {
+        var job = Submit(names.Length);
+        var group = names.Select(Join).ToList();
+        Assert.True(Lifecycle.Prepare(job, group));
+        Assert.True(Lifecycle.Run(job, group, Preparation.Prepare(job, group, job.Generation + 1, resume: false), resume: false));
+        return job;
+    }
+
+    /// <summary>What a new group does after a recovery: prepared and running again at the next generation.</summary>
+    public void Regroup(JobRecord job)
+    {
+        var group = job.Workers.Select(n => Workers.FindByName(n)!).ToList();
+        job.Recoveries[^1].ToWorldSize = group.Count;
+        Assert.True(Lifecycle.Prepare(job, group));
+        Assert.True(Lifecycle.Run(job, group, Preparation.Prepare(job, group, job.Generation + 1, resume: true), resume: true));
+    }
+}
