@@ -47,6 +47,19 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
         return Task.FromResult(JobStore.ToMessage(job));
     }
 
+    /// <summary>The one options table (ArgumentTable), for clients in any language: no second copy in proto comments.</summary>
+    public override Task<DescribeOptionsResponse> DescribeOptions(DescribeOptionsRequest request, ServerCallContext context)
+    {
+        var response = new DescribeOptionsResponse();
+        foreach (var e in Core.Training.ArgumentTable.Entries)
+        {
+            var option = new OptionDescription { Key = e.Key, Flag = e.Flag, Kind = e.Kind, Help = e.Help };
+            option.Aliases.AddRange(Core.Training.ArgumentTable.AliasesOf(e.Key));
+            response.Options.Add(option);
+        }
+        return Task.FromResult(response);
+    }
+
     public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobEvent> stream, ServerCallContext context)
     {
         var reader = jobs.Watch(Find(request.JobId));

@@ -13,13 +13,18 @@ namespace FineTune.Core.Training;
 /// </summary>
 public static class ArgumentTable
 {
-    public sealed record Entry(string Key, string Flag, string Help, bool IsSwitch, Action<TrainingArguments, string, string> Set);
+    /// <param name="Kind">what the value is, for clients that build their own forms: string, integer, optional integer
+    /// ("null" or empty for none), number or boolean.</param>
+    public sealed record Entry(string Key, string Flag, string Help, bool IsSwitch, Action<TrainingArguments, string, string> Set)
+    {
+        public string Kind { get; init; } = "string";
+    }
 
     static Entry S(string key, string flag, string help, Action<TrainingArguments, string> set) => new(key, flag, help, false, (a, v, _) => set(a, v));
-    static Entry I(string key, string flag, string help, Action<TrainingArguments, int> set) => new(key, flag, help, false, (a, v, w) => set(a, ParseInt(v, w)));
-    static Entry N(string key, string flag, string help, Action<TrainingArguments, int?> set) => new(key, flag, help, false, (a, v, w) => set(a, v is "" or "null" ? null : ParseInt(v, w)));
-    static Entry D(string key, string flag, string help, Action<TrainingArguments, double> set) => new(key, flag, help, false, (a, v, w) => set(a, ParseDouble(v, w)));
-    static Entry B(string key, string flag, string help, Action<TrainingArguments, bool> set) => new(key, flag, help, true, (a, v, w) => set(a, ParseBool(v, w)));
+    static Entry I(string key, string flag, string help, Action<TrainingArguments, int> set) => new(key, flag, help, false, (a, v, w) => set(a, ParseInt(v, w))) { Kind = "integer" };
+    static Entry N(string key, string flag, string help, Action<TrainingArguments, int?> set) => new(key, flag, help, false, (a, v, w) => set(a, v is "" or "null" ? null : ParseInt(v, w))) { Kind = "optional integer" };
+    static Entry D(string key, string flag, string help, Action<TrainingArguments, double> set) => new(key, flag, help, false, (a, v, w) => set(a, ParseDouble(v, w))) { Kind = "number" };
+    static Entry B(string key, string flag, string help, Action<TrainingArguments, bool> set) => new(key, flag, help, true, (a, v, w) => set(a, ParseBool(v, w))) { Kind = "boolean" };
 
     public static readonly IReadOnlyList<Entry> Entries =
     [
@@ -55,7 +60,7 @@ public static class ArgumentTable
         I("warmup_steps", "--warmup-steps", "linear warmup steps (default 0)", (a, v) => a.WarmupSteps = v),
         D("warmup_ratio", "--warmup-ratio", "warmup as a fraction of the total steps (default 0)", (a, v) => a.WarmupRatio = v),
         D("max_grad_norm", "--max-grad-norm", "clip the global gradient norm (default 1.0; 0 = no clipping)", (a, v) => a.MaxGradNorm = v),
-        new("seed", "--seed", "random seed (default 42)", false, (a, v, w) => a.Seed = long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : throw new InvalidInputException($"{w}: '{v}' is not an integer")),
+        new("seed", "--seed", "random seed (default 42)", false, (a, v, w) => a.Seed = long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : throw new InvalidInputException($"{w}: '{v}' is not an integer")) { Kind = "integer" },
         S("eval_strategy", "--eval-strategy", "no, steps or epoch (default epoch)", (a, v) => a.EvalStrategy = v),
         N("eval_steps", "--eval-steps", "evaluate every N steps with --eval-strategy steps (default: logging steps)", (a, v) => a.EvalSteps = v),
         S("save_strategy", "--save-strategy", "no, steps or epoch (default epoch)", (a, v) => a.SaveStrategy = v),
@@ -86,6 +91,9 @@ public static class ArgumentTable
     };
 
     static readonly Dictionary<string, Entry> ByKey = Entries.ToDictionary(e => e.Key);
+
+    /// <summary>The older spellings accepted for <paramref name="key"/> (a spec file may use them).</summary>
+    public static IEnumerable<string> AliasesOf(string key) => Aliases.Where(kv => kv.Value == key).Select(kv => kv.Key);
 
     /// <summary>"--learning-rate (learning_rate)": how messages name an option.</summary>
     public static string Describe(string key) => ByKey.TryGetValue(key, out var e) ? $"{e.Flag} ({e.Key})" : key;
