@@ -32,9 +32,9 @@ public static class Cli
             if (Environment.GetEnvironmentVariable("FINETUNE_DEBUG") == "1") Console.Error.WriteLine(e);
             return e.StatusCode is StatusCode.InvalidArgument or StatusCode.NotFound ? InvalidInput : Failed;
         }
-        catch (Exception e) when (IsInvalidInput(e))
+        catch (Exception e) when (Faults.IsInvalidInput(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {Faults.Unwrap(e).Message}");
             return InvalidInput;
         }
         catch (Exception e)
@@ -77,9 +77,6 @@ public static class Cli
         while (inner?.InnerException is not null) inner = inner.InnerException;
         return OneLine(inner?.Message ?? e.Status.Detail);
     }
-
-    static bool IsInvalidInput(Exception e) =>
-        e is InvalidInputException or FileNotFoundException or DirectoryNotFoundException or DecoderFallbackException;
 
     /// <summary>--threads N sets TorchSharp's intra-op threads (so workers sharing a machine do not oversubscribe it).</summary>
     public static void ApplyThreads(int? threads)

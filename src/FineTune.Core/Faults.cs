@@ -10,8 +10,13 @@ namespace FineTune.Core;
 /// </summary>
 public static class Faults
 {
-    /// <summary>True for invalid input, false for a fault.</summary>
-    public static bool IsInvalidInput(Exception e) => Unwrap(e) is InvalidInputException;
+    /// <summary>
+    /// True for invalid input, false for a fault: our own InvalidInputException (its message names the field), and a
+    /// named file or folder that is missing, unreadable or not UTF-8. The CLI (exit code 2), the Jobs API
+    /// (INVALID_ARGUMENT) and the workers (fail, do not retry) all decide by this one predicate.
+    /// </summary>
+    public static bool IsInvalidInput(Exception e) => Unwrap(e) is InvalidInputException or FileNotFoundException or DirectoryNotFoundException
+        or UnauthorizedAccessException or System.Text.DecoderFallbackException;
 
     /// <summary>The exception that says what happened: through a one-exception AggregateException, a
     /// TargetInvocationException or a TypeInitializationException.</summary>

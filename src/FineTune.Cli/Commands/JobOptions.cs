@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using FineTune.Core;
 using FineTune.Core.Training;
-using YamlDotNet.RepresentationModel;
 
 namespace FineTune.Cli.Commands;
 
@@ -51,35 +49,12 @@ public sealed class JobOptions
     {
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         if (parse.GetValue(SpecFile) is FileInfo file)
-            foreach (var (key, value) in ReadSpecFile(file.FullName)) map[ArgumentTable.Find(key).Key] = value;
+            foreach (var (key, value) in ArgumentTable.ReadFile(file.FullName)) map[key] = value;
         foreach (var (entry, option) in options)
         {
             if (parse.GetResult(option) is not { Implicit: false }) continue;
             map[entry.Key] = option is Option<bool> b ? (parse.GetValue(b) ? "true" : "false") : parse.GetValue((Option<string>)option) ?? "";
         }
         return map;
-    }
-
-    // The spec file's keys and values as text, read as ArgumentTable.ApplyFile reads them (it has checked the file already).
-    static IEnumerable<(string Key, string Value)> ReadSpecFile(string path)
-    {
-        var text = File.ReadAllText(path);
-        if (Path.GetExtension(path).Equals(".json", StringComparison.OrdinalIgnoreCase))
-        {
-            var root = JsonNode.Parse(text) as JsonObject ?? throw new InvalidInputException($"{path}: expected a JSON object of options");
-            foreach (var (key, node) in root)
-                yield return (key, node switch
-                {
-                    null => "null",
-                    JsonValue v when v.TryGetValue<string>(out var s) => s,
-                    _ => node.ToJsonString(),
-                });
-            yield break;
-        }
-        var yaml = new YamlStream();
-        yaml.Load(new StringReader(text));
-        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode map) yield break;
-        foreach (var (k, v) in map.Children)
-            yield return (((YamlScalarNode)k).Value ?? "", ((YamlScalarNode)v).Value ?? "null");
     }
 }

@@ -11,13 +11,8 @@ public static class JobSpec
     public const string CoordinatorPrefix = JobPaths.Prefix;
     static readonly string[] PathKeys = ["model", "dataset", "eval_dataset"];
 
-    public static TrainingArguments Parse(IReadOnlyDictionary<string, string> options, CoordinatorOptions coordinator)
-    {
-        var args = new TrainingArguments();
-        foreach (var (key, value) in options)
-            ArgumentTable.Apply(args, key, PathKeys.Contains(key) ? Resolve(value, coordinator, ArgumentTable.Describe(key)) : value, key);
-        return args;
-    }
+    public static TrainingArguments Parse(IReadOnlyDictionary<string, string> options, CoordinatorOptions coordinator) =>
+        ArgumentTable.Bind(options, (key, value) => PathKeys.Contains(key) ? Resolve(value, coordinator, ArgumentTable.Describe(key)) : value);
 
     /// <summary>A model or dataset path, confined to the coordinator's roots (see <see cref="JobPaths"/>).</summary>
     public static string Resolve(string value, CoordinatorOptions coordinator, string key) => JobPaths.Resolve(value, coordinator, key);
@@ -56,11 +51,6 @@ public static class JobSpec
     public static string CheckModel(TrainingArguments args)
     {
         args.Validate();
-        var folder = ModelFolder.Resolve(args.Model);
-        var config = ModelFactory.ReadConfig(Path.Combine(folder, "config.json"));
-        CheckpointReader.Check(CheckpointReader.FindWeights(folder)!); // truncated or corrupt weights are refused now, not on the workers
-        if (args.MaxLength > config.MaxPositions)
-            throw new InvalidInputException($"--max-length (max_length): {args.MaxLength} is beyond the model's {config.MaxPositions} positions");
-        return folder;
+        return ModelCheck.Run(args).Folder;
     }
 }

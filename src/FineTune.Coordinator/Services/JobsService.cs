@@ -141,9 +141,9 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
         {
             return action();
         }
-        catch (Exception e) when (e is InvalidInputException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or System.Text.DecoderFallbackException)
+        catch (Exception e) when (Faults.IsInvalidInput(e))
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, Faults.Unwrap(e).Message));
         }
     }
 }

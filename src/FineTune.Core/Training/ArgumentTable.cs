@@ -107,6 +107,15 @@ public static class ArgumentTable
     /// <summary>Reads a -f job.json or job.yaml spec into <paramref name="args"/>.</summary>
     public static void ApplyFile(TrainingArguments args, string path)
     {
+        foreach (var (key, value) in ReadFile(path)) ByKey[key].Set(args, value, $"{path}: {key}");
+    }
+
+    /// <summary>
+    /// The one spec-file reader: a job.json or job.yaml as (key, value) pairs, keys checked and aliases resolved to their
+    /// table key, values as text (as a Submit request carries them). Values are not parsed here: binding does that.
+    /// </summary>
+    public static IReadOnlyList<(string Key, string Value)> ReadFile(string path)
+    {
         if (!File.Exists(path)) throw new InvalidInputException($"-f {path}: file not found");
         var text = File.ReadAllText(path);
         var values = Path.GetExtension(path).ToLowerInvariant() switch
@@ -115,12 +124,24 @@ public static class ArgumentTable
             ".yaml" or ".yml" => FromYaml(text, path),
             var ext => throw new InvalidInputException($"-f {path}: unsupported spec file type '{ext}' (use .json, .yaml or .yml)"),
         };
-        foreach (var (key, value) in values)
+        return values.Select(kv => (ByKey.TryGetValue(Aliases.GetValueOrDefault(kv.Key, kv.Key), out var e) ? e.Key
+            : throw new InvalidInputException($"{path}: unknown key '{kv.Key}' (known: {string.Join(", ", Entries.Select(x => x.Key))})"), kv.Value)).ToList();
+    }
+
+    /// <summary>
+    /// The one binder from an options map (spec-file keys, values as text: a Submit request, a job.json, an assignment)
+    /// to TrainingArguments; <paramref name="resolve"/> may rewrite a value first (the coordinator confines paths).
+    /// Errors name the option by its flag and key.
+    /// </summary>
+    public static TrainingArguments Bind(IEnumerable<KeyValuePair<string, string>> options, Func<string, string, string>? resolve = null)
+    {
+        var args = new TrainingArguments();
+        foreach (var (key, value) in options)
         {
-            var entry = ByKey.TryGetValue(Aliases.GetValueOrDefault(key, key), out var e) ? e
-                : throw new InvalidInputException($"{path}: unknown key '{key}' (known: {string.Join(", ", Entries.Select(x => x.Key))})");
-            entry.Set(args, value, $"{path}: {entry.Key}");
+            var entry = Find(key);
+            entry.Set(args, resolve?.Invoke(entry.Key, value) ?? value, Describe(entry.Key));
         }
+        return args;
     }
 
     static IEnumerable<(string Key, string Value)> FromJson(string text, string path)

@@ -25,10 +25,7 @@ public static class FineTuneJob
         var outputDir = Path.GetFullPath(args.OutputDir ?? throw new InvalidInputException("--output (output_dir): required"));
         args.OutputDir = outputDir;
 
-        var folder = ModelFolder.Resolve(args.Model);
-        var config = ModelFactory.ReadConfig(Path.Combine(folder, "config.json"));
-        if (args.MaxLength > config.MaxPositions)
-            throw new InvalidInputException($"--max-length (max_length): {args.MaxLength} is beyond the model's {config.MaxPositions} positions (max_position_embeddings in {folder}/config.json)");
+        var (folder, _) = ModelCheck.Run(args);
         var data = DatasetLoader.Load(args.ToDatasetOptions());
         if (data.SkippedEmpty > 0) log($"skipped {data.SkippedEmpty} examples with empty text");
         log($"data: {data.Train.Count} train examples from {data.TrainSource}, {data.Eval.Count} eval examples from {data.EvalSource}, labels {string.Join(", ", data.LabelNames)}");
