@@ -121,13 +121,14 @@ public sealed class JobRun
             };
             if (a.Rank == 0)
             {
+                // The model, trainer_state.json and the final evaluation go to the job's output folder as files.
                 var final = Path.Combine(args.OutputDir, "final");
                 ModelFolder.Save(model, tokenizer, final);
+                outcome.State.Save(Path.Combine(final, Checkpoints.StateFile));
+                var evalPath = Path.Combine(final, EvalResult.FinalFile);
+                if (outcome.FinalEval is not null) AtomicFile.WriteAllText(evalPath, JsonSerializer.Serialize(outcome.FinalEval));
+                else File.Delete(evalPath); // an earlier generation's
                 UploadFolder(final);
-                finished.FinalEvalJson = outcome.FinalEval is null ? "" : JsonSerializer.Serialize(outcome.FinalEval);
-                var statePath = Path.Combine(final, Checkpoints.StateFile);
-                outcome.State.Save(statePath);
-                finished.TrainerStateJson = File.ReadAllText(statePath);
             }
             Send(new WorkerReport { Finished = finished });
             log.LogInformation("job {Job} rank {Rank} finished: step {Step}", a.JobId, a.Rank, outcome.GlobalStep);
