@@ -2,8 +2,8 @@ using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
 using FineTune.Core;
-using FineTune.Core.Transfers;
 using FineTune.Core.Training;
+using FineTune.Core.Transfers;
 using Grpc.Core;
 
 namespace FineTune.Coordinator.Services;
