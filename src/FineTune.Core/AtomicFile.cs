@@ -3,9 +3,10 @@ using System.Text;
 namespace FineTune.Core;
 
 /// <summary>
-/// Writes small files (trainer state, configs, job records) so that a reader or a crash never sees a half-written
-/// file: the content goes to a temporary sibling, is flushed to disk, then renamed over the target, which is atomic
-/// within one file system. The parent folder must exist, as for <see cref="File.WriteAllText(string, string?)"/>.
+/// Writes files so that a reader or a crash never sees a half-written one: the content goes to a temporary hidden
+/// sibling, is flushed to disk, then renamed over the target, which is atomic within one file system. The parent folder
+/// must exist, as for <see cref="File.WriteAllText(string, string?)"/>. Small files in one call (<see cref="WriteAllText"/>,
+/// <see cref="WriteAllBytes"/>), a copy (<see cref="Copy"/>), or any stream of bytes through <see cref="Create"/>.
 /// </summary>
 public static class AtomicFile
 {
@@ -17,25 +18,62 @@ public static class AtomicFile
     public static void WriteAllBytes(string path, byte[] bytes)
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        var target = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(target) ?? throw new ArgumentException($"'{target}' has no parent folder", nameof(path));
-        // A unique hidden name: concurrent writers of the same file never share a temporary, and listings skip it.
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(target)}.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-        try
+        using var file = Create(path);
+        file.Stream.Write(bytes);
+        file.Commit();
+    }
+
+    /// <summary>A copy of <paramref name="source"/> at <paramref name="path"/>, which appears only once complete.</summary>
+    public static void Copy(string source, string path)
+    {
+        using var file = Create(path);
+        using (var input = File.OpenRead(source)) input.CopyTo(file.Stream);
+        file.Commit();
+    }
+
+    /// <summary>
+    /// Starts a file at <paramref name="path"/>: write into <see cref="Writer.Stream"/>, then <see cref="Writer.Commit"/>
+    /// renames it into place. Disposed without a commit (an error, a broken stream), the temporary file is deleted.
+    /// </summary>
+    public static Writer Create(string path) => new(path);
+
+    public sealed class Writer : IDisposable
+    {
+        readonly string temporary;
+        bool committed;
+
+        internal Writer(string path)
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(bytes);
-                // Without this a power loss after the rename can leave an empty file under the target's name.
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, target, overwrite: true);
+            Target = Path.GetFullPath(path);
+            var folder = Path.GetDirectoryName(Target) ?? throw new ArgumentException($"'{Target}' has no parent folder", nameof(path));
+            // A unique hidden name: concurrent writers of the same file never share a temporary, and listings skip it.
+            temporary = Path.Combine(folder, $".{Path.GetFileName(Target)}.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+            Stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
         }
-        finally
+
+        /// <summary>The final path.</summary>
+        public string Target { get; }
+
+        public FileStream Stream { get; }
+
+        /// <summary>Flushes the bytes to disk and renames the file into place (replacing any file there).</summary>
+        public void Commit()
         {
+            ObjectDisposedException.ThrowIf(committed, this);
+            // Without this a power loss after the rename can leave an empty file under the target's name.
+            Stream.Flush(flushToDisk: true);
+            Stream.Dispose();
+            File.Move(temporary, Target, overwrite: true);
+            committed = true;
+        }
+
+        public void Dispose()
+        {
+            Stream.Dispose();
+            if (committed) return;
             try
             {
-                if (File.Exists(temporary)) File.Delete(temporary); // only when the write or the rename failed
+                File.Delete(temporary); // only when the write or the rename failed
             }
             catch (IOException) { } // best effort: the original error matters more
             catch (UnauthorizedAccessException) { }

@@ -22,35 +22,69 @@ public static class AtomicFolder
     {
         target = Path.GetFullPath(target);
         if (IsComplete(target)) return target;
+        using var folder = Begin(target);
+        fill(folder.Path);
+        folder.Commit(replace: false);
+        return target;
+    }
 
+    /// <summary>
+    /// Creates <paramref name="target"/> with <paramref name="fill"/> as <see cref="Ensure"/> does, but replaces a folder
+    /// already there (a checkpoint saved again after a resume): readers see the old folder, then none, then the new one.
+    /// </summary>
+    public static string Replace(string target, Action<string> fill)
+    {
+        using var folder = Begin(target);
+        fill(folder.Path);
+        folder.Commit(replace: true);
+        return folder.Target;
+    }
+
+    /// <summary>
+    /// Starts <paramref name="target"/> as an empty temporary sibling (<see cref="Pending.Path"/>) for a writer that
+    /// fills it over time (a folder received over the network); <see cref="Pending.Commit"/> moves it into place, and
+    /// disposing it uncommitted deletes it.
+    /// </summary>
+    public static Pending Begin(string target)
+    {
+        target = Path.GetFullPath(target);
         var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"'{target}' has no parent folder", nameof(target));
         Directory.CreateDirectory(parent);
         var name = Path.GetFileName(target);
         RemoveStaleTemporaries(parent, name);
-
         var temporary = Path.Combine(parent, $".{name}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(temporary);
-        try
-        {
-            fill(temporary);
-            File.WriteAllText(Path.Combine(temporary, CompleteMarker), DateTimeOffset.UtcNow.ToString("O"));
+        return new Pending(target, temporary);
+    }
 
-            // A target without the marker was left by something other than this method: replace it.
-            if (Directory.Exists(target) && !IsComplete(target)) TryDelete(target);
+    public sealed class Pending(string target, string temporary) : IDisposable
+    {
+        public string Target { get; } = target;
+
+        /// <summary>The temporary folder to write into.</summary>
+        public string Path { get; } = temporary;
+
+        /// <summary>
+        /// Writes the marker and renames the folder into place. <paramref name="replace"/>: a folder already there is
+        /// removed first; else a complete one already there wins (concurrent creators) and this one is dropped.
+        /// </summary>
+        public void Commit(bool replace)
+        {
+            File.WriteAllText(System.IO.Path.Combine(Path, CompleteMarker), DateTimeOffset.UtcNow.ToString("O"));
+            if (replace) Delete(Target);
+            // A target without the marker was left by something other than this class: replace it.
+            else if (Directory.Exists(Target) && !IsComplete(Target)) TryDelete(Target);
             try
             {
-                Directory.Move(temporary, target);
+                Directory.Move(Path, Target);
             }
-            catch (IOException) when (IsComplete(target))
+            catch (IOException) when (!replace && IsComplete(Target))
             {
                 // Another writer won the race; its folder is as good as ours.
             }
-            return target;
         }
-        finally
-        {
-            TryDelete(temporary); // no-op once moved
-        }
+
+        public void Dispose() => TryDelete(Path); // no-op once moved
     }
 
     /// <summary>

@@ -29,6 +29,7 @@ public sealed class JobRun
     readonly ILogger log;
     readonly CancellationTokenSource cancel = new();
     readonly CheckpointUploads uploads;
+    readonly BlobCache blobs;
     volatile ICollective? collective;
     volatile int step; // the global step this rank has completed (the resumed checkpoint's before the first step)
 
@@ -40,6 +41,7 @@ public sealed class JobRun
         this.options = options;
         this.log = log;
         uploads = new CheckpointUploads(this, log);
+        blobs = new BlobCache(client, workerId, options.DataDir);
     }
 
     public string JobId => a.JobId;
@@ -72,17 +74,17 @@ public sealed class JobRun
         step = Checkpoints.StepOf(a.ResumeCheckpoint) ?? 0;
         try
         {
-            var folder = ModelFolderFromBlobs();
+            var folder = blobs.ModelFolder(a.ModelFiles, cancel.Token);
             var args = new TrainingArguments();
             foreach (var (key, value) in a.Options) ArgumentTable.Apply(args, key, value, key);
             args.OutputDir = Path.Combine(options.DataDir, "jobs", a.JobId, $"rank-{a.Rank}");
-            args.ResumeFromCheckpoint = a.ResumeCheckpoint.Length > 0 ? FolderFromBlobs(a.ResumeFiles, Path.Combine(options.DataDir, "jobs", a.JobId, "resume", a.ResumeCheckpoint)) : null;
+            args.ResumeFromCheckpoint = a.ResumeCheckpoint.Length > 0 ? blobs.Folder(a.ResumeFiles, Path.Combine(options.DataDir, "jobs", a.JobId, "resume", a.ResumeCheckpoint), cancel.Token) : null;
             args.Threads = options.Threads;
             set_num_threads(options.Threads);
 
             var tokenizer = BertTokenizer.FromFolder(folder);
             var (model, _) = PretrainedModel.Load(folder, a.LabelNames.ToList(), args.Seed); // same seed: the same fresh head on every rank
-            using var shards = new RemoteShards(client, a, workerId, args, a.EvalExamples > 0 ? ReadTokens(a.EvalData) : null);
+            using var shards = new RemoteShards(client, a, workerId, args, a.EvalExamples > 0 ? ReadTokens(blobs.Fetch(a.EvalData, cancel.Token)) : null);
             if (a.ResumeCheckpoint.Length == 0) shards.Prefetch(0); // while the ring forms
             ring = RingCollective.CreateAsync(new RingOptions
             {
@@ -119,13 +121,14 @@ public sealed class JobRun
             };
             if (a.Rank == 0)
             {
+                // The model, trainer_state.json and the final evaluation go to the job's output folder as files.
                 var final = Path.Combine(args.OutputDir, "final");
                 ModelFolder.Save(model, tokenizer, final);
+                outcome.State.Save(Path.Combine(final, Checkpoints.StateFile));
+                var evalPath = Path.Combine(final, EvalResult.FinalFile);
+                if (outcome.FinalEval is not null) AtomicFile.WriteAllText(evalPath, JsonSerializer.Serialize(outcome.FinalEval));
+                else File.Delete(evalPath); // an earlier generation's
                 UploadFolder(final);
-                finished.FinalEvalJson = outcome.FinalEval is null ? "" : JsonSerializer.Serialize(outcome.FinalEval);
-                var statePath = Path.Combine(final, Checkpoints.StateFile);
-                outcome.State.Save(statePath);
-                finished.TrainerStateJson = File.ReadAllText(statePath);
             }
             Send(new WorkerReport { Finished = finished });
             log.LogInformation("job {Job} rank {Rank} finished: step {Step}", a.JobId, a.Rank, outcome.GlobalStep);
@@ -180,55 +183,10 @@ public sealed class JobRun
 
     internal int Rank => a.Rank;
 
-    string ModelFolderFromBlobs()
+    static TokenizedDataset ReadTokens(string path)
     {
-        // One folder per distinct set of model files, assembled from the blob cache.
-        var key = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join(",", a.ModelFiles.Select(f => f.Name + "=" + f.Sha256)))))[..16];
-        return FolderFromBlobs(a.ModelFiles, Path.Combine(options.DataDir, "models", key));
-    }
-
-    /// <summary>A folder of blobs (a model, a checkpoint), assembled aside and renamed into place once complete.</summary>
-    string FolderFromBlobs(IEnumerable<Contracts.V1.Blob> files, string folder)
-    {
-        if (File.Exists(Path.Combine(folder, ".complete"))) return folder;
-        var temp = $"{folder}.tmp-{Guid.NewGuid():N}";
-        Directory.CreateDirectory(temp);
-        foreach (var f in files) File.Copy(FetchBlob(f), Path.Combine(temp, Path.GetFileName(f.Name)));
-        File.WriteAllText(Path.Combine(temp, ".complete"), "");
-        if (Directory.Exists(folder)) Directory.Delete(folder, true);
-        Directory.Move(temp, folder);
-        return folder;
-    }
-
-    TokenizedDataset ReadTokens(Contracts.V1.Blob blob)
-    {
-        using var stream = File.OpenRead(FetchBlob(blob));
+        using var stream = File.OpenRead(path);
         return TokenizedDataset.Read(stream);
-    }
-
-    /// <summary>A blob from the local cache, or fetched from the coordinator and checked against its SHA-256.</summary>
-    string FetchBlob(Contracts.V1.Blob blob)
-    {
-        var dir = Path.Combine(options.DataDir, "blobs");
-        var path = Path.Combine(dir, blob.Sha256);
-        if (File.Exists(path)) return path;
-        Directory.CreateDirectory(dir);
-        var temp = $"{path}.tmp-{Guid.NewGuid():N}";
-        using (var file = File.Create(temp))
-        using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
-        {
-            using var call = client.FetchBlob(new FetchBlobRequest { Sha256 = blob.Sha256, WorkerId = workerId });
-            while (call.ResponseStream.MoveNext(cancel.Token).GetAwaiter().GetResult())
-            {
-                var chunk = call.ResponseStream.Current;
-                file.Write(chunk.Data.Span);
-                hash.AppendData(chunk.Data.Span);
-            }
-            var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-            if (actual != blob.Sha256) throw new InvalidDataException($"blob {blob.Name}: checksum mismatch (expected {blob.Sha256}, got {actual})");
-        }
-        File.Move(temp, path, overwrite: true);
-        return path;
     }
 
     /// <summary>A folder's files to the coordinator: the final model (checkpoint null) or a checkpoint-STEP folder.</summary>

@@ -1,7 +1,7 @@
-using System.Security.Cryptography;
 using FineTune.Contracts.V1;
 using FineTune.Core.Data;
 using FineTune.Core.Training;
+using FineTune.Core.Transfers;
 using Grpc.Core;
 
 namespace FineTune.Worker;
@@ -48,20 +48,13 @@ public sealed class RemoteShards(Cluster.ClusterClient client, Assignment a, str
     {
         var request = new ShardRequest { JobId = a.JobId, Generation = a.Generation, Rank = a.Rank, WorldSize = a.WorldSize, Epoch = epoch, StartExample = startExample, WorkerId = workerId };
         using var call = client.FetchShard(request, cancellationToken: stop.Token);
-        using var bytes = new MemoryStream();
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        string? expected = null;
+        using var receiver = new FileChunkReceiver(null, long.MaxValue); // in memory: offsets and SHA-256 checked
+        ReceivedFile? shard = null;
         await foreach (var chunk in call.ResponseStream.ReadAllAsync(stop.Token))
-        {
-            if (chunk.Offset != bytes.Length) throw new InvalidDataException($"epoch {epoch} shard: chunk at offset {chunk.Offset}, expected {bytes.Length}");
-            bytes.Write(chunk.Data.Span);
-            hash.AppendData(chunk.Data.Span);
-            if (chunk.Last) expected = chunk.Sha256;
-        }
-        var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-        if (expected is null) throw new InvalidDataException($"epoch {epoch} shard: the stream ended before its last chunk");
-        if (actual != expected) throw new InvalidDataException($"epoch {epoch} shard: checksum mismatch (sent {expected}, received {actual})");
-        bytes.Position = 0;
+            shard = await receiver.AddAsync(chunk, stop.Token) ?? shard;
+        receiver.End();
+        if (shard is null) throw new InvalidDataException($"epoch {epoch} shard: the stream ended before its last chunk");
+        using var bytes = shard.OpenRead();
         return EpochShard.Read(bytes);
     }
 

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Core;
+using FineTune.Core.Transfers;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Configuration;
@@ -42,6 +43,7 @@ public sealed class CoordinatorClient : IDisposable
     public const int MaxMessageBytes = 16 * 1024 * 1024;
     static readonly TimeSpan QueryDeadline = TimeSpan.FromMinutes(1);
     static readonly TimeSpan SubmitDeadline = TimeSpan.FromMinutes(5); // the coordinator reads the dataset to validate it
+    const long MaxDownloadBytes = 64L << 30; // per file: the coordinator's own limit on what rank 0 sends it
 
     readonly GrpcChannel channel;
     readonly Jobs.JobsClient jobs;
@@ -138,36 +140,10 @@ public sealed class CoordinatorClient : IDisposable
         Directory.CreateDirectory(dir);
         var names = new List<string>();
         using var call = Call(() => jobs.Download(new DownloadRequest { JobId = jobId }, new CallOptions(headers, DateTime.UtcNow + SubmitDeadline)));
-        FileStream? file = null;
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        string? path = null;
-        try
-        {
-            while (Call(() => call.ResponseStream.MoveNext(CancellationToken.None).GetAwaiter().GetResult()))
-            {
-                var c = call.ResponseStream.Current;
-                if (file is null)
-                {
-                    var name = Path.GetFileName(c.Name);
-                    if (name != c.Name || name.Length == 0) throw new InvalidDataException($"the coordinator sent an invalid file name '{c.Name}'");
-                    path = Path.Combine(dir, name);
-                    file = File.Create(path + ".part");
-                }
-                file.Write(c.Data.Span);
-                hash.AppendData(c.Data.Span);
-                if (!c.Last) continue;
-                file.Dispose();
-                file = null;
-                var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-                if (actual != c.Sha256) throw new InvalidDataException($"{c.Name}: checksum mismatch (expected {c.Sha256}, received {actual})");
-                File.Move(path + ".part", path!, overwrite: true);
-                names.Add(c.Name);
-            }
-        }
-        finally
-        {
-            file?.Dispose();
-        }
+        using var receiver = new FileChunkReceiver(dir, MaxDownloadBytes); // each file written aside, renamed once checked
+        while (Call(() => call.ResponseStream.MoveNext(CancellationToken.None).GetAwaiter().GetResult()))
+            if (receiver.Add(call.ResponseStream.Current) is { } file) names.Add(file.Name);
+        receiver.End();
         return names;
     }
 

@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
+using FineTune.Core;
 
 namespace FineTune.Coordinator.Jobs;
 
-/// <summary>Files stored by their SHA-256 (model files, tokenized datasets), written once, atomically.</summary>
+/// <summary>Files stored by their SHA-256 (model files, tokenized datasets), written once, atomically (AtomicFile).</summary>
 public sealed class BlobStore(CoordinatorOptions options)
 {
     public string PathOf(string sha256) => Path.Combine(options.BlobsDir, sha256);
@@ -15,9 +16,7 @@ public sealed class BlobStore(CoordinatorOptions options)
         if (!File.Exists(target))
         {
             Directory.CreateDirectory(options.BlobsDir);
-            var temp = $"{target}.tmp-{Guid.NewGuid():N}";
-            File.Copy(sourcePath, temp);
-            File.Move(temp, target, overwrite: true);
+            AtomicFile.Copy(sourcePath, target);
         }
         return (sha, new FileInfo(target).Length);
     }
@@ -29,9 +28,7 @@ public sealed class BlobStore(CoordinatorOptions options)
         if (!File.Exists(target))
         {
             Directory.CreateDirectory(options.BlobsDir);
-            var temp = $"{target}.tmp-{Guid.NewGuid():N}";
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, target, overwrite: true);
+            AtomicFile.WriteAllBytes(target, bytes);
         }
         return (sha, bytes.LongLength);
     }

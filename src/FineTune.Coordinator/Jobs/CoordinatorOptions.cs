@@ -21,6 +21,8 @@ public sealed record CoordinatorOptions(string DataDir)
     public string UploadsDir => Path.Combine(DataDir, "uploads");
     public string CheckpointsDir(string jobId) => Path.Combine(JobsDir, jobId, "checkpoints");
     public long MaxUploadBytes { get; init; } = 4L << 30;
+    /// <summary>The largest file rank 0 may send with UploadResult (a model's or optimizer's weights, per file).</summary>
+    public long MaxResultBytes { get; init; } = 64L << 30;
 
     /// <summary>
     /// The most workers this cluster can ever have (--max-workers, FineTune:MaxWorkers): a job asking for more would

@@ -14,16 +14,15 @@ public sealed class JobCheckpoints(JobStore jobs, CoordinatorOptions options, IL
     readonly Lock gate = new();
 
     /// <summary>Moves a fully received checkpoint folder into place and records it as the job's newest.</summary>
-    public void Keep(JobRecord job, string received, string name)
+    public void Keep(JobRecord job, AtomicFolder.Pending received, string name)
     {
-        if (!File.Exists(Path.Combine(received, Checkpoints.StateFile)))
+        if (!File.Exists(Path.Combine(received.Path, Checkpoints.StateFile)))
             throw new InvalidDataException($"{name}: incomplete upload ({Checkpoints.StateFile} missing)");
         var dir = options.CheckpointsDir(job.Id);
-        var target = Path.Combine(dir, name);
+        var target = received.Target;
         lock (gate)
         {
-            AtomicFolder.Delete(target); // the same step saved again after a recovery
-            Directory.Move(received, target);
+            received.Commit(replace: true); // the same step saved again after a recovery replaces the old folder
             var best = TrainerState.Load(Path.Combine(target, Checkpoints.StateFile)).BestModelCheckpoint is string b ? Path.Combine(dir, Path.GetFileName(b)) : null;
             if (job.Options.TryGetValue("save_total_limit", out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var limit) && limit > 0)
                 Checkpoints.Rotate(dir, limit, best);

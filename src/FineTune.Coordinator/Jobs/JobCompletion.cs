@@ -53,7 +53,9 @@ public sealed class JobCompletion(JobStore jobs, JobLifecycle lifecycle, ILogger
         }
         if (report.Rank == 0)
         {
-            var eval = string.IsNullOrEmpty(f.FinalEvalJson) ? null : JsonSerializer.Deserialize<EvalResult>(f.FinalEvalJson);
+            // Rank 0 uploaded trainer_state.json and the final evaluation into the output folder before this report.
+            var evalPath = Path.Combine(job.OutputDir, EvalResult.FinalFile);
+            var eval = File.Exists(evalPath) ? JsonSerializer.Deserialize<EvalResult>(File.ReadAllText(evalPath)) : null;
             jobs.Update(job, j =>
             {
                 j.FinalEval = eval;
@@ -61,7 +63,6 @@ public sealed class JobCompletion(JobStore jobs, JobLifecycle lifecycle, ILogger
                 j.Metrics = JobJson.Metrics(JobJson.TrainMetrics(f.Epoch, f.TrainLoss, f.TrainRuntime, f.SamplesSeen, f.GlobalStep), JobJson.EvalMetrics(f.Epoch, eval), restarts: j.Restarts);
             });
             Directory.CreateDirectory(job.OutputDir);
-            File.WriteAllText(Path.Combine(job.OutputDir, Checkpoints.StateFile), f.TrainerStateJson);
         }
         if (!all) return;
         if (sums.Distinct().Count() > 1)

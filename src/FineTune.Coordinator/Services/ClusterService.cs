@@ -1,8 +1,9 @@
-using System.Security.Cryptography;
 using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
+using FineTune.Core;
 using FineTune.Core.Training;
+using FineTune.Core.Transfers;
 using Grpc.Core;
 
 namespace FineTune.Coordinator.Services;
@@ -102,9 +103,9 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
     /// </summary>
     public override async Task<ReportAck> UploadResult(IAsyncStreamReader<ResultChunk> requests, ServerCallContext context)
     {
-        FileStream? file = null;
-        IncrementalHash? hash = null;
-        string? path = null, folder = null, checkpoint = null;
+        FileChunkReceiver? receiver = null;
+        AtomicFolder.Pending? received = null; // a checkpoint folder, filled aside
+        string? checkpoint = null;
         JobRecord? job = null;
         try
         {
@@ -118,43 +119,29 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
                     checkpoint = r.Checkpoint.Length == 0 ? null : r.Checkpoint;
                     if (checkpoint is not null && !CheckpointName().IsMatch(checkpoint))
                         throw new RpcException(new Status(StatusCode.InvalidArgument, $"invalid checkpoint name '{checkpoint}'"));
-                    folder = checkpoint is null ? job.OutputDir : Path.Combine(options.CheckpointsDir(job.Id), $"{checkpoint}.tmp-{Guid.NewGuid():N}");
-                    Directory.CreateDirectory(folder);
+                    if (checkpoint is not null) received = AtomicFolder.Begin(Path.Combine(options.CheckpointsDir(job.Id), checkpoint));
+                    else Directory.CreateDirectory(job.OutputDir);
+                    receiver = new FileChunkReceiver(received?.Path ?? job.OutputDir, options.MaxResultBytes);
                 }
-                var c = r.Chunk;
-                if (file is null)
-                {
-                    var name = Path.GetFileName(c.Name);
-                    if (name != c.Name || name.Length == 0 || name.StartsWith('.'))
-                        throw new RpcException(new Status(StatusCode.InvalidArgument, $"invalid file name '{c.Name}'"));
-                    path = Path.Combine(folder!, name);
-                    file = File.Create(path + ".part");
-                    hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                }
-                await file.WriteAsync(c.Data.Memory, context.CancellationToken);
-                hash!.AppendData(c.Data.Span);
-                if (c.Last)
-                {
-                    await file.DisposeAsync();
-                    file = null;
-                    var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-                    if (actual != c.Sha256)
-                        throw new RpcException(new Status(StatusCode.DataLoss, $"{c.Name}: checksum mismatch (sent {c.Sha256}, received {actual})"));
-                    File.Move(path + ".part", path!, overwrite: true);
-                }
+                await receiver!.AddAsync(r.Chunk, context.CancellationToken);
             }
-            if (job is not null && checkpoint is not null)
-            {
-                checkpoints.Keep(job, folder!, checkpoint);
-                folder = null;
-            }
+            receiver?.End();
+            if (job is not null && received is not null) checkpoints.Keep(job, received, checkpoint!);
             return new ReportAck { Ok = true };
+        }
+        catch (FileTransferException e)
+        {
+            throw new RpcException(new Status(e.Problem switch
+            {
+                TransferProblem.ChecksumMismatch => StatusCode.DataLoss,
+                TransferProblem.TooLarge => StatusCode.ResourceExhausted,
+                _ => StatusCode.InvalidArgument,
+            }, e.Message));
         }
         finally
         {
-            if (file is not null) await file.DisposeAsync();
-            hash?.Dispose();
-            if (checkpoint is not null && folder is not null && Directory.Exists(folder)) Directory.Delete(folder, recursive: true); // an upload that broke off
+            receiver?.Dispose(); // a file that broke off is deleted
+            received?.Dispose(); // and a checkpoint folder that did not make it into place
         }
     }
 

@@ -2,6 +2,7 @@ using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
 using FineTune.Core;
+using FineTune.Core.Transfers;
 using Grpc.Core;
 
 namespace FineTune.Coordinator.Services;
@@ -72,43 +73,27 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
     /// </summary>
     public override async Task<UploadResult> Upload(IAsyncStreamReader<FileChunk> requests, ServerCallContext context)
     {
-        string? target = null, temp = null, name = null;
-        long size = 0;
-        FileStream? file = null;
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        // Names "ID/RELATIVE/PATH" with a 64-hex ID, under uploads/; written aside and renamed into place once checked.
+        using var receiver = new FileChunkReceiver(coordinator.UploadsDir, coordinator.MaxUploadBytes) { Subfolders = true, Accept = IsUploadName };
         try
         {
             await foreach (var c in requests.ReadAllAsync(context.CancellationToken))
-            {
-                if (file is null)
-                {
-                    name = c.Name;
-                    target = UploadPath(name);
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    temp = $"{target}.part-{Guid.NewGuid():N}";
-                    file = File.Create(temp);
-                }
-                size += c.Data.Length;
-                if (size > coordinator.MaxUploadBytes)
-                    throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{name}: larger than the coordinator's upload limit of {coordinator.MaxUploadBytes} bytes"));
-                await file.WriteAsync(c.Data.Memory, context.CancellationToken);
-                hash.AppendData(c.Data.Span);
-                if (!c.Last) continue;
-                await file.DisposeAsync();
-                file = null;
-                var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-                if (actual != c.Sha256)
-                    throw new RpcException(new Status(StatusCode.DataLoss, $"{name}: checksum mismatch (sent {c.Sha256}, received {actual})"));
-                File.Move(temp!, target!, overwrite: true);
-                return new UploadResult { Path = JobSpec.CoordinatorPrefix + Path.GetRelativePath(coordinator.DataDir, target!), Sha256 = actual, Size = size };
-            }
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "upload ended before its last chunk"));
+                if (await receiver.AddAsync(c, context.CancellationToken) is { } file)
+                    return new UploadResult { Path = JobSpec.CoordinatorPrefix + Path.GetRelativePath(coordinator.DataDir, file.Path!), Sha256 = file.Sha256, Size = file.Size };
+            receiver.End();
         }
-        finally
+        catch (FileTransferException e)
         {
-            if (file is not null) await file.DisposeAsync();
-            if (temp is not null && File.Exists(temp)) File.Delete(temp);
+            throw new RpcException(e.Problem switch
+            {
+                TransferProblem.BadName => new Status(StatusCode.InvalidArgument, $"upload name '{e.File}' must be SHA256/relative/path with no '..'"),
+                TransferProblem.TooLarge => new Status(StatusCode.ResourceExhausted, $"{e.File}: larger than the coordinator's upload limit of {coordinator.MaxUploadBytes} bytes"),
+                TransferProblem.ChecksumMismatch => new Status(StatusCode.DataLoss, e.Message),
+                TransferProblem.Incomplete => new Status(StatusCode.InvalidArgument, "upload ended before its last chunk"),
+                _ => new Status(StatusCode.InvalidArgument, e.Message),
+            });
         }
+        throw new RpcException(new Status(StatusCode.InvalidArgument, "upload ended before its last chunk"));
     }
 
     /// <summary>The files of a succeeded job's output folder (model, results, report), chunked; each file's SHA-256 on its last chunk.</summary>
@@ -121,14 +106,8 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
                 await stream.WriteAsync(chunk, context.CancellationToken);
     }
 
-    string UploadPath(string name)
-    {
-        var parts = name.Split('/');
-        bool valid = parts.Length >= 2 && parts[0].Length == 64 && parts[0].All(Uri.IsHexDigit)
-            && parts.All(p => p.Length > 0 && p != "." && p != ".." && !p.Contains('\\'));
-        if (!valid) throw new RpcException(new Status(StatusCode.InvalidArgument, $"upload name '{name}' must be SHA256/relative/path with no '..'"));
-        return Path.Combine([coordinator.UploadsDir, .. parts]);
-    }
+    /// <summary>An upload's ID (the first part of its name) is a SHA-256 in hex; the receiver checks the rest of the path.</summary>
+    static bool IsUploadName(string name) => name.Split('/') is [var id, _, ..] && id.Length == 64 && id.All(Uri.IsHexDigit);
 
     JobRecord Find(string id) => jobs.Find(id) ?? throw new RpcException(new Status(StatusCode.NotFound, $"no job '{id}'"));
 

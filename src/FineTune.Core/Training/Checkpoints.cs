@@ -8,8 +8,8 @@ namespace FineTune.Core.Training;
 
 /// <summary>
 /// checkpoint-STEP folders: a complete Hugging Face model folder plus optimizer.safetensors, trainer_state.json (with
-/// our resume data) and training_args.json. Written into a temporary sibling and renamed into place, so a crash while
-/// saving never leaves a folder that looks complete but is not.
+/// our resume data) and training_args.json. Written into a temporary sibling and renamed into place (AtomicFolder), so a
+/// crash while saving never leaves a folder that looks complete but is not.
 /// </summary>
 public static class Checkpoints
 {
@@ -24,15 +24,15 @@ public static class Checkpoints
     public static string Save(string outputDir, int step, SequenceClassifier model, BertTokenizer tokenizer, AdamW optimizer, TrainerState state, JsonObject resume, TrainingArguments args)
     {
         var target = Path.Combine(outputDir, Prefix + step.ToString(CultureInfo.InvariantCulture));
-        var temp = $"{target}.tmp-{Guid.NewGuid():N}";
-        ModelFolder.Save(model, tokenizer, temp);
-        SafeTensors.Write(Path.Combine(temp, OptimizerFile), optimizer.State());
-        File.WriteAllText(Path.Combine(temp, ArgsFile), JsonSerializer.Serialize(args, JsonOptions));
-        File.WriteAllText(Path.Combine(temp, ResumeFile), resume.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        state.Save(Path.Combine(temp, StateFile)); // last: its presence marks a complete checkpoint
-        AtomicFolder.Delete(target); // the same step saved again after a resume
-        Directory.Move(temp, target);
-        return target;
+        // Replaced whole: the same step saved again after a resume.
+        return AtomicFolder.Replace(target, temp =>
+        {
+            ModelFolder.Save(model, tokenizer, temp);
+            SafeTensors.Write(Path.Combine(temp, OptimizerFile), optimizer.State());
+            File.WriteAllText(Path.Combine(temp, ArgsFile), JsonSerializer.Serialize(args, JsonOptions));
+            File.WriteAllText(Path.Combine(temp, ResumeFile), resume.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            state.Save(Path.Combine(temp, StateFile)); // last: its presence marks a complete checkpoint
+        });
     }
 
     /// <summary>The complete checkpoints in a folder, oldest step first.</summary>
@@ -83,8 +83,9 @@ public static class Checkpoints
             AtomicFolder.Delete(path); // a crash mid-delete must not leave a folder that looks like a checkpoint
             excess--;
         }
-        // Leftovers of an interrupted save.
-        foreach (var stale in Directory.GetDirectories(outputDir, Prefix + "*.tmp-*")) Directory.Delete(stale, recursive: true);
+        // Leftovers of an interrupted save (AtomicFolder's hidden temporaries, and the older visible ones).
+        foreach (var stale in Directory.GetDirectories(outputDir, Prefix + "*.tmp-*").Concat(Directory.GetDirectories(outputDir, "." + Prefix + "*.tmp-*")))
+            Directory.Delete(stale, recursive: true);
     }
 
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) } };

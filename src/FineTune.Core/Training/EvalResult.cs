@@ -11,4 +11,8 @@ public sealed record EvalResult(
     IReadOnlyList<ClassMetrics> PerClass,
     int[][] ConfusionMatrix,
     IReadOnlyList<string> LabelNames,
-    int Samples);
+    int Samples)
+{
+    /// <summary>A cluster job's final evaluation as rank 0 uploads it into the job's output folder (this record as JSON).</summary>
+    public const string FinalFile = "final_eval.json";
+}
