@@ -55,7 +55,7 @@ public sealed class JobCompletion(JobStore jobs, JobLifecycle lifecycle, ILogger
         {
             // Rank 0 uploaded trainer_state.json and the final evaluation into the output folder before this report.
             var evalPath = Path.Combine(job.OutputDir, EvalResult.FinalFile);
-            var eval = File.Exists(evalPath) ? JsonSerializer.Deserialize<EvalResult>(File.ReadAllText(evalPath)) : null;
+            var eval = File.Exists(evalPath) ? JsonSerializer.Deserialize<EvalResult>(File.ReadAllText(evalPath)) : LegacyEval(f);
             jobs.Update(job, j =>
             {
                 j.FinalEval = eval;
@@ -72,6 +72,11 @@ public sealed class JobCompletion(JobStore jobs, JobLifecycle lifecycle, ILogger
         }
         Complete(job);
     }
+
+    // A worker from before results travelled as files sends the final evaluation inside Finished.
+#pragma warning disable CS0612 // the deprecated field, read only for such workers
+    static EvalResult? LegacyEval(Finished f) => string.IsNullOrEmpty(f.FinalEvalJson) ? null : JsonSerializer.Deserialize<EvalResult>(f.FinalEvalJson);
+#pragma warning restore CS0612
 
     void Complete(JobRecord job)
     {
