@@ -1,3 +1,4 @@
+using FineTune.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 
 namespace FineTune.AppHost;
@@ -5,17 +6,18 @@ namespace FineTune.AppHost;
 /// <summary>The AppHost's settings (Workers, Device, Threads, Demo, DataDir, CoordinatorPort), validated up front.</summary>
 public sealed record ClusterSettings(int Workers, string Device, int Threads, bool Demo, string DataDir, int CoordinatorPort)
 {
+    /// <summary>Reads and checks every setting; a bad value throws <see cref="SettingsException"/> naming it (--Workers abc: ...).</summary>
     public static ClusterSettings From(IConfiguration c)
     {
-        var device = c["Device"] ?? "cpu";
-        if (device is not ("cpu" or "cuda")) throw new ArgumentException($"--Device {device}: must be cpu or cuda");
+        var s = new ServiceSettings(c, section: null); // top-level keys: --Workers 3, or the environment Workers=3
+        var device = s.Choice("Device", "cpu", ["cpu", "cuda"]);
         int gpus = device == "cuda" ? GpuCount() : 0;
-        if (device == "cuda" && gpus == 0 && c["Workers"] is null) throw new ArgumentException("--Device cuda: no CUDA devices found (/dev/nvidia0, ...); give --Workers N");
-        int workers = Int(c, "Workers", device == "cuda" ? gpus : 2, min: 1);
-        int threads = Int(c, "Threads", Math.Max(1, Environment.ProcessorCount / workers), min: 1);
-        var demo = c["Demo"] is not string d || (bool.TryParse(d, out var b) ? b : throw new ArgumentException($"--Demo {d}: must be true or false"));
-        var dataDir = c["DataDir"] ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "finetune", "apphost");
-        int port = Int(c, "CoordinatorPort", 5100, min: 1);
+        if (device == "cuda" && gpus == 0 && s.Find("Workers") is null) throw new SettingsException("--Device cuda: no CUDA devices found (/dev/nvidia0, ...); give --Workers N");
+        int workers = s.Int("Workers", device == "cuda" ? gpus : 2, min: 1);
+        int threads = s.Int("Threads", Math.Max(1, Environment.ProcessorCount / workers), min: 1);
+        var demo = s.Bool("Demo", true);
+        var dataDir = s.String("DataDir") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "finetune", "apphost");
+        int port = s.Port("CoordinatorPort") ?? 5100;
         return new ClusterSettings(workers, device, threads, demo, Path.GetFullPath(dataDir), port);
     }
 
@@ -23,13 +25,6 @@ public sealed record ClusterSettings(int Workers, string Device, int Threads, bo
     public string DeviceOf(int worker) => Device == "cuda" ? $"cuda:{worker}" : "cpu";
 
     public string DataDirOf(string resource) => Path.Combine(DataDir, resource);
-
-    static int Int(IConfiguration c, string key, int fallback, int min)
-    {
-        var text = c[key];
-        if (text is null) return fallback;
-        return int.TryParse(text, out var v) && v >= min ? v : throw new ArgumentException($"--{key} {text}: must be an integer >= {min}");
-    }
 
     // NVIDIA's driver makes one /dev/nvidiaN node per GPU; counting them needs no CUDA library in the AppHost.
     static int GpuCount() => Directory.Exists("/dev")

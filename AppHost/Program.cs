@@ -1,4 +1,5 @@
 using FineTune.AppHost;
+using FineTune.ServiceDefaults;
 
 // The system's wiring diagram: one coordinator (the Jobs API for users, the cluster API for workers), N workers that
 // join it and train their rank of a job, and a demo resource that submits the default job through the `finetune` CLI.
@@ -10,7 +11,16 @@ using FineTune.AppHost;
 //   DataDir   where the coordinator and the workers keep their state (default: the user's local data folder)
 //   CoordinatorPort  5100 by default, so `finetune status/list/watch` reach the coordinator with no flags
 var builder = DistributedApplication.CreateBuilder(args);
-var settings = ClusterSettings.From(builder.Configuration);
+ClusterSettings settings;
+try
+{
+    settings = ClusterSettings.From(builder.Configuration);
+}
+catch (SettingsException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}"); // a bad setting: one line naming it, no stack trace
+    return 2;
+}
 
 var coordinator = builder.AddProject<Projects.FineTune_Coordinator>("coordinator")
     .WithHttpEndpoint(port: settings.CoordinatorPort, targetPort: settings.CoordinatorPort, name: "http", isProxied: false)
@@ -37,6 +47,7 @@ if (settings.Demo)
 }
 
 builder.Build().Run();
+return 0;
 
 // This machine's state folders when running; a published manifest leaves them to the services' defaults.
 string[] DataDir(string resource) => builder.ExecutionContext.IsRunMode ? ["--data-dir", settings.DataDirOf(resource)] : [];

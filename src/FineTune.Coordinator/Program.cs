@@ -1,13 +1,24 @@
+using FineTune.Coordinator;
 using FineTune.Coordinator.Jobs;
 using FineTune.Coordinator.Security;
 using FineTune.Coordinator.Services;
+using FineTune.ServiceDefaults;
 
 // The coordinator: the Jobs API for users, the cluster API for workers, and the scheduler between them.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-var dataDir = builder.Configuration["data-dir"] ?? builder.Configuration["FineTune:DataDir"]
-    ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "finetune", "coordinator");
+// Every setting is read and checked here, before anything starts: a bad value stops the coordinator with one line naming it.
+CoordinatorOptions options;
+try
+{
+    options = CoordinatorSettings.Read(builder.Configuration);
+}
+catch (SettingsException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
 
 // Beyond loopback, anyone on the network could submit jobs or pose as a worker: refuse to start without both secrets.
 var security = SecurityOptions.From(builder.Configuration);
@@ -27,20 +38,7 @@ builder.Services.AddGrpc(o =>
     .AddServiceOptions<JobsService>(o => o.Interceptors.Add<ApiKeyInterceptor>())
     .AddServiceOptions<ClusterService>(o => o.Interceptors.Add<JoinTokenInterceptor>());
 builder.Services.AddSingleton(security);
-// Timing knobs in seconds (command line or FineTune__... settings); the defaults suit a real cluster.
-TimeSpan Seconds(string key, TimeSpan fallback) =>
-    (builder.Configuration[key] ?? builder.Configuration[$"FineTune:{key}"]) is string v
-        ? double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? TimeSpan.FromSeconds(s) : throw new ArgumentException($"--{key} {v}: must be a positive number of seconds")
-        : fallback;
-var defaults = new CoordinatorOptions(Path.GetFullPath(dataDir));
-builder.Services.AddSingleton(defaults with
-{
-    HeartbeatTimeout = Seconds("heartbeat-timeout", defaults.HeartbeatTimeout),
-    CollectiveTimeout = Seconds("collective-timeout", defaults.CollectiveTimeout),
-    RecoveryWait = Seconds("recovery-wait", defaults.RecoveryWait),
-    MaxWorkers = int.TryParse(builder.Configuration["max-workers"] ?? builder.Configuration["FineTune:MaxWorkers"], out var max) && max > 0 ? max : CoordinatorOptions.DefaultMaxWorkers,
-    DataRoots = DataRoots(builder.Configuration),
-});
+builder.Services.AddSingleton(options);
 builder.Services.AddSingleton<JobStore>();
 builder.Services.AddSingleton<WorkerRegistry>();
 builder.Services.AddSingleton<BlobStore>();
@@ -61,7 +59,7 @@ app.MapGrpcService<JobsService>();
 app.MapGrpcService<ClusterService>();
 app.MapDefaultEndpoints();
 app.MapGet("/healthz", () => "ok");
-app.Logger.LogInformation("coordinator data folder: {DataDir}; Jobs API key {ApiKey}, join token {JoinToken}", dataDir,
+app.Logger.LogInformation("coordinator data folder: {DataDir}; Jobs API key {ApiKey}, join token {JoinToken}", options.DataDir,
     security.ApiKey is null ? "off" : "required", security.JoinToken is null ? "off" : "required");
 await app.StartAsync();
 // The addresses Kestrel really bound (endpoints from any configuration source): checked again before serving on.
@@ -81,12 +79,3 @@ string? Unprotected(string? exposed) => exposed is null ? null : (security.ApiKe
     (_, null) => $"error: the coordinator listens beyond loopback ({exposed}) but has no join token for workers: set --join-token (FineTune__JoinToken), or listen on 127.0.0.1 only",
     _ => null,
 };
-
-// Folders on the coordinator that jobs may name directly (besides uploads): --data-roots A;B or FineTune:DataRoots:0..n.
-static IReadOnlyList<string> DataRoots(IConfiguration c)
-{
-    var roots = (c["data-roots"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-    roots.AddRange(c.GetSection("FineTune:DataRoots").GetChildren().Select(s => s.Value).OfType<string>());
-    if (c["FineTune:DataRoots"] is { Length: > 0 } single) roots.AddRange(single.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-    return roots.Select(Path.GetFullPath).Distinct().ToList();
-}

@@ -70,23 +70,23 @@ public sealed class JobRun
         ActivityContext.TryParse(a.TraceParent, null, out var jobContext);
         using var span = FineTuneTelemetry.Source.StartActivity($"rank {a.Rank}", ActivityKind.Internal, jobContext,
             [new(FineTuneTelemetry.JobId, a.JobId), new(FineTuneTelemetry.Rank, a.Rank), new(FineTuneTelemetry.Worker, options.Name), new("finetune.world_size", a.WorldSize)]);
-        RingCollective? ring = null; // closed only after a failure is reported, so the peers' broken collectives come second
+        ICollective? group = null; // closed only after a failure is reported, so the peers' broken collectives come second
         step = Checkpoints.StepOf(a.ResumeCheckpoint) ?? 0;
         try
         {
             var folder = blobs.ModelFolder(a.ModelFiles, cancel.Token);
-            var args = new TrainingArguments();
-            foreach (var (key, value) in a.Options) ArgumentTable.Apply(args, key, value, key);
+            var args = ArgumentTable.Bind(a.Options);
             args.OutputDir = Path.Combine(options.DataDir, "jobs", a.JobId, $"rank-{a.Rank}");
             args.ResumeFromCheckpoint = a.ResumeCheckpoint.Length > 0 ? blobs.Folder(a.ResumeFiles, Path.Combine(options.DataDir, "jobs", a.JobId, "resume", a.ResumeCheckpoint), cancel.Token) : null;
-            args.Threads = options.Threads;
-            set_num_threads(options.Threads);
+            args.Threads ??= options.Threads; // the job's threads when it sets them, else this worker's --threads
+            set_num_threads(args.Threads.Value);
+            var device = DeviceChoice.Resolve(options.Device, args.Device); // refused (invalid input: the job fails) if this worker cannot
 
             var tokenizer = BertTokenizer.FromFolder(folder);
             var (model, _) = PretrainedModel.Load(folder, a.LabelNames.ToList(), args.Seed); // same seed: the same fresh head on every rank
             using var shards = new RemoteShards(client, a, workerId, args, a.EvalExamples > 0 ? ReadTokens(blobs.Fetch(a.EvalData, cancel.Token)) : null);
             if (a.ResumeCheckpoint.Length == 0) shards.Prefetch(0); // while the ring forms
-            ring = RingCollective.CreateAsync(new RingOptions
+            group = CollectiveFactory.CreateAsync(args.Collective, device, new RingOptions
             {
                 Rank = a.Rank,
                 Endpoints = a.RingEndpoints.ToList(),
@@ -96,14 +96,14 @@ public sealed class JobRun
                 // Peers reach the rendezvous after fetching the model and checkpoint (a new spare fetches it all): give
                 // them time. A peer that died meanwhile is noticed by the coordinator's heartbeat, which cancels this.
                 RendezvousTimeout = TimeSpan.FromMinutes(10),
-            }, a.WorldSize > 1 ? RingCollective.Listen(options.RingListen) : null, cancel.Token).GetAwaiter().GetResult(); // bound here: the advertised endpoint may be another address
-            collective = ring;
+            }, () => RingCollective.Listen(options.RingListen), cancel.Token).GetAwaiter().GetResult(); // bound here: the advertised endpoint may be another address
+            collective = group;
             if (cancel.IsCancellationRequested) return;
-            log.LogInformation("rank {Rank}: ring of {World} formed; training{Resume}", a.Rank, a.WorldSize, args.ResumeFromCheckpoint is null ? "" : $" from {a.ResumeCheckpoint}");
+            log.LogInformation("rank {Rank}: ring of {World} formed; training on {Device}{Resume}", a.Rank, a.WorldSize, device, args.ResumeFromCheckpoint is null ? "" : $" from {a.ResumeCheckpoint}");
             long gradientBytes = (model.parameters().Sum(p => p.numel()) + 1) * sizeof(float); // FlatGradients: the parameters and the loss slot
             var telemetry = new TelemetryObserver(a.JobId, a.Rank, options.Name, a.WorldSize, gradientBytes);
             var observer = InjectedFault.Wrap(new ObserverGroup(new Reporter(this, model), telemetry), log); // test-only hook, off unless its variable is set
-            var outcome = new Trainer(args, model, tokenizer, shards, ring, observer).Train(cancel.Token);
+            var outcome = new Trainer(args, model, tokenizer, shards, group, observer, device).Train(cancel.Token);
             uploads.Drain(); // every checkpoint is with the coordinator before the job can end
             if (outcome.Interrupted)
             {
@@ -144,7 +144,7 @@ public sealed class JobRun
         finally
         {
             collective = null;
-            ring?.Dispose();
+            group?.Dispose();
             uploads.Dispose();
             Done = true;
         }

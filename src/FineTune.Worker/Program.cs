@@ -1,13 +1,24 @@
+using FineTune.ServiceDefaults;
 using FineTune.Worker;
 
 // A worker: joins the coordinator, waits for assignments, trains its rank of a job with the ring all-reduce.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
-var options = WorkerOptions.From(builder.Configuration);
+WorkerOptions options;
+try
+{
+    options = WorkerOptions.From(builder.Configuration); // every setting checked before anything starts
+}
+catch (SettingsException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
 builder.Services.AddSingleton(options);
 builder.Services.AddHostedService<WorkerLoop>();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapGet("/healthz", () => "ok");
 app.Run();
+return 0;

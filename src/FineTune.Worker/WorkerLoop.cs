@@ -22,7 +22,15 @@ public sealed class WorkerLoop(WorkerOptions options, ILogger<WorkerLoop> log, I
         {
             try
             {
-                workerId ??= (await client.RegisterAsync(new RegisterRequest { Name = options.Name, Device = options.Device, Threads = options.Threads, RingEndpoint = options.RingEndpoint }, cancellationToken: stop)).WorkerId;
+                workerId ??= (await client.RegisterAsync(new RegisterRequest
+                {
+                    Name = options.Name,
+                    Device = options.Device,
+                    Threads = options.Threads,
+                    RingEndpoint = options.RingEndpoint,
+                    ProtocolVersion = Versions.Protocol,
+                    ProductVersion = Versions.Product,
+                }, cancellationToken: stop)).WorkerId;
                 if (current is { Done: true }) current = null;
                 var beat = await client.HeartbeatAsync(new HeartbeatRequest { WorkerId = workerId, JobId = current?.JobId ?? "", Generation = current?.Generation ?? 0 }, cancellationToken: stop);
                 if (beat.Cancel) current?.Cancel();
@@ -36,7 +44,7 @@ public sealed class WorkerLoop(WorkerOptions options, ILogger<WorkerLoop> log, I
             {
                 workerId = null; // the coordinator forgot us (restarted): register again
             }
-            catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied or StatusCode.FailedPrecondition)
             {
                 workerId = null;
                 log.LogError("the coordinator refused this worker ({Status}): {Detail}; retrying", e.StatusCode, e.Status.Detail);

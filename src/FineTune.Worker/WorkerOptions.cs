@@ -1,12 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
+using FineTune.Core.Training;
+using FineTune.ServiceDefaults;
 
 namespace FineTune.Worker;
 
 /// <summary>
 /// --coordinator, --name, --device, --threads, --ring-host, --ring-port, --ring-advertise, --data-dir, --join-token
-/// (command line or FineTune__... settings). The ring listens on RingListen; peers are told RingEndpoint, which differs
-/// behind NAT, a container port mapping or a proxy (--ring-advertise HOST:PORT).
+/// (command line, or the FineTune section: FineTune:ring-port or FineTune:RingPort; see docs/services.md). The ring
+/// listens on RingListen; peers are told RingEndpoint, which differs behind NAT, a container port mapping or a proxy
+/// (--ring-advertise HOST:PORT).
 /// </summary>
 public sealed record WorkerOptions(string Coordinator, string Name, string Device, int Threads, string RingEndpoint, string DataDir)
 {
@@ -15,26 +18,30 @@ public sealed record WorkerOptions(string Coordinator, string Name, string Devic
     /// <summary>The cluster's join token, sent on every call to the coordinator (--join-token, FineTune:JoinToken, FINETUNE_JOIN_TOKEN); never logged.</summary>
     public string? JoinToken { get; init; }
 
+    /// <summary>Every setting, checked: a bad value throws <see cref="SettingsException"/> naming the option, and the worker does not start.</summary>
     public static WorkerOptions From(IConfiguration c)
     {
-        var coordinator = c["coordinator"] ?? c["FineTune:Coordinator"] ?? Environment.GetEnvironmentVariable("FINETUNE_COORDINATOR") ?? "http://127.0.0.1:5100";
-        var name = c["name"] ?? c["FineTune:WorkerName"] ?? $"worker-{Environment.ProcessId}";
-        var device = c["device"] ?? "cpu";
-        if (device != "cpu") throw new ArgumentException($"--device {device}: this build trains on CPU only (CUDA support comes with the GPU work)");
-        var threads = int.TryParse(c["threads"], out var t) && t > 0 ? t : Environment.ProcessorCount;
-        var host = c["ring-host"] ?? "127.0.0.1";
-        int port = c["ring-port"] is string p ? int.TryParse(p, out var n) && n is > 0 and < 65536 ? n : throw new ArgumentException($"--ring-port {p}: not a port number") : FreePort(host);
+        var s = new ServiceSettings(c);
+        var coordinator = s.String("coordinator", "FINETUNE_COORDINATOR") ?? "http://127.0.0.1:5100";
+        if (!Uri.TryCreate(coordinator, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            throw new SettingsException($"--coordinator {coordinator}: must be an http:// or https:// URL");
+        var name = s.String("name", "WorkerName") ?? $"worker-{Environment.ProcessId}";
+        var device = s.Choice("device", "cpu", ["cpu", "cuda"], DeviceChoice.IsName, "cuda:N");
+        if (DeviceChoice.Unavailable(device) is { } why) throw new SettingsException($"--device {device}: {why}");
+        var threads = s.Int("threads", Environment.ProcessorCount, min: 1);
+        var host = s.String("ring-host") ?? "127.0.0.1";
+        int port = s.Port("ring-port") ?? (IPAddress.TryParse(host, out var ip) ? FreePort(ip)
+            : throw new SettingsException($"--ring-host {host}: a host name needs --ring-port (a free port is picked only on an IP address)"));
         var listen = $"{host}:{port}";
-        var dataDir = c["data-dir"] ?? Path.Combine(Path.GetTempPath(), "finetune-worker", name);
-        var token = c["join-token"] ?? c["FineTune:JoinToken"] ?? Environment.GetEnvironmentVariable("FINETUNE_JOIN_TOKEN");
-        return new WorkerOptions(coordinator, name, device, threads, c["ring-advertise"] ?? listen, dataDir) { RingListen = listen, JoinToken = string.IsNullOrWhiteSpace(token) ? null : token.Trim() };
+        var dataDir = s.String("data-dir") ?? Path.Combine(Path.GetTempPath(), "finetune-worker", name);
+        return new WorkerOptions(coordinator, name, device, threads, s.String("ring-advertise") ?? listen, dataDir) { RingListen = listen, JoinToken = s.String("join-token", "FINETUNE_JOIN_TOKEN") };
     }
 
     // The ring's data plane listens on this port for each job; chosen once at start and reported at registration.
-    static int FreePort(string host)
+    static int FreePort(IPAddress host)
     {
-        using var probe = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Parse(host), 0));
+        using var probe = new Socket(host.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(host, 0));
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 }

@@ -95,7 +95,7 @@ public sealed class CoordinatorClient : IDisposable
 
     public Job Submit(IReadOnlyDictionary<string, string> options, string requestId)
     {
-        var request = new SubmitJobRequest { RequestId = requestId };
+        var request = new SubmitJobRequest { RequestId = requestId, ProtocolVersion = Versions.Protocol, ProductVersion = Versions.Product };
         foreach (var (key, value) in options) request.Options[key] = value;
         return Call(() => jobs.Submit(request, Options(SubmitDeadline)));
     }

@@ -12,7 +12,7 @@ public static class TrainCommand
 {
     public static Command Create()
     {
-        var job = new JobOptions("workers", "min_workers");
+        var job = new JobOptions("workers", "min_workers", "collective");
         var json = CommonOptions.Json();
         var command = new Command("train", "Fine-tune a model on a labelled dataset in this process (options mirror Hugging Face TrainingArguments)");
         job.AddTo(command);

@@ -7,9 +7,9 @@ namespace FineTune.Coordinator.Security;
 /// </summary>
 public sealed record SecurityOptions(string? ApiKey, string? JoinToken)
 {
-    public static SecurityOptions From(IConfiguration c) => new(
-        NonEmpty(c["api-key"] ?? c["FineTune:ApiKey"]),
-        NonEmpty(c["join-token"] ?? c["FineTune:JoinToken"]));
-
-    static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+    public static SecurityOptions From(IConfiguration c)
+    {
+        var settings = new FineTune.ServiceDefaults.ServiceSettings(c); // empty or whitespace: not configured
+        return new(settings.String("api-key"), settings.String("join-token"));
+    }
 }

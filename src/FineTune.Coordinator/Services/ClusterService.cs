@@ -18,6 +18,8 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
             throw new RpcException(new Status(StatusCode.InvalidArgument, "name and ring_endpoint are required"));
         if (request.Name.Length > 100 || request.RingEndpoint.Length > 300)
             throw new RpcException(new Status(StatusCode.InvalidArgument, "name (at most 100 characters) or ring_endpoint (at most 300) too long"));
+        if (Versions.Mismatch("worker", request.ProtocolVersion, request.ProductVersion) is { } mismatch)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, mismatch));
         var w = workers.Register(request);
         log.LogInformation("worker {Name} registered (ring {Endpoint}, {Device})", w.Name, w.RingEndpoint, w.Device);
         return Task.FromResult(new RegisterResponse { WorkerId = w.Id, HeartbeatIntervalMs = 500 });

@@ -12,6 +12,8 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
 {
     public override Task<Job> Submit(SubmitJobRequest request, ServerCallContext context)
     {
+        if (Versions.Mismatch("client", request.ProtocolVersion, request.ProductVersion) is { } mismatch)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, mismatch));
         var options = request.Options.ToDictionary(kv => kv.Key, kv => kv.Value);
         Invalid(() => JobSpec.CheckRequest(options, request.RequestId));
         // A retry (same request id, e.g. after a lost reply) gets the first job back, without reading anything again.

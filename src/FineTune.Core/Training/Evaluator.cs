@@ -12,7 +12,7 @@ namespace FineTune.Core.Training;
 public static class Evaluator
 {
     public static EvalResult Evaluate(SequenceClassifier model, TokenizedDataset data, IReadOnlyList<int> shard, int batchSize,
-        int maxLength, int padId, Padding padding, IReadOnlyList<string> labelNames, ICollective collective)
+        int maxLength, int padId, Padding padding, IReadOnlyList<string> labelNames, ICollective collective, Device? device = null)
     {
         int k = labelNames.Count;
         var confusion = new long[k, k];
@@ -27,11 +27,11 @@ public static class Evaluator
             {
                 using var scope = NewDisposeScope();
                 var b = Batching.Collate(data, chunk, padding, maxLength, padId);
-                var ids = tensor(b.InputIds, [b.Size, b.Width]);
-                var logits = model.call(ids, tensor(b.AttentionMask, [b.Size, b.Width]), tensor(b.TokenTypeIds, [b.Size, b.Width]));
-                var labels = tensor(b.Labels);
+                var ids = tensor(b.InputIds, [b.Size, b.Width], device: device);
+                var logits = model.call(ids, tensor(b.AttentionMask, [b.Size, b.Width], device: device), tensor(b.TokenTypeIds, [b.Size, b.Width], device: device));
+                var labels = tensor(b.Labels, device: device);
                 lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
-                ClassificationMetrics.Accumulate(confusion, b.Labels, logits.argmax(1).data<long>().ToArray());
+                ClassificationMetrics.Accumulate(confusion, b.Labels, logits.argmax(1).cpu().data<long>().ToArray());
             }
         }
         if (wasTraining) model.train();

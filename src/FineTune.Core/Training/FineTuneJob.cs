@@ -19,8 +19,7 @@ public static class FineTuneJob
     {
         log ??= _ => { };
         args.Validate();
-        if (args.Device.StartsWith("cuda", StringComparison.Ordinal) && !cuda.is_available())
-            throw new InvalidInputException($"--device {args.Device}: CUDA is not available in this build or on this machine (use --device cpu)");
+        var device = DeviceChoice.Resolve(workerDevice: null, args.Device); // refuses a device this process cannot train on
         if (args.Threads is int threads) set_num_threads(threads);
         var outputDir = Path.GetFullPath(args.OutputDir ?? throw new InvalidInputException("--output (output_dir): required"));
         args.OutputDir = outputDir;
@@ -38,7 +37,7 @@ public static class FineTuneJob
         var eval = data.Eval.Count > 0 ? TokenizedDataset.Build(data.Eval, tokenizer, args.MaxLength) : null;
 
         using var collective = new SingleProcess();
-        var outcome = new Trainer(args, model, tokenizer, train, eval, collective, observer).Train(cancel);
+        var outcome = new Trainer(args, model, tokenizer, train, eval, collective, observer, device).Train(cancel);
         var result = new JobResult(args, outcome, data.LabelNames, folder);
         if (!outcome.Interrupted) WriteOutputs(result, model, tokenizer);
         return result;

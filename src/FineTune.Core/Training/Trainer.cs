@@ -30,17 +30,19 @@ public sealed class Trainer
     readonly ICollective collective;
     readonly ITrainerObserver observer;
     readonly string outputDir;
+    readonly Device device; // the model and every batch live here (DeviceChoice.Resolve); CPU by default
 
     /// <summary>A rank that plans its own shard from the whole tokenized sets (one process, tests).</summary>
     public Trainer(TrainingArguments args, SequenceClassifier model, BertTokenizer tokenizer, TokenizedDataset train, TokenizedDataset? eval,
-        ICollective collective, ITrainerObserver? observer = null)
-        : this(args, model, tokenizer, new InMemoryShards(train, eval, collective.Rank, collective.WorldSize, args), collective, observer)
+        ICollective collective, ITrainerObserver? observer = null, Device? device = null)
+        : this(args, model, tokenizer, new InMemoryShards(train, eval, collective.Rank, collective.WorldSize, args), collective, observer, device)
     {
     }
 
     public Trainer(TrainingArguments args, SequenceClassifier model, BertTokenizer tokenizer, IShardSource shards,
-        ICollective collective, ITrainerObserver? observer = null)
+        ICollective collective, ITrainerObserver? observer = null, Device? device = null)
     {
+        this.device = device ?? CPU;
         this.args = args;
         this.model = model;
         this.tokenizer = tokenizer;
@@ -59,6 +61,7 @@ public sealed class Trainer
         int stepsPerEpoch = shards.StepsPerEpoch;
         int maxSteps = args.MaxSteps > 0 ? args.MaxSteps : (int)Math.Ceiling(args.NumTrainEpochs * stepsPerEpoch);
         int numEpochs = (int)Math.Ceiling((double)maxSteps / stepsPerEpoch);
+        model.to(device); // a no-op on the CPU, where the model was loaded
         var parameters = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
         using var optimizer = new AdamW(parameters, args);
         using var grads = new FlatGradients(parameters.Select(p => p.Item2).ToList());
@@ -173,10 +176,10 @@ public sealed class Trainer
             using var scope = NewDisposeScope();
             var t0 = clock.Elapsed.TotalSeconds;
             var b = Batching.Collate(train, micro, args.Padding, args.MaxLength, tokenizer.PadId);
-            var ids = tensor(b.InputIds, [b.Size, b.Width]);
-            var mask = tensor(b.AttentionMask, [b.Size, b.Width]);
-            var types = tensor(b.TokenTypeIds, [b.Size, b.Width]);
-            var labels = tensor(b.Labels);
+            var ids = tensor(b.InputIds, [b.Size, b.Width], device: device);
+            var mask = tensor(b.AttentionMask, [b.Size, b.Width], device: device);
+            var types = tensor(b.TokenTypeIds, [b.Size, b.Width], device: device);
+            var labels = tensor(b.Labels, device: device);
             var t1 = clock.Elapsed.TotalSeconds;
             var logits = model.call(ids, mask, types);
             // Sum over the local examples divided by the global window size: after the all-reduce SUM the gradient is
@@ -205,7 +208,7 @@ public sealed class Trainer
     {
         using var span = FineTuneTelemetry.StartSpan("evaluation");
         var result = Evaluator.Evaluate(model, eval!, Enumerable.Range(0, eval!.Count).ToArray(), args.PerDeviceEvalBatchSize,
-            args.MaxLength, tokenizer.PadId, args.Padding, Labels, collective);
+            args.MaxLength, tokenizer.PadId, args.Padding, Labels, collective, device);
         if (log)
         {
             var entry = new LogEntry(state.GlobalStep, Math.Round(state.Epoch, 4), new Dictionary<string, double>

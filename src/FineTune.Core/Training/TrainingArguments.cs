@@ -1,3 +1,4 @@
+using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 
 namespace FineTune.Core.Training;
@@ -59,6 +60,7 @@ public sealed record TrainingArguments
     public int? MinWorkers { get; set; }
     public string Device { get; set; } = "auto";
     public string Precision { get; set; } = "fp32";
+    public string Collective { get; set; } = "auto";
 
     public static readonly string[] Schedulers = ["linear", "cosine", "constant", "constant_with_warmup"];
     public static readonly string[] Strategies = ["no", "steps", "epoch"];
@@ -145,6 +147,7 @@ public sealed record TrainingArguments
         Check(MinWorkers is null or > 0, "min_workers", $"must be at least 1, got {MinWorkers}");
         Check(MinWorkers is null || Workers is null || MinWorkers <= Workers, "min_workers", $"({MinWorkers}) is more than --workers ({Workers})");
         Check(Device is "auto" or "cpu" or "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), "device", $"unknown device '{Device}' (choose auto, cpu, cuda or cuda:N)");
+        Check(CollectiveFactory.Problem(Collective) is null, "collective", CollectiveFactory.Problem(Collective) ?? "");
         Check(Precision is "fp32" or "bf16" or "fp16", "precision", $"unknown precision '{Precision}' (choose fp32, bf16, fp16)");
         Check(Precision == "fp32" || Device.StartsWith("cuda", StringComparison.Ordinal), "precision", $"{Precision} needs a CUDA device; CPU training runs in fp32");
         if (LoadBestModelAtEnd)

@@ -97,7 +97,8 @@ class Client:
 
     def submit(self, options, request_id=None):
         """Queues a job; retried safely with the same request id while the coordinator is UNAVAILABLE."""
-        request = self.pb.SubmitJobRequest(options={k: str(v) for k, v in options.items()}, request_id=request_id or uuid.uuid4().hex)
+        request = self.pb.SubmitJobRequest(options={k: str(v) for k, v in options.items()}, request_id=request_id or uuid.uuid4().hex,
+                                           protocol_version=self.pb.PROTOCOL_VERSION_CURRENT, product_version="python-client")
         for attempt in range(5):
             try:
                 return self.jobs.Submit(request, metadata=self.metadata, timeout=300)

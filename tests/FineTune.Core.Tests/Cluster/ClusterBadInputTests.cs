@@ -147,10 +147,10 @@ public class ClusterBadInputTests(BadInputCoordinator c, ITestOutputHelper outpu
     public void Fuzzed_specs_and_datasets_are_accepted_valid_or_refused_and_the_coordinator_keeps_serving()
     {
         var key = ApiKey(BadInputCoordinator.Key);
-        var random = new Random(20261126);
+        var random = new Random(20261127);
         string[] keys = [.. ArgumentTable.Entries.Select(e => e.Key).Where(k => k != "output_dir"), "bogus_key", ""];
         string[] values = ["", "0", "-1", "1", "2", "3", "7", "64", "1e-3", "5e-5", "0.5", "1.5", "abc", "NaN", "Infinity", "1e309", "-0", "true", "false", "null",
-            "no", "steps", "epoch", "linear", "cosine", "max_length", "dynamic", "cpu", "cuda:0", "fp16", "label", "text", "9999999999", "\u00e9\u4e2d\U0001F600",
+            "no", "steps", "epoch", "linear", "cosine", "max_length", "dynamic", "cpu", "cuda:0", "fp16", "auto", "ring", "label", "text", "9999999999", "\u00e9\u4e2d\U0001F600",
             "coordinator:/../x", "coordinator:/uploads/../jobs", "/etc/passwd", "../../x", "\0", "  1  ", "0x10", "1,5"];
         string[] datasetNames = ["dataset", "empty.jsonl", "columns.jsonl", "badline.csv", "badjson.jsonl", "latin1.csv", "single.jsonl"];
         int accepted = 0, refused = 0;

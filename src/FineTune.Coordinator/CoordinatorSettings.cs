@@ -1,0 +1,37 @@
+using FineTune.Coordinator.Jobs;
+using FineTune.ServiceDefaults;
+
+namespace FineTune.Coordinator;
+
+/// <summary>
+/// The coordinator's settings, read and checked at start by <see cref="ServiceSettings"/>: each from the command line
+/// (--max-workers 8) or the FineTune section (FineTune:max-workers or FineTune:MaxWorkers; the environment
+/// FineTune__MaxWorkers). A bad value throws <see cref="SettingsException"/> naming the option.
+/// </summary>
+public static class CoordinatorSettings
+{
+    public static CoordinatorOptions Read(IConfiguration c)
+    {
+        var s = new ServiceSettings(c);
+        var dataDir = s.String("data-dir") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "finetune", "coordinator");
+        var defaults = new CoordinatorOptions(Path.GetFullPath(dataDir));
+        return defaults with
+        {
+            HeartbeatTimeout = s.Seconds("heartbeat-timeout", defaults.HeartbeatTimeout),
+            CollectiveTimeout = s.Seconds("collective-timeout", defaults.CollectiveTimeout),
+            RecoveryWait = s.Seconds("recovery-wait", defaults.RecoveryWait),
+            MaxWorkers = s.Int("max-workers", CoordinatorOptions.DefaultMaxWorkers, min: 1),
+            DataRoots = DataRoots(c),
+        };
+    }
+
+    /// <summary>Folders on the coordinator that jobs may name directly (besides uploads): --data-roots A;B, FineTune:DataRoots (A;B, or an array FineTune:DataRoots:0..n).</summary>
+    static IReadOnlyList<string> DataRoots(IConfiguration c)
+    {
+        var roots = (c["data-roots"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        roots.AddRange(c.GetSection("FineTune:DataRoots").GetChildren().Select(s => s.Value).OfType<string>());
+        if (c["FineTune:DataRoots"] is { Length: > 0 } single) roots.AddRange(single.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        if (c["FineTune:data-roots"] is { Length: > 0 } kebab) roots.AddRange(kebab.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return roots.Select(Path.GetFullPath).Distinct().ToList();
+    }
+}
