@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FineTune.Core.Reporting;
 using FineTune.Core.Training;
 
 namespace FineTune.Cli;

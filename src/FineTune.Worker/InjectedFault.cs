@@ -1,4 +1,5 @@
 using System.Globalization;
+using FineTune.Core.Reporting;
 using FineTune.Core.Training;
 
 namespace FineTune.Worker;

@@ -1,6 +1,7 @@
 using FineTune.Contracts.V1;
+using FineTune.Core.Arguments;
 using FineTune.Core.Data;
-using FineTune.Core.Training;
+using FineTune.Core.Sharding;
 using FineTune.Core.Transfers;
 using Grpc.Core;
 

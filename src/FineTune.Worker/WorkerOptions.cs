@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using FineTune.Core.Training;
+using FineTune.Core.Arguments;
 using FineTune.ServiceDefaults;
 
 namespace FineTune.Worker;

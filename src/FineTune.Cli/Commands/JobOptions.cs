@@ -1,6 +1,6 @@
 using System.CommandLine;
 using FineTune.Core;
-using FineTune.Core.Training;
+using FineTune.Core.Arguments;
 
 namespace FineTune.Cli.Commands;
 

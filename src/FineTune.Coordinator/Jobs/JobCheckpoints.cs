@@ -1,6 +1,6 @@
 using System.Globalization;
 using FineTune.Core;
-using FineTune.Core.Training;
+using FineTune.Core.Checkpointing;
 
 namespace FineTune.Coordinator.Jobs;
 

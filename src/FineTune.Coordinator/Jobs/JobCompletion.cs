@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Contracts.V1;
+using FineTune.Core.Reporting;
 using FineTune.Core.Training;
 
 namespace FineTune.Coordinator.Jobs;

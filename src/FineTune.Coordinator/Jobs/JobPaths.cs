@@ -1,5 +1,5 @@
 using FineTune.Core;
-using FineTune.Core.Training;
+using FineTune.Core.Arguments;
 
 namespace FineTune.Coordinator.Jobs;
 

@@ -1,6 +1,7 @@
 using FineTune.Contracts.V1;
+using FineTune.Core.Checkpointing;
 using FineTune.Core.Data;
-using FineTune.Core.Training;
+using FineTune.Core.Sharding;
 
 namespace FineTune.Coordinator.Jobs;
 

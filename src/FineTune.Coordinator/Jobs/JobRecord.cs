@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using FineTune.Contracts;
 using FineTune.Contracts.V1;
+using FineTune.Core.Reporting;
 using FineTune.Core.Training;
 
 namespace FineTune.Coordinator.Jobs;

@@ -1,7 +1,7 @@
 using FineTune.Core;
+using FineTune.Core.Arguments;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
-using FineTune.Core.Training;
 
 namespace FineTune.Coordinator.Jobs;
 

@@ -1,5 +1,6 @@
+using FineTune.Core.Arguments;
 using FineTune.Core.Data;
-using FineTune.Core.Training;
+using FineTune.Core.Sharding;
 
 namespace FineTune.Coordinator.Jobs;
 

@@ -3,9 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using FineTune.Core;
+using FineTune.Core.Arguments;
 using FineTune.Core.Data;
 using FineTune.Core.Tokenization;
-using FineTune.Core.Training;
 
 namespace FineTune.Coordinator.Jobs;
 

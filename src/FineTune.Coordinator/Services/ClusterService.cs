@@ -2,7 +2,7 @@ using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
 using FineTune.Core;
-using FineTune.Core.Training;
+using FineTune.Core.Reporting;
 using FineTune.Core.Transfers;
 using Grpc.Core;
 

@@ -2,6 +2,7 @@ using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
 using FineTune.Core;
+using FineTune.Core.Arguments;
 using FineTune.Core.Transfers;
 using Grpc.Core;
 
@@ -54,10 +55,10 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
     public override Task<DescribeOptionsResponse> DescribeOptions(DescribeOptionsRequest request, ServerCallContext context)
     {
         var response = new DescribeOptionsResponse();
-        foreach (var e in Core.Training.ArgumentTable.Entries)
+        foreach (var e in Core.Arguments.ArgumentTable.Entries)
         {
             var option = new OptionDescription { Key = e.Key, Flag = e.Flag, Kind = e.Kind, Help = e.Help };
-            option.Aliases.AddRange(Core.Training.ArgumentTable.AliasesOf(e.Key));
+            option.Aliases.AddRange(Core.Arguments.ArgumentTable.AliasesOf(e.Key));
             response.Options.Add(option);
         }
         return Task.FromResult(response);

@@ -1,3 +1,4 @@
+using FineTune.Core.Arguments;
 using FineTune.Core.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;

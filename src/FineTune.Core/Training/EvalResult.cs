@@ -1,3 +1,4 @@
+using FineTune.Core.Reporting;
 namespace FineTune.Core.Training;
 
 /// <summary>

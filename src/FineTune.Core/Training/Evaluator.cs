@@ -1,6 +1,7 @@
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
+using FineTune.Core.Reporting;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Training;

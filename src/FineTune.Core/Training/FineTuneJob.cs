@@ -1,8 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTune.Core.Arguments;
+using FineTune.Core.Checkpointing;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
+using FineTune.Core.Reporting;
 using FineTune.Core.Tokenization;
 using static TorchSharp.torch;
 

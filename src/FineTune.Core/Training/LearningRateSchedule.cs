@@ -1,3 +1,4 @@
+using FineTune.Core.Arguments;
 namespace FineTune.Core.Training;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using FineTune.Core.Reporting;
 namespace FineTune.Core.Training;
 
 /// <summary>Several observers as one (progress reports and telemetry side by side), called in order.</summary>

@@ -1,8 +1,12 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using FineTune.Core.Arguments;
+using FineTune.Core.Checkpointing;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
+using FineTune.Core.Reporting;
+using FineTune.Core.Sharding;
 using FineTune.Core.Telemetry;
 using FineTune.Core.Tokenization;
 using TorchSharp;

@@ -1,3 +1,4 @@
+using FineTune.Core.Reporting;
 namespace FineTune.Core.Training;
 
 /// <summary>How long each part of an optimizer step took, in seconds (the telemetry's step-time breakdown).</summary>

@@ -145,8 +145,8 @@ public class ClusterCliTests(FakeCoordinator fake) : IClassFixture<FakeCoordinat
         }, map);
 
         // The coordinator rebuilds the same arguments from the map with the same table.
-        var rebuilt = new FineTune.Core.Training.TrainingArguments();
-        foreach (var (k, v) in map) FineTune.Core.Training.ArgumentTable.Apply(rebuilt, k, v, k);
+        var rebuilt = new FineTune.Core.Arguments.TrainingArguments();
+        foreach (var (k, v) in map) FineTune.Core.Arguments.ArgumentTable.Apply(rebuilt, k, v, k);
         Assert.Equal(args, rebuilt);
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using FineTune.Core.Checkpointing;
 using FineTune.Core.Modeling;
 using FineTune.Core.Tests.Training;
-using FineTune.Core.Training;
 
 namespace FineTune.Core.Tests.Cli;
 

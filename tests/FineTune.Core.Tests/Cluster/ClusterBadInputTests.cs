@@ -1,6 +1,6 @@
 using FineTune.Cli.Commands;
 using FineTune.Contracts.V1;
-using FineTune.Core.Training;
+using FineTune.Core.Arguments;
 using Grpc.Core;
 using Xunit.Abstractions;
 using static FineTune.Core.Tests.Cluster.CoordinatorCalls;

@@ -1,5 +1,5 @@
+using FineTune.Core.Arguments;
 using FineTune.Core.Collectives;
-using FineTune.Core.Training;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Tests.Collectives;

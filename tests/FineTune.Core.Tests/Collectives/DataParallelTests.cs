@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using FineTune.Core.Arguments;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;

@@ -1,8 +1,8 @@
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
+using FineTune.Core.Arguments;
 using FineTune.Core.Data;
 using FineTune.Core.Tokenization;
-using FineTune.Core.Training;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTune.Core.Tests.Coordination;

@@ -1,3 +1,4 @@
+using FineTune.Core.Checkpointing;
 using FineTune.Core.Tests.Modeling;
 using FineTune.Core.Training;
 

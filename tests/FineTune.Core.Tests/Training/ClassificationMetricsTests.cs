@@ -1,4 +1,4 @@
-using FineTune.Core.Training;
+using FineTune.Core.Reporting;
 
 namespace FineTune.Core.Tests.Training;
 

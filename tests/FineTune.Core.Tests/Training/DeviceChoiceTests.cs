@@ -1,4 +1,4 @@
-using FineTune.Core.Training;
+using FineTune.Core.Arguments;
 using TorchSharp;
 
 namespace FineTune.Core.Tests.Training;

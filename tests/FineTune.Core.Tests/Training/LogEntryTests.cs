@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using FineTune.Core.Training;
+using FineTune.Core.Reporting;
 
 namespace FineTune.Core.Tests.Training;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using FineTune.Core.Training;
+using FineTune.Core.Arguments;
 
 namespace FineTune.Core.Tests.Training;
 

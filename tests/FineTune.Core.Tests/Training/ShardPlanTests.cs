@@ -1,6 +1,6 @@
 using FineTune.Core.Data;
+using FineTune.Core.Sharding;
 using FineTune.Core.Tests.Data;
-using FineTune.Core.Training;
 
 namespace FineTune.Core.Tests.Training;
 

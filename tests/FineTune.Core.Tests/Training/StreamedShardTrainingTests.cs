@@ -1,6 +1,8 @@
+using FineTune.Core.Arguments;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
+using FineTune.Core.Sharding;
 using FineTune.Core.Tokenization;
 using FineTune.Core.Training;
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
+using FineTune.Core.Arguments;
 using FineTune.Core.Modeling;
 using FineTune.Core.Tests.Modeling;
-using FineTune.Core.Training;
 
 namespace FineTune.Core.Tests.Training;
 

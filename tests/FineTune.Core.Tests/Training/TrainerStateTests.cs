@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using FineTune.Core.Training;
+using FineTune.Core.Checkpointing;
+using FineTune.Core.Reporting;
 
 namespace FineTune.Core.Tests.Training;
 

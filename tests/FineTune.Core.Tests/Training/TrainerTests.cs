@@ -1,3 +1,4 @@
+using FineTune.Core.Checkpointing;
 using FineTune.Core.Training;
 
 namespace FineTune.Core.Tests.Training;

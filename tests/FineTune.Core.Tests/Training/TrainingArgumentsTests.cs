@@ -1,3 +1,4 @@
+using FineTune.Core.Arguments;
 using FineTune.Core.Tests.Modeling;
 using FineTune.Core.Training;
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using FineTune.Core.Reporting;
 using FineTune.Core.Training;
 
 namespace FineTune.Core.Tests.Training;

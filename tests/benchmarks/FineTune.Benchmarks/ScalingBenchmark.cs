@@ -10,6 +10,7 @@ using FineTune.Core.Modeling.Bert;
 using FineTune.Core.Modeling.Pretrained;
 using FineTune.Core.Tokenization;
 using FineTune.Core.Training;
+using FineTune.Core.Arguments;
 using static TorchSharp.torch;
 
 /// <summary>

@@ -7,6 +7,7 @@ using FineTune.Core.Modeling.Pretrained;
 using FineTune.Core.Telemetry;
 using FineTune.Core.Tokenization;
 using FineTune.Core.Training;
+using FineTune.Core.Arguments;
 using static TorchSharp.torch;
 
 /// <summary>

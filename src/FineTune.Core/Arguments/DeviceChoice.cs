@@ -1,7 +1,7 @@
 using System.Globalization;
 using static TorchSharp.torch;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Arguments;
 
 /// <summary>
 /// The one place that decides which torch device a rank trains on, from the worker's --device (what the machine

@@ -1,6 +1,6 @@
 using FineTune.Core.Data;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Sharding;
 
 /// <summary>
 /// Where a rank's data comes from: its training examples epoch by epoch, and its part of the evaluation set. One

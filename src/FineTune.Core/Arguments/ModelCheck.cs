@@ -1,6 +1,6 @@
 using FineTune.Core.Modeling;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Arguments;
 
 /// <summary>
 /// The model a job names, checked before anything is read or trained: the folder resolves, its config.json reads, its

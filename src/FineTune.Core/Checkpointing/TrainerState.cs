@@ -1,8 +1,9 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTune.Core.Reporting;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Checkpointing;
 
 /// <summary>
 /// Hugging Face's trainer_state.json (saved in every checkpoint): progress, best metric and the log history, with HF's

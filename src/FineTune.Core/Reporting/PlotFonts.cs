@@ -1,7 +1,7 @@
 using ScottPlot;
 using SkiaSharp;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Reporting;
 
 /// <summary>
 /// Picks the plots' font once per process: the bundled Inter (same look on every machine, and text even where no font

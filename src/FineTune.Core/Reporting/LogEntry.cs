@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Reporting;
 
 /// <summary>
 /// One entry of Hugging Face's trainer_state.json <c>log_history</c>: the step, the (fractional) epoch and named values,

@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTune.Core.Arguments;
 using FineTune.Core.Modeling;
 using FineTune.Core.Tokenization;
+using FineTune.Core.Training;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Checkpointing;
 
 /// <summary>
 /// checkpoint-STEP folders: a complete Hugging Face model folder plus optimizer.safetensors, trainer_state.json (with

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using FineTune.Core.Training;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Reporting;
 
 /// <summary>report.md: a title, the summary table, the per-class table and the charts, linked relatively.</summary>
 internal static class ReportMarkdown

@@ -1,4 +1,5 @@
-namespace FineTune.Core.Training;
+using FineTune.Core.Training;
+namespace FineTune.Core.Reporting;
 
 /// <summary>
 /// Accuracy, per-class precision/recall/F1 and macro-F1 from a confusion matrix, computed as sklearn does

@@ -1,8 +1,9 @@
 using System.Globalization;
+using FineTune.Core.Training;
 using ScottPlot;
 using ScottPlot.TickGenerators;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Reporting;
 
 /// <summary>
 /// The report's charts as PNG bytes, sized and styled for a slide: a title, labelled axes, a legend only when there

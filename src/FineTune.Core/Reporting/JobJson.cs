@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
+using FineTune.Core.Training;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Reporting;
 
 /// <summary>
 /// The job object of the CLI's --json contract (docs/cli.md), built in one place for `finetune train`

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using FineTune.Core.Data;
 using YamlDotNet.RepresentationModel;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Arguments;
 
 /// <summary>
 /// The one table of job options: each has a spec-file key (Hugging Face's TrainingArguments name where one exists,

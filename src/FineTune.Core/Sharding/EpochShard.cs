@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using FineTune.Core.Data;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Sharding;
 
 /// <summary>
 /// One rank's training data for (the rest of) one epoch: the examples and the update windows whose micro-batches index

@@ -1,7 +1,8 @@
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
+using FineTune.Core.Training;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Arguments;
 
 /// <summary>
 /// Hugging Face's TrainingArguments (same names and defaults where one exists) plus the job's model and data.

@@ -1,6 +1,6 @@
 using FineTune.Core.Data;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Sharding;
 
 /// <summary>One optimizer step's worth of this rank's examples: a micro-batch per accumulation step.</summary>
 public sealed record UpdateWindow(IReadOnlyList<int[]> MicroBatches, int GlobalExamples);

@@ -1,4 +1,5 @@
-namespace FineTune.Core.Training;
+using FineTune.Core.Training;
+namespace FineTune.Core.Reporting;
 
 /// <summary>
 /// The human-readable end of a run: charts (PNG) and report.md in the output folder, next to the model, so a person

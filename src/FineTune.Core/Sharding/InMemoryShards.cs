@@ -1,6 +1,7 @@
+using FineTune.Core.Arguments;
 using FineTune.Core.Data;
 
-namespace FineTune.Core.Training;
+namespace FineTune.Core.Sharding;
 
 /// <summary>A rank's data planned in this process from the whole tokenized sets (`finetune train`, tests).</summary>
 public sealed class InMemoryShards : IShardSource
