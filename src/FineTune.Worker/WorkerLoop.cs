@@ -18,21 +18,29 @@ public sealed class WorkerLoop(WorkerOptions options, ILogger<WorkerLoop> log, I
             : channel.CreateCallInvoker());
         string? workerId = null;
         JobRun? current = null;
+        var interval = TimeSpan.FromMilliseconds(500); // until the coordinator says otherwise at registration
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                workerId ??= (await client.RegisterAsync(new RegisterRequest
+                if (workerId is null)
                 {
-                    Name = options.Name,
-                    Device = options.Device,
-                    Threads = options.Threads,
-                    RingEndpoint = options.RingEndpoint,
-                    ProtocolVersion = Versions.Protocol,
-                    ProductVersion = Versions.Product,
-                }, cancellationToken: stop)).WorkerId;
+                    var registered = await client.RegisterAsync(new RegisterRequest
+                    {
+                        Name = options.Name,
+                        Device = options.Device,
+                        Threads = options.Threads,
+                        RingEndpoint = options.RingEndpoint,
+                        ProtocolVersion = Versions.Protocol,
+                        ProductVersion = Versions.Product,
+                    }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: stop);
+                    workerId = registered.WorkerId;
+                    if (registered.HeartbeatIntervalMs > 0) interval = TimeSpan.FromMilliseconds(registered.HeartbeatIntervalMs);
+                }
                 if (current is { Done: true }) current = null;
-                var beat = await client.HeartbeatAsync(new HeartbeatRequest { WorkerId = workerId, JobId = current?.JobId ?? "", Generation = current?.Generation ?? 0 }, cancellationToken: stop);
+                // A deadline: a heartbeat stuck in a half-open connection must not stall the loop past the coordinator's timeout.
+                var beat = await client.HeartbeatAsync(new HeartbeatRequest { WorkerId = workerId, JobId = current?.JobId ?? "", Generation = current?.Generation ?? 0 },
+                    deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: stop);
                 if (beat.Cancel) current?.Cancel();
                 if (beat.Assignment is { } a && current is null)
                 {
@@ -53,7 +61,7 @@ public sealed class WorkerLoop(WorkerOptions options, ILogger<WorkerLoop> log, I
             {
                 log.LogWarning("coordinator unreachable ({Status}); retrying", e.StatusCode);
             }
-            await Task.Delay(500, stop).ContinueWith(_ => { });
+            await Task.Delay(interval, stop).ContinueWith(_ => { });
         }
         current?.Cancel();
     }

@@ -6,6 +6,9 @@ public sealed record CoordinatorOptions(string DataDir)
     public const int DefaultMaxWorkers = 64;
 
     public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How often workers heartbeat (told at registration): a twentieth of the timeout, at most 500 ms, so a
+    /// worker misses many beats before it counts as lost.</summary>
+    public TimeSpan HeartbeatInterval => TimeSpan.FromMilliseconds(Math.Clamp(HeartbeatTimeout.TotalMilliseconds / 20, 50, 500));
     public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>How long a recovering job waits for enough ready workers before it fails.</summary>
     public TimeSpan RecoveryWait { get; init; } = TimeSpan.FromMinutes(2);

@@ -22,7 +22,7 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
             throw new RpcException(new Status(StatusCode.FailedPrecondition, mismatch));
         var w = workers.Register(request);
         log.LogInformation("worker {Name} registered (ring {Endpoint}, {Device})", w.Name, w.RingEndpoint, w.Device);
-        return Task.FromResult(new RegisterResponse { WorkerId = w.Id, HeartbeatIntervalMs = 500 });
+        return Task.FromResult(new RegisterResponse { WorkerId = w.Id, HeartbeatIntervalMs = (int)options.HeartbeatInterval.TotalMilliseconds });
     }
 
     public override Task<HeartbeatResponse> Heartbeat(HeartbeatRequest request, ServerCallContext context)

@@ -138,6 +138,13 @@ public class SchedulerTests
         Assert.Equal("job-b", c.Idle(w0)!.JobId);
     }
 
+    [Theory]
+    [InlineData(10_000, 500)]
+    [InlineData(2_000, 100)]
+    [InlineData(500, 50)]
+    public void Workers_beat_twenty_times_per_heartbeat_timeout_at_most_every_500_ms(int timeoutMs, int intervalMs) =>
+        Assert.Equal(intervalMs, (c.Options with { HeartbeatTimeout = TimeSpan.FromMilliseconds(timeoutMs) }).HeartbeatInterval.TotalMilliseconds);
+
     async Task<(JobRecord, WorkerInfo, WorkerInfo, Assignment, Assignment)> RunningOnTwo(int minWorkers = 0)
     {
         var job = c.Submit(workers: 2, minWorkers: minWorkers);
