@@ -10,13 +10,13 @@ sealed class CheckpointUploads : IDisposable
 {
     readonly BlockingCollection<string> queue = [];
     readonly Thread thread;
-    readonly JobRun run;
+    readonly CoordinatorLink link;
     readonly ILogger log;
     int pending;
 
-    public CheckpointUploads(JobRun run, ILogger log)
+    public CheckpointUploads(CoordinatorLink link, ILogger log)
     {
-        this.run = run;
+        this.link = link;
         this.log = log;
         thread = new Thread(Loop) { IsBackground = true, Name = "checkpoint uploads" };
         thread.Start();
@@ -41,7 +41,7 @@ sealed class CheckpointUploads : IDisposable
             try
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                run.UploadFolder(checkpoint, Path.GetFileName(checkpoint));
+                link.UploadFolder(checkpoint, Path.GetFileName(checkpoint));
                 log.LogInformation("{Checkpoint} sent to the coordinator in {Seconds:0.0} s", Path.GetFileName(checkpoint), clock.Elapsed.TotalSeconds);
             }
             catch (Exception e)

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text.Json;
-using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Core;
 using FineTune.Core.Arguments;
@@ -33,6 +31,7 @@ public sealed class JobRun
     readonly CancellationTokenSource cancel = new();
     readonly CheckpointUploads uploads;
     readonly BlobCache blobs;
+    readonly CoordinatorLink link;
     volatile ICollective? collective;
     volatile int step; // the global step this rank has completed (the resumed checkpoint's before the first step)
 
@@ -43,7 +42,8 @@ public sealed class JobRun
         this.workerId = workerId;
         this.options = options;
         this.log = log;
-        uploads = new CheckpointUploads(this, log);
+        link = new CoordinatorLink(client, a, workerId, log, Cancel);
+        uploads = new CheckpointUploads(link, log);
         blobs = new BlobCache(client, workerId, options.DataDir);
     }
 
@@ -105,7 +105,7 @@ public sealed class JobRun
             log.LogInformation("rank {Rank}: ring of {World} formed; training on {Device}{Resume}", a.Rank, a.WorldSize, device, args.ResumeFromCheckpoint is null ? "" : $" from {a.ResumeCheckpoint}");
             long gradientBytes = (model.parameters().Sum(p => p.numel()) + 1) * sizeof(float); // FlatGradients: the parameters and the loss slot
             var telemetry = new TelemetryObserver(a.JobId, a.Rank, options.Name, a.WorldSize, gradientBytes);
-            var observer = InjectedFault.Wrap(new ObserverGroup(new Reporter(this, model), telemetry), log); // test-only hook, off unless its variable is set
+            var observer = InjectedFault.Wrap(new ObserverGroup(new RankReporter(link, model, uploads, s => step = s), telemetry), log); // test-only hook, off unless its variable is set
             var outcome = new Trainer(args, model, tokenizer, shards, group, observer, device).Train(cancel.Token);
             uploads.Drain(); // every checkpoint is with the coordinator before the job can end
             if (outcome.Interrupted)
@@ -120,7 +120,7 @@ public sealed class JobRun
                 TrainLoss = outcome.TrainLoss,
                 TrainRuntime = outcome.TrainRuntime,
                 SamplesSeen = outcome.SamplesSeen * a.WorldSize,
-                ParameterChecksum = Checksum(model),
+                ParameterChecksum = RankReporter.Checksum(model),
             };
             if (a.Rank == 0)
             {
@@ -131,9 +131,9 @@ public sealed class JobRun
                 var evalPath = Path.Combine(final, EvalResult.FinalFile);
                 if (outcome.FinalEval is not null) AtomicFile.WriteAllText(evalPath, JsonSerializer.Serialize(outcome.FinalEval));
                 else File.Delete(evalPath); // an earlier generation's
-                UploadFolder(final);
+                link.UploadFolder(final);
             }
-            Send(new WorkerReport { Finished = finished });
+            link.Send(new WorkerReport { Finished = finished });
             log.LogInformation("job {Job} rank {Rank} finished: step {Step}", a.JobId, a.Rank, outcome.GlobalStep);
         }
         catch (Exception e) when (!cancel.IsCancellationRequested)
@@ -165,77 +165,13 @@ public sealed class JobRun
         log.LogError(e, "job {Job} failed on rank {Rank} at step {Step} ({Kind})", a.JobId, a.Rank, step,
             invalidInput ? "invalid input: the job fails" : group ? "the group broke: recoverable" : "a fault: recoverable");
         span?.SetStatus(ActivityStatusCode.Error, summary);
-        try { Send(new WorkerReport { Failed = summary, Recoverable = !invalidInput, FailedStep = step, GroupFailure = group }); }
+        try { link.Send(new WorkerReport { Failed = summary, Recoverable = !invalidInput, FailedStep = step, GroupFailure = group }); }
         catch (Exception) { /* the coordinator will notice by itself */ }
     }
-
-    internal void Send(WorkerReport report)
-    {
-        report.WorkerId = workerId;
-        report.JobId = a.JobId;
-        report.Generation = a.Generation;
-        report.Rank = a.Rank;
-        var ack = client.Report(report);
-        if (!ack.Ok)
-        {
-            // Fenced out: the job moved on to another group (or ended) while this rank was away.
-            log.LogWarning("job {Job} rank {Rank}: the coordinator refused a report ({Message}); stopping", a.JobId, a.Rank, ack.Message);
-            Cancel();
-        }
-    }
-
-    internal int Rank => a.Rank;
 
     static TokenizedDataset ReadTokens(string path)
     {
         using var stream = File.OpenRead(path);
         return TokenizedDataset.Read(stream);
-    }
-
-    /// <summary>A folder's files to the coordinator: the final model (checkpoint null) or a checkpoint-STEP folder.</summary>
-    internal void UploadFolder(string folder, string? checkpoint = null)
-    {
-        using var call = client.UploadResult();
-        foreach (var file in Directory.GetFiles(folder).Where(f => !Path.GetFileName(f).StartsWith('.')))
-            foreach (var chunk in FileChunks.Read(file, Path.GetFileName(file)))
-                call.RequestStream.WriteAsync(new ResultChunk { JobId = a.JobId, WorkerId = workerId, Generation = a.Generation, Checkpoint = checkpoint ?? "", Chunk = chunk }).GetAwaiter().GetResult();
-        call.RequestStream.CompleteAsync().GetAwaiter().GetResult();
-        var ack = call.ResponseAsync.GetAwaiter().GetResult();
-        if (!ack.Ok) throw new InvalidOperationException($"the coordinator refused the result: {ack.Message}");
-    }
-
-    /// <summary>SHA-256 of every parameter's bytes in order: equal on every rank when data parallelism holds.</summary>
-    static string Checksum(SequenceClassifier model)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var t in PretrainedModel.StateDict(model))
-            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.Data.AsSpan()));
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    /// <summary>Rank 0 tells the coordinator about steps and log entries (every rank has the same values).</summary>
-    sealed class Reporter(JobRun run, SequenceClassifier model) : ITrainerObserver
-    {
-        // Every rank: the coordinator compares the ranks' parameters after each evaluation.
-        public void OnEvaluate(int step, double epoch, EvalResult result) =>
-            run.Send(new WorkerReport { Checksum = new ParameterChecksum { Step = step, Sha256 = Checksum(model) } });
-
-        public void OnStep(StepInfo s)
-        {
-            run.step = s.Step;
-            if (run.Rank != 0) return;
-            run.Send(new WorkerReport { Step = new StepEvent { Step = s.Step, MaxSteps = s.MaxSteps, Epoch = s.Epoch, Loss = s.Loss, LearningRate = s.LearningRate, SamplesPerSecond = s.Samples / Math.Max(s.Timings.Total, 1e-9) } });
-        }
-
-        // Rank 0 alone saves checkpoints; they go to the coordinator in the background so training does not wait.
-        public void OnSave(string checkpoint, double seconds) => run.uploads.Add(checkpoint);
-
-        public void OnLog(LogEntry e)
-        {
-            if (run.Rank != 0) return;
-            var log = new LogEvent { Step = e.Step, Epoch = e.Epoch };
-            foreach (var (k, v) in e.Values) log.Values[k] = v;
-            run.Send(new WorkerReport { Log = log });
-        }
     }
 }
