@@ -1,4 +1,4 @@
-namespace FineTune.Core.Tests.Training;
+namespace FineTune.Cluster.Tests.Training;
 
 public sealed class AtomicFileTests : IDisposable
 {

@@ -1,6 +1,6 @@
 using FineTune.Core.Reporting;
 
-namespace FineTune.Core.Tests.Training;
+namespace FineTune.Cluster.Tests.Training;
 
 public sealed class ClassificationMetricsTests
 {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FineTune.Core.Arguments;
 
-namespace FineTune.Core.Tests.Training;
+namespace FineTune.Cluster.Tests.Training;
 
 /// <summary>One spec reader, one binder, one invalid-input predicate: the CLI, the coordinator and the workers share them.</summary>
 public class OptionsPipelineTests

@@ -1,4 +1,4 @@
-namespace FineTune.Core.Tests.Training;
+namespace FineTune.Cluster.Tests.Training;
 
 /// <summary>
 /// libtorch's default random generator (dropout, manual_seed) and thread count are process-wide: tests that train or

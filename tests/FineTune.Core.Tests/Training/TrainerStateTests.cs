@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using FineTune.Core.Checkpointing;
 using FineTune.Core.Reporting;
 
-namespace FineTune.Core.Tests.Training;
+namespace FineTune.Cluster.Tests.Training;
 
 public sealed class TrainerStateTests : IDisposable
 {

@@ -2,7 +2,7 @@ using FineTune.Core.Arguments;
 using FineTune.Core.Tests.Modeling;
 using FineTune.Core.Training;
 
-namespace FineTune.Core.Tests.Training;
+namespace FineTune.Cluster.Tests.Training;
 
 public class TrainingArgumentsTests
 {
