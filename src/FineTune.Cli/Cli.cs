@@ -32,7 +32,7 @@ public static class Cli
             if (Environment.GetEnvironmentVariable("FINETUNE_DEBUG") == "1") Console.Error.WriteLine(e);
             return e.StatusCode is StatusCode.InvalidArgument or StatusCode.NotFound ? InvalidInput : Failed;
         }
-        catch (Exception e) when (Faults.IsInvalidInput(e))
+        catch (Exception e) when (Faults.IsBadRequest(e))
         {
             Console.Error.WriteLine($"error: {Faults.Unwrap(e).Message}");
             return InvalidInput;

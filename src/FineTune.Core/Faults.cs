@@ -10,12 +10,15 @@ namespace FineTune.Core;
 /// </summary>
 public static class Faults
 {
+    /// <summary>True for invalid input, false for a fault: the verdict on a failed run (fail the job, or recover it).
+    /// On a worker a missing file is a fault (a blob that vanished), not the user's input.</summary>
+    public static bool IsInvalidInput(Exception e) => Unwrap(e) is InvalidInputException;
+
     /// <summary>
-    /// True for invalid input, false for a fault: our own InvalidInputException (its message names the field), and a
-    /// named file or folder that is missing, unreadable or not UTF-8. The CLI (exit code 2), the Jobs API
-    /// (INVALID_ARGUMENT) and the workers (fail, do not retry) all decide by this one predicate.
+    /// A request's bad input, where the user names the files: invalid input, or a named file or folder that is missing,
+    /// unreadable or not UTF-8. The CLI (exit code 2) and the Jobs API (INVALID_ARGUMENT) decide by this one predicate.
     /// </summary>
-    public static bool IsInvalidInput(Exception e) => Unwrap(e) is InvalidInputException or FileNotFoundException or DirectoryNotFoundException
+    public static bool IsBadRequest(Exception e) => IsInvalidInput(e) || Unwrap(e) is FileNotFoundException or DirectoryNotFoundException
         or UnauthorizedAccessException or System.Text.DecoderFallbackException;
 
     /// <summary>The exception that says what happened: through a one-exception AggregateException, a

@@ -123,7 +123,7 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
         {
             return action();
         }
-        catch (Exception e) when (Faults.IsInvalidInput(e))
+        catch (Exception e) when (Faults.IsBadRequest(e))
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, Faults.Unwrap(e).Message));
         }

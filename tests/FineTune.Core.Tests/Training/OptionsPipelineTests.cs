@@ -3,7 +3,7 @@ using FineTune.Core.Arguments;
 
 namespace FineTune.Cluster.Tests.Training;
 
-/// <summary>One spec reader, one binder, one invalid-input predicate: the CLI, the coordinator and the workers share them.</summary>
+/// <summary>One spec reader, one binder, one bad-request predicate: the CLI, the coordinator and the workers share them.</summary>
 public class OptionsPipelineTests
 {
     [Fact]
@@ -34,12 +34,14 @@ public class OptionsPipelineTests
     }
 
     [Fact]
-    public void Invalid_input_is_one_predicate_through_wrappers()
+    public void A_bad_request_is_one_predicate_for_the_cli_and_the_jobs_api_through_wrappers()
     {
-        Exception[] invalid = [new InvalidInputException("x"), new FileNotFoundException("x"), new DirectoryNotFoundException("x"), new UnauthorizedAccessException("x"),
-            new System.Text.DecoderFallbackException("x"), new AggregateException(new InvalidInputException("x"))];
+        Exception[] bad = [new InvalidInputException("x"), new FileNotFoundException("x"), new DirectoryNotFoundException("x"), new UnauthorizedAccessException("x"),
+            new System.Text.DecoderFallbackException("x"), new AggregateException(new InvalidInputException("x")), new AggregateException(new FileNotFoundException("x"))];
         Exception[] faults = [new IOException("disk"), new InvalidOperationException("bug"), new OutOfMemoryException(), new AggregateException(new IOException("a"), new IOException("b"))];
-        Assert.All(invalid, e => Assert.True(Faults.IsInvalidInput(e), e.GetType().Name));
-        Assert.All(faults, e => Assert.False(Faults.IsInvalidInput(e), e.GetType().Name));
+        Assert.All(bad, e => Assert.True(Faults.IsBadRequest(e), e.GetType().Name));
+        Assert.All(faults, e => Assert.False(Faults.IsBadRequest(e), e.GetType().Name));
+        // A worker's verdict is narrower: a file missing there is a fault to recover from (ErrorTextTests).
+        Assert.False(Faults.IsInvalidInput(new FileNotFoundException("a blob vanished")));
     }
 }
