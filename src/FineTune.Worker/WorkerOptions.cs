@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using FineTune.Core.Arguments;
 using FineTune.ServiceDefaults;
 
@@ -30,18 +29,10 @@ public sealed record WorkerOptions(string Coordinator, string Name, string Devic
         if (DeviceChoice.Unavailable(device) is { } why) throw new SettingsException($"--device {device}: {why}");
         var threads = s.Int("threads", Environment.ProcessorCount, min: 1);
         var host = s.String("ring-host") ?? "127.0.0.1";
-        int port = s.Port("ring-port") ?? (IPAddress.TryParse(host, out var ip) ? FreePort(ip)
+        int port = s.Port("ring-port") ?? (IPAddress.TryParse(host, out var ip) ? RingPort.Pick(ip)
             : throw new SettingsException($"--ring-host {host}: a host name needs --ring-port (a free port is picked only on an IP address)"));
         var listen = $"{host}:{port}";
         var dataDir = s.String("data-dir") ?? Path.Combine(Path.GetTempPath(), "finetune-worker", name);
         return new WorkerOptions(coordinator, name, device, threads, s.String("ring-advertise") ?? listen, dataDir) { RingListen = listen, JoinToken = s.String("join-token", "FINETUNE_JOIN_TOKEN") };
-    }
-
-    // The ring's data plane listens on this port for each job; chosen once at start and reported at registration.
-    static int FreePort(IPAddress host)
-    {
-        using var probe = new Socket(host.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(host, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 }
