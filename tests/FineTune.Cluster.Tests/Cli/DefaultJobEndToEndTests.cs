@@ -10,7 +10,7 @@ namespace FineTune.Cluster.Tests.Cli;
 /// Slow (about 100 s on 2 idle cores; it runs alone, after the parallel tests): filter it out with
 /// --filter "FullyQualifiedName!~EndToEnd" while iterating. The 3-minute target is a timing, measured standalone, not asserted here.
 /// </summary>
-[Collection(Training.TorchGlobalState.Name)]
+[Collection(FineTune.Core.Tests.Training.TorchGlobalState.Name)]
 public class DefaultJobEndToEndTests
 {
     [Fact]

@@ -9,7 +9,7 @@ namespace FineTune.Cluster.Tests.Cluster;
 /// The real system on loopback: a coordinator and two workers as separate processes, the default job submitted
 /// through the Jobs API, trained data-parallel over the TCP ring. Slow (a few minutes on 2 cores).
 /// </summary>
-[Collection(Training.TorchGlobalState.Name)]
+[Collection(FineTune.Core.Tests.Training.TorchGlobalState.Name)]
 public class MultiProcessClusterTests
 {
     [Fact]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FineTune.Cluster.Tests.Cli;
+using FineTune.Core.Tests.Training;
 
 namespace FineTune.Cluster.Tests.Training;
 
@@ -34,7 +35,7 @@ public class NativeLifetimeStressTests
     [Fact]
     public void Default_model_size_forward_and_backward_while_the_runtime_collects_and_finalizes_continuously()
     {
-        var output = Path.Combine(Modeling.TinyModels.TempDir(), "out");
+        var output = Path.Combine(FineTune.Core.Tests.Modeling.TinyModels.TempDir(), "out");
         try
         {
             ExpectSuccess(GcStressed("train", "--output", output, "--max-steps", "30", "--max-length", "64", "--threads", "1",

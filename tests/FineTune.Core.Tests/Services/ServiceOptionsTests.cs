@@ -4,7 +4,7 @@ using FineTune.ServiceDefaults;
 using FineTune.Worker;
 using static FineTune.Core.Tests.Services.ServiceSettingsTests;
 
-namespace FineTune.Cluster.Tests.Services;
+namespace FineTune.Core.Tests.Services;
 
 /// <summary>The coordinator's and the worker's settings: defaults, both key spellings, and every bad value refused by name.</summary>
 public class ServiceOptionsTests

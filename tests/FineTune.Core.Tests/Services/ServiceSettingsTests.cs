@@ -1,7 +1,7 @@
 using FineTune.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 
-namespace FineTune.Cluster.Tests.Services;
+namespace FineTune.Core.Tests.Services;
 
 /// <summary>The one settings reader: where a setting is found, each typed getter's refusal naming the option, and defaults.</summary>
 public class ServiceSettingsTests

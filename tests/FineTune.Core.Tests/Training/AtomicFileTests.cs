@@ -1,4 +1,4 @@
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 public sealed class AtomicFileTests : IDisposable
 {

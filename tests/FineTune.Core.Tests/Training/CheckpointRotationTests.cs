@@ -2,7 +2,7 @@ using FineTune.Core.Checkpointing;
 using FineTune.Core.Tests.Modeling;
 using FineTune.Core.Training;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 /// <summary>
 /// save_total_limit keeps exactly what Hugging Face's Trainer._rotate_checkpoints keeps: the best checkpoint (moved

@@ -1,6 +1,6 @@
 using FineTune.Core.Reporting;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 public sealed class ClassificationMetricsTests
 {

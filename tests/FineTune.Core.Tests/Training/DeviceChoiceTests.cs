@@ -1,7 +1,7 @@
 using FineTune.Core.Arguments;
 using TorchSharp;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 /// <summary>Which device a rank trains on: the worker's --device and the job's `device`, decided in one place.</summary>
 public class DeviceChoiceTests

@@ -2,7 +2,7 @@ using FineTune.Core.Inference;
 using FineTune.Core.Training;
 using TorchSharp;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 /// <summary>
 /// The deterministic side of <see cref="NativeLifetimeStressTests"/>: TorchSharp counts, per thread, every tensor

@@ -3,7 +3,7 @@ using FineTune.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 [Collection(TorchGlobalState.Name)]
 public class OptimizationTests

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FineTune.Core.Arguments;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 /// <summary>One spec reader, one binder, one bad-request predicate: the CLI, the coordinator and the workers share them.</summary>
 public class OptionsPipelineTests

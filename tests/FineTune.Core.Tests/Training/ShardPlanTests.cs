@@ -2,7 +2,7 @@ using FineTune.Core.Data;
 using FineTune.Core.Sharding;
 using FineTune.Core.Tests.Data;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 /// <summary>The shard plan (every example once per epoch, equal steps per rank, from any offset) and its wire form.</summary>
 public class ShardPlanTests

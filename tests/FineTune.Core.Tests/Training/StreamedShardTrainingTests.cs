@@ -6,7 +6,7 @@ using FineTune.Core.Sharding;
 using FineTune.Core.Tokenization;
 using FineTune.Core.Training;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 /// <summary>
 /// The Trainer on shards that went through the wire form (only the rank's examples, renumbered), as a cluster worker

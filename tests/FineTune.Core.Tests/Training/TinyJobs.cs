@@ -3,7 +3,7 @@ using FineTune.Core.Arguments;
 using FineTune.Core.Modeling;
 using FineTune.Core.Tests.Modeling;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 /// <summary>A tiny model folder and a learnable synthetic sentiment set, made at test time.</summary>
 public static class TinyJobs

@@ -1,4 +1,4 @@
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 /// <summary>
 /// libtorch's default random generator (dropout, manual_seed) and thread count are process-wide: tests that train or

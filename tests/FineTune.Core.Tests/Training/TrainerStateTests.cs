@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using FineTune.Core.Checkpointing;
 using FineTune.Core.Reporting;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 public sealed class TrainerStateTests : IDisposable
 {

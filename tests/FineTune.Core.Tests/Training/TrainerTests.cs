@@ -1,7 +1,7 @@
 using FineTune.Core.Checkpointing;
 using FineTune.Core.Training;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 /// <summary>The training loop on a tiny BERT and a learnable synthetic set: it learns, it is deterministic, it resumes exactly.</summary>
 [Collection(TorchGlobalState.Name)]

@@ -2,7 +2,7 @@ using FineTune.Core.Arguments;
 using FineTune.Core.Tests.Modeling;
 using FineTune.Core.Training;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 public class TrainingArgumentsTests
 {

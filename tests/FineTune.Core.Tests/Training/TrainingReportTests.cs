@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using FineTune.Core.Reporting;
 using FineTune.Core.Training;
 
-namespace FineTune.Cluster.Tests.Training;
+namespace FineTune.Core.Tests.Training;
 
 public sealed class TrainingReportTests : IDisposable
 {
