@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using FineTune.Contracts.V1;
 using FineTune.Cluster.Tests.Cli;
+using FineTune.Contracts.V1;
 using FineTune.Core.Tests.Training;
 using Grpc.Core;
 using Grpc.Net.Client;
