@@ -6,14 +6,22 @@ namespace FineTune.AppHost;
 /// <summary>The AppHost's settings (Workers, Device, Threads, Demo, DataDir, CoordinatorPort), validated up front.</summary>
 public sealed record ClusterSettings(int Workers, string Device, int Threads, bool Demo, string DataDir, int CoordinatorPort)
 {
-    /// <summary>Reads and checks every setting; a bad value throws <see cref="SettingsException"/> naming it (--Workers abc: ...).</summary>
-    public static ClusterSettings From(IConfiguration c)
+    /// <summary>
+    /// Reads and checks every setting; a bad value throws <see cref="SettingsException"/> naming it (--Workers abc: ...).
+    /// --Device auto (the default): one CUDA worker per GPU when the machine has GPUs and the workers carry CUDA
+    /// libtorch (-p:TorchBackend=cuda), else CPU workers; cpu or cuda force it.
+    /// </summary>
+    /// <param name="gpus">for tests: the GPUs the machine has (default: counted from /dev/nvidiaN)</param>
+    /// <param name="torchBackend">for tests: the libtorch the workers were built with (default: this build's)</param>
+    public static ClusterSettings From(IConfiguration c, int? gpus = null, string? torchBackend = null)
     {
         var s = new ServiceSettings(c, section: null); // top-level keys: --Workers 3, or the environment Workers=3
-        var device = s.Choice("Device", "cpu", ["cpu", "cuda"]);
-        int gpus = device == "cuda" ? GpuCount() : 0;
-        if (device == "cuda" && gpus == 0 && s.Find("Workers") is null) throw new SettingsException("--Device cuda: no CUDA devices found (/dev/nvidia0, ...); give --Workers N");
-        int workers = s.Int("Workers", device == "cuda" ? gpus : 2, min: 1);
+        var asked = s.Choice("Device", "auto", ["auto", "cpu", "cuda"]);
+        int found = asked == "cpu" ? 0 : gpus ?? GpuCount();
+        var device = asked != "auto" ? asked : found > 0 && (torchBackend ?? TorchBackend) == "cuda" ? "cuda" : "cpu";
+        int cudaWorkers = device == "cuda" ? found : 0;
+        if (device == "cuda" && cudaWorkers == 0 && s.Find("Workers") is null) throw new SettingsException("--Device cuda: no CUDA devices found (/dev/nvidia0, ...); give --Workers N");
+        int workers = s.Int("Workers", device == "cuda" ? cudaWorkers : 2, min: 1);
         int threads = s.Int("Threads", Math.Max(1, Environment.ProcessorCount / workers), min: 1);
         var demo = s.Bool("Demo", true);
         var dataDir = s.String("DataDir") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "finetune", "apphost");
@@ -25,6 +33,10 @@ public sealed record ClusterSettings(int Workers, string Device, int Threads, bo
     public string DeviceOf(int worker) => Device == "cuda" ? $"cuda:{worker}" : "cpu";
 
     public string DataDirOf(string resource) => Path.Combine(DataDir, resource);
+
+    /// <summary>The libtorch this build's workers carry (cpu or cuda: -p:TorchBackend, stamped into the assembly).</summary>
+    public static string TorchBackend { get; } = typeof(ClusterSettings).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "TorchBackend")?.Value ?? "cpu";
 
     // NVIDIA's driver makes one /dev/nvidiaN node per GPU; counting them needs no CUDA library in the AppHost.
     static int GpuCount() => Directory.Exists("/dev")

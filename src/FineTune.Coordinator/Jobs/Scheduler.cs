@@ -7,7 +7,7 @@ namespace FineTune.Coordinator.Jobs;
 /// The coordinator's background loop. Every tick it: recovers running jobs that lost a worker (no heartbeat for the
 /// timeout); gives each recovering job a new group (at the same world size when enough workers are ready, else after a
 /// grace with as few as --min-workers, else it fails after the recovery wait); and starts the oldest queued job once
-/// enough workers are ready. A chosen group is prepared (JobPreparation) off the loop, then runs (JobLifecycle).
+/// enough workers of the kind it needs are ready (Placement: CUDA or CPU, never a mix). A chosen group is prepared (JobPreparation) off the loop, then runs (JobLifecycle).
 /// </summary>
 public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, PreparedJobs prepared, JobLifecycle lifecycle, IJobPreparation preparation,
     CoordinatorOptions options, ILogger<Scheduler> log) : BackgroundService
@@ -44,7 +44,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, PreparedJob
 
         if (jobs.All().FirstOrDefault(j => j.State == JobState.Queued) is { } next)
         {
-            var ready = workers.Ready();
+            var ready = Placement.Candidates(next, workers.Ready());
             int needed = next.RequestedWorkers > 0 ? next.RequestedWorkers : Math.Max(1, ready.Count);
             if (ready.Count >= needed) started.Add(Start(next, ready.Take(needed).ToList(), resume: false));
         }
@@ -60,7 +60,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, PreparedJob
     {
         var recovery = job.Recoveries[^1];
         var waited = workers.Now - DateTimeOffset.FromUnixTimeMilliseconds(recovery.StartedUnixMs);
-        var ready = workers.Ready();
+        var ready = Placement.Candidates(job, workers.Ready());
         int want = job.RequestedWorkers, min = job.MinWorkers > 0 ? job.MinWorkers : want;
         int take = ready.Count >= want ? want : ready.Count >= min && waited >= options.RecoveryGrace ? ready.Count : 0;
         if (take > 0)

@@ -29,7 +29,7 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
             RequestId = request.RequestId,
             CreatedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             // --workers omitted: all the workers ready at submission (at least one).
-            RequestedWorkers = args.Workers ?? Math.Max(1, workers.Ready().Count),
+            RequestedWorkers = args.Workers ?? Math.Max(1, Placement.Candidates(args.Device, workers.Ready(), 0).Count),
             MinWorkers = args.MinWorkers ?? 0,
         });
         return Task.FromResult(JobStore.ToMessage(job));

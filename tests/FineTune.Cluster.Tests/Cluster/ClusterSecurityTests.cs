@@ -17,22 +17,7 @@ namespace FineTune.Cluster.Tests.Cluster;
 [Collection(TorchGlobalState.Name)]
 public class ClusterSecurityTests
 {
-    static (int ExitCode, string Output) RunCoordinator(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "FineTune.Coordinator.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("the coordinator kept running: it should have refused to start");
-        }
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
+    static (int ExitCode, string Output) RunCoordinator(params string[] args) => Services.ServiceRefusal.Run("FineTune.Coordinator.dll", args);
 
     static int FreePort()
     {

@@ -58,10 +58,11 @@ public sealed class InProcessCoordinator
         Completion = new JobCompletion(Jobs, Lifecycle, NullLogger<JobCompletion>.Instance);
     }
 
-    public JobRecord Submit(int workers, int minWorkers = 0, string id = "job-1") =>
-        Jobs.Add(new JobRecord { Id = id, Options = [], CreatedUnixMs = 1, RequestedWorkers = workers, MinWorkers = minWorkers });
+    public JobRecord Submit(int workers, int minWorkers = 0, string id = "job-1", string? device = null) =>
+        Jobs.Add(new JobRecord { Id = id, Options = device is null ? [] : new() { ["device"] = device }, CreatedUnixMs = 1, RequestedWorkers = workers, MinWorkers = minWorkers });
 
-    public WorkerInfo Join(string name) => Workers.Register(new RegisterRequest { Name = name, RingEndpoint = $"127.0.0.1:{7000 + name.Length}" });
+    public WorkerInfo Join(string name, string device = "cpu") =>
+        Workers.Register(new RegisterRequest { Name = name, RingEndpoint = $"127.0.0.1:{7000 + name.Length}", Device = device });
 
     /// <summary>An idle worker's heartbeat: its assignment, if one waits.</summary>
     public Assignment? Idle(WorkerInfo w) => w.OnHeartbeat("", false, Clock.GetUtcNow()).Assignment;
@@ -74,7 +75,7 @@ public sealed class InProcessCoordinator
     public JobRecord Running(params string[] names)
     {
         var job = Submit(names.Length);
-        var group = names.Select(Join).ToList();
+        var group = names.Select(n => Join(n)).ToList();
         Assert.True(Lifecycle.Prepare(job, group));
         Assert.True(Lifecycle.Run(job, group, Preparation.Prepare(job, group, job.Generation + 1, resume: false), resume: false));
         return job;
