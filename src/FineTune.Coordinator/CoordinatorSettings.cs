@@ -21,17 +21,14 @@ public static class CoordinatorSettings
             CollectiveTimeout = s.Seconds("collective-timeout", defaults.CollectiveTimeout),
             RecoveryWait = s.Seconds("recovery-wait", defaults.RecoveryWait),
             MaxWorkers = s.Int("max-workers", CoordinatorOptions.DefaultMaxWorkers, min: 1),
-            DataRoots = DataRoots(c),
+            DataRoots = DataRoots(s, c),
         };
     }
 
-    /// <summary>Folders on the coordinator that jobs may name directly (besides uploads): --data-roots A;B, FineTune:DataRoots (A;B, or an array FineTune:DataRoots:0..n).</summary>
-    static IReadOnlyList<string> DataRoots(IConfiguration c)
-    {
-        var roots = (c["data-roots"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-        roots.AddRange(c.GetSection("FineTune:DataRoots").GetChildren().Select(s => s.Value).OfType<string>());
-        if (c["FineTune:DataRoots"] is { Length: > 0 } single) roots.AddRange(single.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        if (c["FineTune:data-roots"] is { Length: > 0 } kebab) roots.AddRange(kebab.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        return roots.Select(Path.GetFullPath).Distinct().ToList();
-    }
+    /// <summary>Folders on the coordinator that jobs may name directly (besides uploads): --data-roots A;B (or
+    /// FineTune:data-roots, FineTune:DataRoots, read as every setting is), or an array FineTune:DataRoots:0..n.</summary>
+    static IReadOnlyList<string> DataRoots(ServiceSettings s, IConfiguration c) =>
+        (s.String("data-roots") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Concat(c.GetSection("FineTune:DataRoots").GetChildren().Select(x => x.Value).OfType<string>())
+            .Select(Path.GetFullPath).Distinct().ToList();
 }

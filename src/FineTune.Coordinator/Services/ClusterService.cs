@@ -133,12 +133,7 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
         }
         catch (FileTransferException e)
         {
-            throw new RpcException(new Status(e.Problem switch
-            {
-                TransferProblem.ChecksumMismatch => StatusCode.DataLoss,
-                TransferProblem.TooLarge => StatusCode.ResourceExhausted,
-                _ => StatusCode.InvalidArgument,
-            }, e.Message));
+            throw new RpcException(new Status(e.Problem.StatusCode(), e.Message));
         }
         finally
         {

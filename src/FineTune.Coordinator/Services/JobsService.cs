@@ -55,10 +55,10 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
     public override Task<DescribeOptionsResponse> DescribeOptions(DescribeOptionsRequest request, ServerCallContext context)
     {
         var response = new DescribeOptionsResponse();
-        foreach (var e in Core.Arguments.ArgumentTable.Entries)
+        foreach (var e in ArgumentTable.Entries)
         {
             var option = new OptionDescription { Key = e.Key, Flag = e.Flag, Kind = e.Kind, Help = e.Help };
-            option.Aliases.AddRange(Core.Arguments.ArgumentTable.AliasesOf(e.Key));
+            option.Aliases.AddRange(ArgumentTable.AliasesOf(e.Key));
             response.Options.Add(option);
         }
         return Task.FromResult(response);
@@ -87,14 +87,14 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
         }
         catch (FileTransferException e)
         {
-            throw new RpcException(e.Problem switch
+            // The status as every receiver answers; the Jobs API's own wording for what clients are told to fix.
+            throw new RpcException(new Status(e.Problem.StatusCode(), e.Problem switch
             {
-                TransferProblem.BadName => new Status(StatusCode.InvalidArgument, $"upload name '{e.File}' must be SHA256/relative/path with no '..'"),
-                TransferProblem.TooLarge => new Status(StatusCode.ResourceExhausted, $"{e.File}: larger than the coordinator's upload limit of {coordinator.MaxUploadBytes} bytes"),
-                TransferProblem.ChecksumMismatch => new Status(StatusCode.DataLoss, e.Message),
-                TransferProblem.Incomplete => new Status(StatusCode.InvalidArgument, "upload ended before its last chunk"),
-                _ => new Status(StatusCode.InvalidArgument, e.Message),
-            });
+                TransferProblem.BadName => $"upload name '{e.File}' must be SHA256/relative/path with no '..'",
+                TransferProblem.TooLarge => $"{e.File}: larger than the coordinator's upload limit of {coordinator.MaxUploadBytes} bytes",
+                TransferProblem.Incomplete => "upload ended before its last chunk",
+                _ => e.Message,
+            }));
         }
         throw new RpcException(new Status(StatusCode.InvalidArgument, "upload ended before its last chunk"));
     }

@@ -18,6 +18,19 @@ public enum TransferProblem
     Incomplete,
 }
 
+/// <summary>What a refused transfer means to the peer that sent it.</summary>
+public static class TransferProblems
+{
+    /// <summary>The gRPC status for <paramref name="problem"/>: DATA_LOSS (send it again), RESOURCE_EXHAUSTED (too large),
+    /// else INVALID_ARGUMENT (the request itself was wrong). Every receiving service answers with this.</summary>
+    public static Grpc.Core.StatusCode StatusCode(this TransferProblem problem) => problem switch
+    {
+        TransferProblem.ChecksumMismatch => Grpc.Core.StatusCode.DataLoss,
+        TransferProblem.TooLarge => Grpc.Core.StatusCode.ResourceExhausted,
+        _ => Grpc.Core.StatusCode.InvalidArgument,
+    };
+}
+
 /// <summary>A refused file: <see cref="Exception.Message"/> is one line naming the file and the problem.</summary>
 public sealed class FileTransferException(string file, TransferProblem problem, string message) : IOException(message)
 {
@@ -73,9 +86,6 @@ public sealed class FileChunkReceiver : IDisposable
 
     /// <summary>The SHA-256 a name must have whatever the sender says (a blob fetched by its hash); null: the sender's.</summary>
     public Func<string, string?>? ExpectedSha256 { get; init; }
-
-    /// <summary>The name of the file in progress; null between files.</summary>
-    public string? Receiving => name;
 
     /// <summary>Takes one chunk; returns the file when this chunk completed it.</summary>
     public ReceivedFile? Add(FileChunk chunk)
