@@ -16,6 +16,17 @@ public static class Scalars
     /// <summary>The alpha of a plain sum (integer, so it also serves integer tensors).</summary>
     public static readonly Scalar One = 1.ToScalar();
 
-    /// <summary>The additive attention mask's value at padded positions.</summary>
+    /// <summary>The additive attention mask's value at padded positions (torch.finfo(float32).min).</summary>
     public static readonly Scalar FloatMin = float.MinValue.ToScalar();
+
+    /// <summary>torch.finfo(bfloat16).min: float.MinValue would round to minus infinity in bf16.</summary>
+    public static readonly Scalar BFloat16Min = (-3.3895313892515355e38).ToScalar();
+
+    /// <summary>The most negative finite value of <paramref name="dtype"/> (float32 or bfloat16), for additive masks.</summary>
+    public static Scalar MinOf(torch.ScalarType dtype) => dtype switch
+    {
+        torch.ScalarType.Float32 => FloatMin,
+        torch.ScalarType.BFloat16 => BFloat16Min,
+        _ => throw new ArgumentException($"no mask minimum for {dtype} (float32 or bfloat16)", nameof(dtype)),
+    };
 }

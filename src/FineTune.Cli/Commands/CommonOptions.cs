@@ -13,5 +13,12 @@ public static class CommonOptions
 
     public static Option<bool> Json() => new("--json") { Description = "print JSON on stdout (progress and logs go to stderr)" };
 
+    /// <summary>Where the model runs; resolved by DeviceChoice (auto: a GPU when this machine has one, as Hugging Face does).</summary>
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "auto, cpu, cuda or cuda:N (default auto: a GPU when there is one, else the CPU)",
+        DefaultValueFactory = _ => "auto",
+    };
+
     public static Option<int?> Threads() => new("--threads") { Description = "CPU threads for TorchSharp (default: all cores)" };
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using FineTune.Core;
+using FineTune.Core.Arguments;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Inference;
@@ -21,13 +22,14 @@ public static class EvaluateCommand
         var maxLength = new Option<int?>("--max-length") { Description = "truncate to N tokens (default: the model's maximum, at most 512)" };
         var batchSize = new Option<int>("--batch-size") { Description = "default 32", DefaultValueFactory = _ => 32 };
         var threads = CommonOptions.Threads();
+        var device = CommonOptions.Device();
         var json = CommonOptions.Json();
-        var command = new Command("evaluate", "Measure a model's accuracy on a labelled dataset") { model, dataset, textColumn, pairColumn, labelColumn, maxLength, batchSize, threads, json };
+        var command = new Command("evaluate", "Measure a model's accuracy on a labelled dataset") { model, dataset, textColumn, pairColumn, labelColumn, maxLength, batchSize, threads, device, json };
         command.SetAction(parse =>
         {
             Cli.ApplyThreads(parse.GetValue(threads));
             if (parse.GetValue(batchSize) < 1) throw new InvalidInputException($"--batch-size must be at least 1, got {parse.GetValue(batchSize)}");
-            using var classifier = TextClassifier.Load(parse.GetValue(model));
+            using var classifier = TextClassifier.Load(parse.GetValue(model), DeviceChoice.Resolve(null, parse.GetValue(device)!));
             var max = parse.GetValue(maxLength) ?? Math.Min(classifier.Tokenizer.Options.ModelMaxLength, classifier.Model.Config.MaxPositions);
             if (max < 2 || max > classifier.Model.Config.MaxPositions)
                 throw new InvalidInputException($"--max-length must be between 2 and the model's {classifier.Model.Config.MaxPositions} positions, got {max}");
@@ -37,7 +39,7 @@ public static class EvaluateCommand
             var data = TokenizedDataset.Build(examples, classifier.Tokenizer, max);
             using var single = new SingleProcess();
             var result = Evaluator.Evaluate(classifier.Model, data, Enumerable.Range(0, data.Count).ToArray(), parse.GetValue(batchSize), max,
-                classifier.Tokenizer.PadId, Padding.Dynamic, classifier.Labels, single);
+                classifier.Tokenizer.PadId, Padding.Dynamic, classifier.Labels, single, classifier.Device);
 
             if (parse.GetValue(json))
             {

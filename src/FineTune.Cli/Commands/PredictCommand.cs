@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FineTune.Core.Arguments;
 using System.Text.Json.Nodes;
 using FineTune.Core;
 using FineTune.Core.Data;
@@ -19,9 +20,10 @@ public static class PredictCommand
         var batchSize = new Option<int>("--batch-size") { Description = "texts per forward pass", DefaultValueFactory = _ => 32 };
         var maxLength = new Option<int?>("--max-length") { Description = "truncate each text to N tokens (default: the model's maximum)" };
         var threads = CommonOptions.Threads();
+        var device = CommonOptions.Device();
         var json = CommonOptions.Json();
 
-        var command = new Command("predict", "Classify texts with a model folder") { model, text, input, textColumn, output, batchSize, maxLength, threads, json };
+        var command = new Command("predict", "Classify texts with a model folder") { model, text, input, textColumn, output, batchSize, maxLength, threads, device, json };
         command.Validators.Add(result =>
         {
             var hasText = result.GetValue(text) is { Length: > 0 };
@@ -35,7 +37,7 @@ public static class PredictCommand
             var texts = parse.GetValue(input) is FileInfo file
                 ? ReadTexts(file.FullName, parse.GetValue(textColumn)!)
                 : parse.GetValue(text)!;
-            using var classifier = TextClassifier.Load(parse.GetValue(model));
+            using var classifier = TextClassifier.Load(parse.GetValue(model), DeviceChoice.Resolve(null, parse.GetValue(device)!));
             foreach (var w in classifier.Report.Warnings) Console.Error.WriteLine($"warning: {w}");
             if (classifier.Report.UnusedKeys.Count > 0)
                 Console.Error.WriteLine($"note: {classifier.Report.UnusedKeys.Count} checkpoint weights are not used by this classifier (e.g. {classifier.Report.UnusedKeys[0]}), as expected for a checkpoint trained on another task");

@@ -76,7 +76,10 @@ public static class ArgumentTable
         N("workers", "--workers", "world size for a cluster job", (a, v) => a.Workers = v),
         N("min_workers", "--min-workers", "continue with as few as M ranks after losing workers", (a, v) => a.MinWorkers = v),
         S("device", "--device", "auto, cpu, cuda or cuda:N (default auto: the worker's device; cpu for train)", (a, v) => a.Device = v),
-        S("precision", "--precision", "fp32, bf16 or fp16 (GPU only; default fp32)", (a, v) => a.Precision = v),
+        S("precision", "--precision", "fp32 or bf16 (bf16 mixed precision: fp32 master weights; default fp32)", (a, v) => a.Precision = v),
+        // Hugging Face's switches for the same choice, so its job files read as they are.
+        B("bf16", "--bf16", "the same as --precision bf16", (a, v) => a.Precision = v ? "bf16" : a.Precision == "bf16" ? "fp32" : a.Precision),
+        B("fp16", "--fp16", "the same as --precision fp16 (refused: use bf16)", (a, v) => a.Precision = v ? "fp16" : a.Precision == "fp16" ? "fp32" : a.Precision),
         S("collective", "--collective", "how ranks sum gradients: auto or ring (default auto; nccl comes with the GPU build)", (a, v) => a.Collective = v),
     ];
 

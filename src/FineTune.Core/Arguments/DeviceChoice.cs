@@ -5,27 +5,32 @@ namespace FineTune.Core.Arguments;
 
 /// <summary>
 /// The one place that decides which torch device a rank trains on, from the worker's --device (what the machine
-/// offers; null for `finetune train`, which has no worker) and the job's `device` option (what the job asks for).
-/// Every refusal (a CUDA device in this CPU build, a job asking for a GPU on a CPU worker) comes from here, as an
-/// <see cref="InvalidInputException"/> naming the device. The GPU work adds its cases here, not branches elsewhere.
+/// offers; null for `finetune train/evaluate/predict`, which have no worker) and the job's `device` option (what the
+/// job asks for). Every refusal (a GPU this process cannot use, a job asking for a GPU on a CPU worker) comes from
+/// here, as an <see cref="InvalidInputException"/> naming the device.
 /// </summary>
 public static class DeviceChoice
 {
     /// <summary>cpu, cuda or cuda:N: a device a worker can be started with (jobs may also say auto).</summary>
-    public static bool IsName(string name) => name is "cpu" or "cuda"
-        || name.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out _);
+    public static bool IsName(string name) => name is "cpu" or "cuda" || Index(name) is not null;
+
+    /// <summary>N of cuda:N, 0 for cuda, null otherwise.</summary>
+    public static int? Index(string name) =>
+        name == "cuda" ? 0
+        : name.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
+        : null;
 
     /// <summary>
-    /// The device to train on. Job auto: the worker's device (cpu for `finetune train` in this build). Job cpu: cpu,
-    /// whatever the worker. Job cuda or cuda:N: the worker's own GPU (the worker knows which is its own), refused on a
-    /// CPU worker. A CUDA device is refused unless CUDA is available (never in this CPU build).
+    /// The device to train on. Without a worker: auto is a GPU when this process sees one (as Hugging Face's Trainer
+    /// does), else the CPU. On a worker: auto is the worker's device; cpu is always allowed; cuda or cuda:N mean the
+    /// worker's own GPU (the worker knows which is its own), refused on a CPU worker.
     /// </summary>
-    /// <param name="cudaAvailable">for tests; default: asks libtorch, and only when a CUDA device is chosen</param>
-    public static Device Resolve(string? workerDevice, string jobDevice, bool? cudaAvailable = null)
+    /// <param name="gpus">for tests: how many CUDA devices this process sees; default: asks libtorch, only when needed</param>
+    public static Device Resolve(string? workerDevice, string jobDevice, int? gpus = null)
     {
         var name = (workerDevice, jobDevice) switch
         {
-            (null, "auto") => "cpu",
+            (null, "auto") => (gpus ?? CudaDevices()) > 0 ? "cuda" : "cpu",
             (null, var job) => job,
             (var worker, "auto") => worker,
             (_, "cpu") => "cpu",
@@ -33,13 +38,20 @@ public static class DeviceChoice
             (var worker, _) => worker,
         };
         if (!IsName(name)) throw new InvalidInputException($"--device (device) {name}: unknown device (choose auto, cpu, cuda or cuda:N)");
-        if (Unavailable(name, cudaAvailable) is { } why) throw new InvalidInputException($"--device (device) {name}: {why}");
+        if (Unavailable(name, gpus) is { } why) throw new InvalidInputException($"--device (device) {name}: {why}");
         return new Device(name);
     }
 
     /// <summary>Why this process cannot train on <paramref name="name"/> (cpu, cuda, cuda:N), or null when it can.</summary>
-    public static string? Unavailable(string name, bool? cudaAvailable = null) =>
-        name == "cpu" || (cudaAvailable ?? cuda.is_available())
-            ? null
-            : "CUDA is not available: this build carries the CPU libtorch (a GPU build is dotnet build -p:TorchBackend=cuda, on a machine with NVIDIA GPUs); use cpu";
+    public static string? Unavailable(string name, int? gpus = null)
+    {
+        if (Index(name) is not int index) return null;
+        int count = gpus ?? CudaDevices();
+        return count == 0 ? "CUDA is not available: no NVIDIA GPU is visible, or this build's libtorch is the CPU one (GPU builds: README, \"GPU builds\"); use cpu"
+            : index >= count ? $"this machine has {count} CUDA device(s) (cuda:0 to cuda:{count - 1})"
+            : null;
+    }
+
+    /// <summary>CUDA devices libtorch sees (0 with the CPU libtorch).</summary>
+    public static int CudaDevices() => cuda.is_available() ? cuda.device_count() : 0;
 }

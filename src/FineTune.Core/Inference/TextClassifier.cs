@@ -1,5 +1,6 @@
 using FineTune.Core.Modeling;
 using FineTune.Core.Tokenization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Inference;
@@ -13,8 +14,9 @@ public sealed record Prediction(string Text, string Label, int LabelId, float[] 
 /// </summary>
 public sealed class TextClassifier : IDisposable
 {
-    TextClassifier(string folder, SequenceClassifier model, BertTokenizer tokenizer, LoadReport report)
+    TextClassifier(string folder, SequenceClassifier model, BertTokenizer tokenizer, LoadReport report, Device device)
     {
+        Device = device;
         Folder = folder;
         Model = model;
         Tokenizer = tokenizer;
@@ -25,17 +27,22 @@ public sealed class TextClassifier : IDisposable
     public SequenceClassifier Model { get; }
     public BertTokenizer Tokenizer { get; }
     public LoadReport Report { get; }
+
+    /// <summary>Where the model runs (the CPU unless a device was given).</summary>
+    public Device Device { get; }
     public IReadOnlyList<string> Labels => Model.Config.Id2Label;
 
-    /// <summary>Loads --model (a folder, or "default"), with errors that name the file and the problem.</summary>
-    public static TextClassifier Load(string? model, long seed = 42)
+    /// <summary>Loads --model (a folder, or "default") onto <paramref name="device"/>, with errors that name the file and the problem.</summary>
+    public static TextClassifier Load(string? model, Device? device = null, long seed = 42)
     {
         var folder = ModelFolder.Resolve(model);
         var tokenizer = BertTokenizer.FromFolder(folder);
         var (classifier, report) = PretrainedModel.Load(folder, seed: seed);
         if (tokenizer.Vocab.Count > ((Modeling.Bert.BertConfig)classifier.Config).VocabSize)
             throw new InvalidInputException($"{folder}: the vocabulary has {tokenizer.Vocab.Count} tokens but config.json's vocab_size is {((Modeling.Bert.BertConfig)classifier.Config).VocabSize}");
-        return new TextClassifier(folder, classifier, tokenizer, report);
+        device ??= CPU;
+        classifier.to(device); // weights are read through the CPU whatever the device
+        return new TextClassifier(folder, classifier, tokenizer, report, device);
     }
 
     public IEnumerable<Prediction> Predict(IEnumerable<string> texts, int batchSize = 32, int? maxLength = null)
@@ -72,9 +79,9 @@ public sealed class TextClassifier : IDisposable
             }
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var inputIds = tensor(ids, [rows.Length, width]);
-        var logits = Model.call(inputIds, tensor(mask, [rows.Length, width]), zeros_like(inputIds));
-        var flat = logits.data<float>().ToArray();
+        var inputIds = tensor(ids, [rows.Length, width], device: Device);
+        var logits = Model.call(inputIds, tensor(mask, [rows.Length, width], device: Device), zeros_like(inputIds));
+        var flat = TensorData.Floats(logits);
         int labels = (int)logits.shape[1];
         return Enumerable.Range(0, rows.Length).Select(i => flat.AsSpan(i * labels, labels).ToArray()).ToArray();
     }

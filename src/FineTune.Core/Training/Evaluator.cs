@@ -31,7 +31,7 @@ public static class Evaluator
                 var ids = tensor(b.InputIds, [b.Size, b.Width], device: device);
                 var logits = model.call(ids, tensor(b.AttentionMask, [b.Size, b.Width], device: device), tensor(b.TokenTypeIds, [b.Size, b.Width], device: device));
                 var labels = tensor(b.Labels, device: device);
-                lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
+                lossSum += nn.functional.cross_entropy(logits.to_type(ScalarType.Float32), labels, reduction: nn.Reduction.Sum).item<float>();
                 ClassificationMetrics.Accumulate(confusion, b.Labels, logits.argmax(1).cpu().data<long>().ToArray());
             }
         }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using FineTune.Core.Arguments;
 using FineTune.Core.Checkpointing;
 using FineTune.Core.Collectives;
@@ -65,10 +64,11 @@ public sealed class Trainer
         int stepsPerEpoch = shards.StepsPerEpoch;
         int maxSteps = args.MaxSteps > 0 ? args.MaxSteps : (int)Math.Ceiling(args.NumTrainEpochs * stepsPerEpoch);
         int numEpochs = (int)Math.Ceiling((double)maxSteps / stepsPerEpoch);
-        model.to(device); // a no-op on the CPU, where the model was loaded
+        model.to(device); // the master weights; a no-op on the CPU, where the model was loaded
         var parameters = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
         using var optimizer = new AdamW(parameters, args);
         using var grads = new FlatGradients(parameters.Select(p => p.Item2).ToList());
+        using var precision = MixedPrecision.For(model, args.Precision); // where forward and backward run
 
         // Fresh start, or everything a checkpoint saved: weights, optimizer, RNG, position, history.
         manual_seed(args.Seed);
@@ -76,23 +76,13 @@ public sealed class Trainer
         var progress = new TrainingProgress { WorldSize = collective.WorldSize };
         if (args.ResumeFromCheckpoint is string resume)
         {
-            (state, progress) = Resume(Checkpoints.Resolve(resume, outputDir), optimizer);
-            if (progress.WorldSize != collective.WorldSize)
-            {
-                // A recovery with another world size: the rest of the interrupted epoch is re-planned for this group,
-                // and the run ends where the job would have (max_steps, or the end of its last epoch).
-                int rest = ShardPlan.Steps(shards.TrainExamples - progress.EpochExample, args.PerDeviceTrainBatchSize * collective.WorldSize, args.GradientAccumulationSteps);
-                if (args.MaxSteps > 0) numEpochs = progress.Epoch + 1 + (int)Math.Ceiling(Math.Max(0, maxSteps - state.GlobalStep - rest) / (double)stepsPerEpoch);
-                else maxSteps = state.GlobalStep + rest + (numEpochs - progress.Epoch - 1) * stepsPerEpoch;
-            }
-            state.MaxSteps = maxSteps;
-            state.NumTrainEpochs = numEpochs;
-            progress = progress with { WorldSize = collective.WorldSize };
+            (state, progress) = Resumption.Restore(Checkpoints.Resolve(resume, outputDir), model, optimizer, args, shards, collective.WorldSize, ref maxSteps, ref numEpochs);
+            precision.PullWeights();
         }
         var schedule = new LearningRateSchedule(args.LrSchedulerType, args.LearningRate, LearningRateSchedule.WarmupFor(args, maxSteps), maxSteps);
 
         observer.OnTrainBegin(new TrainPlan(maxSteps, stepsPerEpoch, numEpochs, schedule.WarmupSteps, shards.TrainExamples, eval is null ? 0 : shards.EvalExamples, collective.WorldSize, state.GlobalStep));
-        model.train();
+        precision.Compute.train();
         var clock = Stopwatch.StartNew();
         EvalResult? lastEval = null;
         int lastEvalStep = -1;
@@ -117,7 +107,7 @@ public sealed class Trainer
                     Save(state, optimizer, progress, clock);
                     break;
                 }
-                var step = Step(shard.Examples, windows[w], grads, optimizer, schedule.At(state.GlobalStep));
+                var step = Step(shard.Examples, windows[w], grads, optimizer, precision, schedule.At(state.GlobalStep));
                 used += windows[w].GlobalExamples;
                 state.GlobalStep++;
                 state.Epoch = epoch + (double)(stepsBefore + w + 1) / (stepsBefore + windows.Count);
@@ -130,7 +120,7 @@ public sealed class Trainer
                 bool evaluate = eval is not null && (args.EvalStrategy == "steps" && state.GlobalStep % args.EffectiveEvalSteps == 0 || args.EvalStrategy == "epoch" && (endOfEpoch || last));
                 if (evaluate)
                 {
-                    lastEval = Evaluate(state);
+                    lastEval = Evaluate(state, precision.Compute);
                     lastEvalStep = state.GlobalStep;
                     progress = Track(state, progress, lastEval, out bool patienceExhausted);
                     stop |= patienceExhausted;
@@ -146,10 +136,11 @@ public sealed class Trainer
             // Only rank 0 wrote checkpoints: it loads the best one and the others receive its weights.
             if (IsWorldProcessZero) PretrainedModel.LoadWeights(model, best, CheckpointReader.Read(Path.Combine(best, "model.safetensors")), args.Seed);
             BroadcastParameters();
+            precision.PullWeights();
             lastEvalStep = -1; // the final evaluation must describe the loaded weights
         }
         if (!interrupted && eval is not null && lastEvalStep != state.GlobalStep)
-            lastEval = Evaluate(state, log: lastEvalStep != -1 || !args.LoadBestModelAtEnd);
+            lastEval = Evaluate(state, precision.Compute, log: lastEvalStep != -1 || !args.LoadBestModelAtEnd);
 
         double runtime = clock.Elapsed.TotalSeconds + progress.PriorRuntime;
         double trainLoss = progress.TotalSteps > 0 ? progress.TotalLoss / progress.TotalSteps : double.NaN;
@@ -165,7 +156,7 @@ public sealed class Trainer
     }
 
     /// <summary>One optimizer step over an update window; returns the step's loss (mean over the global window) and timings.</summary>
-    StepInfo Step(TokenizedDataset train, UpdateWindow window, FlatGradients grads, AdamW optimizer, double learningRate)
+    StepInfo Step(TokenizedDataset train, UpdateWindow window, FlatGradients grads, AdamW optimizer, MixedPrecision precision, double learningRate)
     {
         double dataWait = 0, forward = 0, backward = 0;
         long tokens = 0;
@@ -185,12 +176,13 @@ public sealed class Trainer
             var types = tensor(b.TokenTypeIds, [b.Size, b.Width], device: device);
             var labels = tensor(b.Labels, device: device);
             var t1 = clock.Elapsed.TotalSeconds;
-            var logits = model.call(ids, mask, types);
+            var logits = precision.Compute.call(ids, mask, types).to_type(ScalarType.Float32); // the loss in fp32, as autocast computes it
             // Sum over the local examples divided by the global window size: after the all-reduce SUM the gradient is
             // exactly the mean over every example of the step, however unevenly the last batch was split.
             var lossSum = nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum);
             var t2 = clock.Elapsed.TotalSeconds;
             lossSum.div(globalExamples).backward();
+            precision.AccumulateGradients(); // bf16: into the fp32 master gradients
             grads.AddLoss(lossSum.item<float>() / window.GlobalExamples);
             var t3 = clock.Elapsed.TotalSeconds;
             dataWait += t1 - t0;
@@ -204,14 +196,15 @@ public sealed class Trainer
         var t5 = clock.Elapsed.TotalSeconds;
         double gradNorm = grads.ClipGlobalNorm(args.MaxGradNorm);
         optimizer.Update(learningRate);
+        precision.PullWeights();
         var t6 = clock.Elapsed.TotalSeconds;
         return new StepInfo(0, 0, 0, grads.Loss, learningRate, gradNorm, samples, tokens, new StepTimings(dataWait, forward, backward, t5 - t4, t6 - t5, t6));
     }
 
-    EvalResult Evaluate(TrainerState state, bool log = true)
+    EvalResult Evaluate(TrainerState state, SequenceClassifier compute, bool log = true)
     {
         using var span = FineTuneTelemetry.StartSpan("evaluation");
-        var result = Evaluator.Evaluate(model, eval!, Enumerable.Range(0, eval!.Count).ToArray(), args.PerDeviceEvalBatchSize,
+        var result = Evaluator.Evaluate(compute, eval!, Enumerable.Range(0, eval!.Count).ToArray(), args.PerDeviceEvalBatchSize,
             args.MaxLength, tokenizer.PadId, args.Padding, Labels, collective, device);
         if (log)
         {
@@ -270,29 +263,6 @@ public sealed class Trainer
             observer.OnSave(path, saving.Elapsed.TotalSeconds);
         }
         collective.Barrier();
-    }
-
-    (TrainerState, TrainingProgress) Resume(string checkpoint, AdamW optimizer)
-    {
-        var state = TrainerState.Load(Path.Combine(checkpoint, Checkpoints.StateFile));
-        var weights = Path.Combine(checkpoint, "model.safetensors");
-        var report = PretrainedModel.LoadWeights(model, weights, CheckpointReader.Read(weights), args.Seed);
-        if (report.NewlyInitialized.Count > 0) throw new InvalidInputException($"{checkpoint}: the checkpoint lacks {report.NewlyInitialized[0]} (and {report.NewlyInitialized.Count - 1} more)");
-        var resumeFile = Path.Combine(checkpoint, Checkpoints.ResumeFile);
-        var progress = TrainingProgress.FromJson(JsonNode.Parse(File.ReadAllText(resumeFile)) as JsonObject ?? throw new InvalidInputException($"{resumeFile}: not a JSON object"), resumeFile);
-        optimizer.Load(SafeTensors.Read(Path.Combine(checkpoint, Checkpoints.OptimizerFile)), progress.OptimizerStep, checkpoint);
-        if (progress.RngState is { Length: > 0 } rng)
-        {
-            using var rngState = tensor(rng);
-            random.set_rng_state(rngState);
-        }
-        if (progress.EpochExample < 0) // a checkpoint from before the position was kept in examples: same world size
-            progress = progress with
-            {
-                WorldSize = collective.WorldSize,
-                EpochExample = Math.Min(shards.TrainExamples, progress.Window * args.PerDeviceTrainBatchSize * collective.WorldSize * args.GradientAccumulationSteps),
-            };
-        return (state, progress);
     }
 
     sealed class NoObserver : ITrainerObserver;

@@ -13,14 +13,17 @@ public sealed class BertForSequenceClassification : SequenceClassifier
 
     public BertForSequenceClassification(BertConfig config) : base(nameof(BertForSequenceClassification))
     {
-        Config = config;
+        this.config = config;
         bert = new BertModel(config);
         dropout = Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
         classifier = Linear(config.HiddenSize, config.NumLabels);
         RegisterComponents();
     }
 
-    public override BertConfig Config { get; }
+    // Not a covariant override (BertConfig Config): TorchSharp's Module.to(dtype) indexes members by name and a
+    // covariant override shows reflection two properties named Config, which made it throw.
+    readonly BertConfig config;
+    public override ModelConfig Config => config;
     public override string Architecture => "BertForSequenceClassification";
     public override string BaseModelPrefix => "bert";
     public BertModel Bert => bert;

@@ -30,7 +30,7 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
     {
         using var position_ids = arange(input_ids.shape[1], dtype: int64, device: input_ids.device).unsqueeze(0);
         var x = word_embeddings.call(input_ids).add(position_embeddings.call(position_ids), Scalars.One).add(token_type_embeddings.call(token_type_ids), Scalars.One);
-        return dropout.call(LayerNorm.call(x));
+        return dropout.call(Float32Norm.Apply(LayerNorm, x));
     }
 }
 
@@ -80,7 +80,7 @@ public sealed class BertResidualOutput : Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x, Tensor residual) => LayerNorm.call(dropout.call(dense.call(x)).add(residual, Scalars.One));
+    public override Tensor forward(Tensor x, Tensor residual) => Float32Norm.Apply(LayerNorm, dropout.call(dense.call(x)).add(residual, Scalars.One));
 }
 
 /// <summary>attention.self + attention.output.</summary>
@@ -189,9 +189,11 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, (Tensor LastHidde
 
     public override (Tensor LastHiddenState, Tensor PoolerOutput) forward(Tensor input_ids, Tensor attention_mask, Tensor token_type_ids)
     {
-        // (B, T) 1/0 mask -> (B, 1, 1, T) additive mask: 0 where attended, a large negative where padded.
-        var additiveMask = attention_mask.logical_not().to_type(float32).mul_(Scalars.FloatMin).view(attention_mask.shape[0], 1, 1, attention_mask.shape[1]);
-        var hidden = encoder.call(embeddings.call(input_ids, token_type_ids), additiveMask);
+        var embedded = embeddings.call(input_ids, token_type_ids);
+        // (B, T) 1/0 mask -> (B, 1, 1, T) additive mask in the activations' dtype: 0 where attended, its most negative
+        // finite value where padded (Hugging Face's torch.finfo(dtype).min).
+        var additiveMask = attention_mask.logical_not().to_type(embedded.dtype).mul_(Scalars.MinOf(embedded.dtype)).view(attention_mask.shape[0], 1, 1, attention_mask.shape[1]);
+        var hidden = encoder.call(embedded, additiveMask);
         return (hidden, pooler.call(hidden));
     }
 }
