@@ -43,9 +43,9 @@ public static class Evaluator
             var packed = new float[k * k + 1];
             for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) packed[i * k + j] = confusion[i, j];
             packed[^1] = (float)lossSum;
-            using var t = tensor(packed);
+            using var t = tensor(packed, device: device); // on the ranks' device: NCCL reduces only GPU memory
             collective.AllReduceSum(t);
-            var summed = t.data<float>().ToArray();
+            var summed = TensorData.Floats(t);
             for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) confusion[i, j] = (long)Math.Round(summed[i * k + j]);
             lossSum = summed[^1];
         }
