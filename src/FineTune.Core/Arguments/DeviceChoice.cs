@@ -15,6 +15,14 @@ public static class DeviceChoice
     public static bool IsName(string name) => name is "cpu" or "cuda"
         || name.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out _);
 
+    /// <summary>The CUDA ordinal of a device name (cuda: 0, cuda:N: N), or null for cpu and anything else.</summary>
+    public static int? CudaIndex(string name) => name switch
+    {
+        "cuda" => 0,
+        _ when IsName(name) && name.StartsWith("cuda:", StringComparison.Ordinal) => int.Parse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture),
+        _ => null,
+    };
+
     /// <summary>
     /// The device to train on. Job auto: the worker's device (cpu for `finetune train` in this build). Job cpu: cpu,
     /// whatever the worker. Job cuda or cuda:N: the worker's own GPU (the worker knows which is its own), refused on a
