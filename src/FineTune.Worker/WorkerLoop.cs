@@ -1,5 +1,6 @@
 using FineTune.Contracts;
 using FineTune.Contracts.V1;
+using FineTune.Core.Telemetry;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
@@ -11,6 +12,8 @@ public sealed class WorkerLoop(WorkerOptions options, ILogger<WorkerLoop> log, I
 {
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
+        // A CUDA worker's GPU on the dashboard (hw.gpu.*, hw.power, hw.temperature) for as long as the worker runs.
+        using var gpu = GpuTelemetry.Start(options.Device, options.Name, warning => log.LogWarning("{Warning}", warning));
         using var channel = GrpcChannel.ForAddress(options.Coordinator, new GrpcChannelOptions { MaxReceiveMessageSize = 16 << 20, MaxSendMessageSize = 16 << 20 });
         // The join token rides on every call (Register, Heartbeat, FetchBlob, Report, UploadResult), not only on Register.
         var client = new Cluster.ClusterClient(options.JoinToken is { } token

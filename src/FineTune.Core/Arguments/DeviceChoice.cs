@@ -20,6 +20,14 @@ public static class DeviceChoice
         : name.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
         : null;
 
+    /// <summary>The CUDA ordinal of a device name (cuda: 0, cuda:N: N), or null for cpu and anything else.</summary>
+    public static int? CudaIndex(string name) => name switch
+    {
+        "cuda" => 0,
+        _ when IsName(name) && name.StartsWith("cuda:", StringComparison.Ordinal) => int.Parse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture),
+        _ => null,
+    };
+
     /// <summary>
     /// The device to train on. Without a worker: auto is a GPU when this process sees one (as Hugging Face's Trainer
     /// does), else the CPU. On a worker: auto is the worker's device; cpu is always allowed; cuda or cuda:N mean the

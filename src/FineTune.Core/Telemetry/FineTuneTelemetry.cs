@@ -6,7 +6,7 @@ namespace FineTune.Core.Telemetry;
 /// <summary>
 /// The "FineTune" meter and activity source (docs/telemetry.md): BCL types only, so Core stays free
 /// of ASP.NET and OpenTelemetry; the services' OpenTelemetry setup subscribes to this name and exports over OTLP.
-/// Instruments cost next to nothing while nobody listens.
+/// Instruments cost next to nothing while nobody listens. A CUDA worker's GPU instruments live in <see cref="GpuTelemetry"/>.
 /// </summary>
 public static class FineTuneTelemetry
 {
