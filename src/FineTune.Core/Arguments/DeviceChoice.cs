@@ -12,21 +12,13 @@ namespace FineTune.Core.Arguments;
 public static class DeviceChoice
 {
     /// <summary>cpu, cuda or cuda:N: a device a worker can be started with (jobs may also say auto).</summary>
-    public static bool IsName(string name) => name is "cpu" or "cuda" || Index(name) is not null;
+    public static bool IsName(string name) => name is "cpu" or "cuda" || CudaIndex(name) is not null;
 
-    /// <summary>N of cuda:N, 0 for cuda, null otherwise.</summary>
-    public static int? Index(string name) =>
+    /// <summary>The CUDA ordinal of a device name (cuda: 0, cuda:N: N), or null for cpu and anything else.</summary>
+    public static int? CudaIndex(string name) =>
         name == "cuda" ? 0
         : name.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
         : null;
-
-    /// <summary>The CUDA ordinal of a device name (cuda: 0, cuda:N: N), or null for cpu and anything else.</summary>
-    public static int? CudaIndex(string name) => name switch
-    {
-        "cuda" => 0,
-        _ when IsName(name) && name.StartsWith("cuda:", StringComparison.Ordinal) => int.Parse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture),
-        _ => null,
-    };
 
     /// <summary>
     /// The device to train on. Without a worker: auto is a GPU when this process sees one (as Hugging Face's Trainer
@@ -53,7 +45,7 @@ public static class DeviceChoice
     /// <summary>Why this process cannot train on <paramref name="name"/> (cpu, cuda, cuda:N), or null when it can.</summary>
     public static string? Unavailable(string name, int? gpus = null)
     {
-        if (Index(name) is not int index) return null;
+        if (CudaIndex(name) is not int index) return null;
         int count = gpus ?? CudaDevices();
         return count == 0 ? "CUDA is not available: no NVIDIA GPU is visible, or this build's libtorch is the CPU one (GPU builds: README, \"GPU builds\"); use cpu"
             : index >= count ? $"this machine has {count} CUDA device(s) (cuda:0 to cuda:{count - 1})"
