@@ -77,7 +77,7 @@ public static class ArgumentTable
         N("min_workers", "--min-workers", "continue with as few as M ranks after losing workers", (a, v) => a.MinWorkers = v),
         S("device", "--device", "auto, cpu, cuda or cuda:N (default auto: the worker's device; cpu for train)", (a, v) => a.Device = v),
         S("precision", "--precision", "fp32, bf16 or fp16 (GPU only; default fp32)", (a, v) => a.Precision = v),
-        S("collective", "--collective", "how ranks sum gradients: auto or ring (default auto; nccl comes with the GPU build)", (a, v) => a.Collective = v),
+        S("collective", "--collective", "how ranks sum gradients: auto, ring or nccl (default auto: NCCL when every rank is on CUDA and NCCL loads, else the TCP ring)", (a, v) => a.Collective = v),
     ];
 
     // Older Hugging Face spellings still found in job files.
