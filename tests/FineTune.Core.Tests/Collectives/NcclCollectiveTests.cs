@@ -1,6 +1,6 @@
-using TorchSharp;
 using System.Diagnostics;
 using FineTune.Core.Collectives;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Tests.Collectives;

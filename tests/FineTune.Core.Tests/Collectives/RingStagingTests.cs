@@ -1,5 +1,5 @@
-using TorchSharp;
 using FineTune.Core.Collectives;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Tests.Collectives;
