@@ -75,12 +75,12 @@ public static class ArgumentTable
         N("threads", "--threads", "CPU threads for TorchSharp (default: all cores)", (a, v) => a.Threads = v),
         N("workers", "--workers", "world size for a cluster job", (a, v) => a.Workers = v),
         N("min_workers", "--min-workers", "continue with as few as M ranks after losing workers", (a, v) => a.MinWorkers = v),
-        S("device", "--device", "auto, cpu, cuda or cuda:N (default auto: the worker's device; cpu for train)", (a, v) => a.Device = v),
+        S("device", "--device", "auto, cpu, cuda or cuda:N (default auto: the worker's device; for train, a GPU when there is one)", (a, v) => a.Device = v),
         S("precision", "--precision", "fp32 or bf16 (bf16 mixed precision: fp32 master weights; default fp32)", (a, v) => a.Precision = v),
         // Hugging Face's switches for the same choice, so its job files read as they are.
         B("bf16", "--bf16", "the same as --precision bf16", (a, v) => a.Precision = v ? "bf16" : a.Precision == "bf16" ? "fp32" : a.Precision),
         B("fp16", "--fp16", "the same as --precision fp16 (refused: use bf16)", (a, v) => a.Precision = v ? "fp16" : a.Precision == "fp16" ? "fp32" : a.Precision),
-        S("collective", "--collective", "how ranks sum gradients: auto or ring (default auto; nccl comes with the GPU build)", (a, v) => a.Collective = v),
+        S("collective", "--collective", "how ranks sum gradients: auto, ring or nccl (default auto: NCCL when every rank is on CUDA and NCCL loads, else the TCP ring)", (a, v) => a.Collective = v),
     ];
 
     // Older Hugging Face spellings still found in job files.

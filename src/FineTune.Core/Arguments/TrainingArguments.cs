@@ -148,7 +148,7 @@ public sealed record TrainingArguments
         Check(MinWorkers is null or > 0, "min_workers", $"must be at least 1, got {MinWorkers}");
         Check(MinWorkers is null || Workers is null || MinWorkers <= Workers, "min_workers", $"({MinWorkers}) is more than --workers ({Workers})");
         Check(Device is "auto" or "cpu" or "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), "device", $"unknown device '{Device}' (choose auto, cpu, cuda or cuda:N)");
-        Check(CollectiveFactory.Problem(Collective) is null, "collective", CollectiveFactory.Problem(Collective) ?? "");
+        Check(CollectiveFactory.Problem(Collective, Device) is null, "collective", CollectiveFactory.Problem(Collective, Device) ?? "");
         Check(Precision is "fp32" or "bf16" or "fp16", "precision", $"unknown precision '{Precision}' (choose fp32 or bf16)");
         Check(Precision != "fp16", "precision", "fp16 needs loss scaling, which FineTune does not do: use bf16 (fp32's range, no scaling; CPUs and GPUs since Ampere)");
         if (LoadBestModelAtEnd)

@@ -6,8 +6,10 @@ namespace FineTune.Core.Collectives;
 /// <summary>
 /// What data-parallel training needs from its process group, kept apart from the model as torch.distributed is:
 /// sum a flat float buffer across ranks in place, broadcast one from a root, wait for all.
-/// Implementations: a single process (world size 1), a ring over the network (CPU workers), NCCL (GPU workers).
-/// Every call must fail loudly within its timeout rather than hang when a peer is lost.
+/// Implementations: <see cref="SingleProcess"/> (world size 1), <see cref="RingCollective"/> (TCP between processes:
+/// CPU workers, and GPU workers without NCCL through host copies), <see cref="NcclCollective"/> (NCCL between CUDA
+/// devices); <see cref="CollectiveFactory"/> picks one by the job's `collective` option.
+/// Every call must fail loudly within its timeout rather than hang when a peer is lost: a <see cref="CollectiveException"/>.
 /// </summary>
 public interface ICollective : IDisposable
 {

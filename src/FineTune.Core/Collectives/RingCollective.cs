@@ -9,6 +9,7 @@ namespace FineTune.Core.Collectives;
 /// per-message protobuf copies or HTTP/2 flow control in between; gRPC stays the control plane (rendezvous addresses
 /// come from the coordinator). Each rank connects to rank+1 and accepts rank-1; see <see cref="RingSchedule"/> for
 /// the algorithm and <see cref="RingTransport"/> for the pipelining, timeouts and failure handling.
+/// Tensors on a CUDA device go through a host copy (<see cref="HostStaging"/>): the fallback where NCCL is missing.
 /// Calls are collective: every rank makes the same calls, in the same order, with buffers of the same length.
 /// One call at a time per instance; after any failure the instance throws on every call and must be rebuilt.
 /// </summary>
@@ -31,6 +32,9 @@ public sealed class RingCollective : ICollective
 
     /// <summary>The limit on each call.</summary>
     public TimeSpan Timeout => options.Timeout;
+
+    /// <summary>Test hook: copy CPU tensors through host staging too, as CUDA tensors always are.</summary>
+    internal bool AlwaysStage { get; set; }
 
     /// <summary>
     /// A listening socket for <paramref name="endpoint"/> ("host:port"; port 0 picks a free port, read it back from
@@ -74,14 +78,12 @@ public sealed class RingCollective : ICollective
         }
     }
 
-    public unsafe void AllReduceSum(Tensor flat)
+    public void AllReduceSum(Tensor flat)
     {
         Enter();
         try
         {
-            var data = TensorMemory.Floats(flat, nameof(AllReduceSum), out long count);
-            if (WorldSize == 1) return;
-            Run(RingSchedule.AllReduce(RingOp.AllReduceSum, Rank, WorldSize, count, ChunkFloats), data, nameof(AllReduceSum), options.Timeout);
+            HostStaging.Run(flat, AlwaysStage, AllReduceHost);
         }
         finally
         {
@@ -90,21 +92,33 @@ public sealed class RingCollective : ICollective
         }
     }
 
-    public unsafe void Broadcast(Tensor flat, int root = 0)
+    public void Broadcast(Tensor flat, int root = 0)
     {
         Enter();
         try
         {
             if (root < 0 || root >= WorldSize) throw new ArgumentOutOfRangeException(nameof(root), root, $"Root must be in [0, {WorldSize}).");
-            var data = TensorMemory.Floats(flat, nameof(Broadcast), out long count);
-            if (WorldSize == 1) return;
-            Run(RingSchedule.Broadcast(Rank, WorldSize, root, count, ChunkFloats), data, nameof(Broadcast), options.Timeout);
+            HostStaging.Run(flat, AlwaysStage, host => BroadcastHost(host, root));
         }
         finally
         {
             GC.KeepAlive(flat);
             Exit();
         }
+    }
+
+    unsafe void AllReduceHost(Tensor flat)
+    {
+        var data = TensorMemory.Floats(flat, nameof(AllReduceSum), out long count);
+        if (WorldSize == 1) return;
+        Run(RingSchedule.AllReduce(RingOp.AllReduceSum, Rank, WorldSize, count, ChunkFloats), data, nameof(AllReduceSum), options.Timeout);
+    }
+
+    unsafe void BroadcastHost(Tensor flat, int root)
+    {
+        var data = TensorMemory.Floats(flat, nameof(Broadcast), out long count);
+        if (WorldSize == 1) return;
+        Run(RingSchedule.Broadcast(Rank, WorldSize, root, count, ChunkFloats), data, nameof(Broadcast), options.Timeout);
     }
 
     public void Barrier()

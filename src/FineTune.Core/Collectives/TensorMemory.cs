@@ -7,14 +7,18 @@ using static TorchSharp.torch;
 namespace FineTune.Core.Collectives;
 
 /// <summary>
-/// Zero-copy access to a tensor's floats for the ring: the sockets read and write the tensor's own memory, so a 91 MB
-/// gradient buffer is never copied into managed arrays (data&lt;float&gt;().ToArray() alone would cost ~70 ms).
+/// Zero-copy access to a tensor's memory: the ring's sockets read and write the tensor's own floats, so a 91 MB
+/// gradient buffer is never copied into managed arrays (data&lt;float&gt;().ToArray() alone would cost ~70 ms), and
+/// NCCL gets the device pointer of a CUDA tensor.
 /// </summary>
 static unsafe class TensorMemory
 {
     // LibTorchSharp's export behind TorchSharp's own data access; includes a view's storage offset.
     [DllImport("LibTorchSharp")]
     static extern IntPtr THSTensor_data(IntPtr handle);
+
+    /// <summary>The address of the first element (a device pointer for a CUDA tensor); includes a view's storage offset.</summary>
+    public static IntPtr Address(Tensor t) => THSTensor_data(t.Handle);
 
     /// <summary>The first float of <paramref name="flat"/>, which must be a contiguous float32 CPU tensor.</summary>
     public static float* Floats(Tensor flat, string operation, out long count)
@@ -23,7 +27,7 @@ static unsafe class TensorMemory
         if (flat.dtype != ScalarType.Float32)
             throw new ArgumentException($"{operation} needs a float32 tensor; got {flat.dtype}.", nameof(flat));
         if (flat.device_type != DeviceType.CPU)
-            throw new ArgumentException($"{operation} on the TCP ring needs a CPU tensor; got {flat.device} (CUDA tensors go through NCCL).", nameof(flat));
+            throw new ArgumentException($"{operation} on the TCP ring reads host memory; got a tensor on {flat.device} (see HostStaging).", nameof(flat));
         if (!flat.is_contiguous())
             throw new ArgumentException($"{operation} needs a contiguous tensor (the ring streams its memory as one block); call .contiguous() and copy the result back.", nameof(flat));
         count = flat.numel();
