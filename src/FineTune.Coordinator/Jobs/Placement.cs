@@ -9,7 +9,14 @@ namespace FineTune.Coordinator.Jobs;
 public static class Placement
 {
     public static IReadOnlyList<WorkerInfo> Candidates(JobRecord job, IReadOnlyList<WorkerInfo> ready) =>
-        Candidates(job.Options.GetValueOrDefault("device", "auto"), ready, job.RequestedWorkers);
+        Candidates(DeviceOf(job.Options), ready, job.RequestedWorkers);
+
+    /// <summary>The job's `device`, where `collective: nccl` makes auto mean cuda (NCCL reduces GPU memory only).</summary>
+    public static string DeviceOf(IReadOnlyDictionary<string, string> options)
+    {
+        var device = options.GetValueOrDefault("device", "auto");
+        return device == "auto" && options.GetValueOrDefault("collective") == "nccl" ? "cuda" : device;
+    }
 
     /// <param name="needed">the job's world size; 0: as many as are ready</param>
     public static IReadOnlyList<WorkerInfo> Candidates(string jobDevice, IReadOnlyList<WorkerInfo> ready, int needed)

@@ -51,4 +51,16 @@ public class PlacementTests
         await e.Scheduler.Tick();
         Assert.Equal(JobState.Queued, waits.State); // one of each kind: never one group of both
     }
+
+    [Theory]
+    [InlineData("auto", "nccl", "cuda")] // NCCL reduces GPU memory only: an auto job that asks for it needs CUDA workers
+    [InlineData("auto", "ring", "auto")]
+    [InlineData("auto", null, "auto")]
+    [InlineData("cpu", "ring", "cpu")]
+    public void A_job_asking_for_nccl_is_placed_as_a_cuda_job(string device, string? collective, string expected)
+    {
+        var options = new Dictionary<string, string> { ["device"] = device };
+        if (collective is not null) options["collective"] = collective;
+        Assert.Equal(expected, FineTune.Coordinator.Jobs.Placement.DeviceOf(options));
+    }
 }
