@@ -21,6 +21,9 @@ if [ ! -x "$P/cli/finetune" ]; then
   bash tests/gpu/publish.sh "$P" > "$LOGS/publish.log" 2>&1 || { tail -20 "$LOGS/publish.log"; exit 1; }
 fi
 export FINETUNE_LIBTORCH=${FINETUNE_LIBTORCH:-python} DOTNET_CLI_TELEMETRY_OPTOUT=1
+# libnccl.so.2 from NVIDIA's pip wheel (what a pip torch uses), when no system NCCL is on the loader's path.
+NCCL_DIR=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null) \
+  && export LD_LIBRARY_PATH="$NCCL_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 CLI="$P/cli/finetune"; CHECK="$P/gpucheck/GpuCheck"
 declare -a ROWS
 row() { ROWS+=("$(printf '%-34s %-8s %s' "$1" "$2" "$3")"); }

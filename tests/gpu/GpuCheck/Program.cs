@@ -1,3 +1,5 @@
+using System.Text.Json;
+using FineTune.Core.Collectives;
 using FineTune.Core.Telemetry;
 
 // gpucheck libtorch | nccl --rank R --world N --port P | nvml [--index N]: one probe each, for tests/gpu/check.sh.
@@ -5,6 +7,7 @@ using FineTune.Core.Telemetry;
 return args.FirstOrDefault() switch
 {
     "nvml" => Nvml(int.Parse(Option("--index") ?? "0")),
+    "nccl" => Nccl(int.Parse(Option("--rank") ?? "0"), int.Parse(Option("--world") ?? "2"), int.Parse(Option("--port") ?? "29611")),
     _ => Usage(),
 };
 
@@ -15,6 +18,17 @@ static int Nvml(int index)
     var reading = GpuReadings.Read(index, out var reason);
     Console.WriteLine(reading?.Describe() ?? $"NVML: {reason}");
     return reading is null ? 1 : 0;
+}
+
+// Ranks on one machine, rank r listening on port+r; the token only has to match between the two processes.
+static int Nccl(int rank, int world, int port)
+{
+    var endpoints = Enumerable.Range(0, world).Select(r => $"127.0.0.1:{port + r}").ToList();
+    var result = NcclSelfCheck.Run(rank, world, endpoints, token: $"gpu-check-{port}");
+    var summary = $"NCCL {result.NcclVersion}: sum, average, broadcast, barrier {(result.Passed ? "right" : "WRONG")}; " +
+        $"all-reduce of 16 MiB {result.AllReduceMilliseconds:F1} ms; a stalled call failed after {result.StallFailedAfterSeconds?.ToString("F1") ?? "n/a"} s";
+    Console.WriteLine(JsonSerializer.Serialize(new { ok = result.Passed, summary = result.Passed ? summary : result.Detail, result }));
+    return result.Passed ? 0 : 1;
 }
 
 static int Usage()
