@@ -4,6 +4,8 @@ using FineTune.Core.Tokenization;
 
 namespace FineTune.Core.Tests.Tokenization;
 
+using static FineTune.Core.Tests.Tokenization.TokenizerTexts;
+
 /// <summary>
 /// The reference is Hugging Face's Rust tokenizers (what BertTokenizerFast runs), given a tokenizer.json built here from
 /// the same vocabulary and settings; ids must be equal. No vocabulary file is committed: the real bert-base-uncased one
@@ -13,28 +15,6 @@ public sealed class BertTokenizerTests
 {
     private static readonly TokenizerOptions Uncased = new();
 
-    // Texts that exercise each normalization and splitting rule.
-    public static readonly string[] EdgeCases =
-    [
-        "", " ", "   \t\n\r  ", "Hello, World!", "HELLO world MiXeD cAsE", "hello...world!!! ?!?",
-        "café naïve Ångström résumé Crème Brûlée", "Mixed CASE With Accénts ÀÉÎÕÜ àéîõü ñ Ñ ç",
-        "中文字符 and 漢字混在text中", "日本語のテキスト、カタカナ。ひらがな", "한국어 텍스트 입니다", "ภาษาไทย", "हिन्दी भाषा",
-        "שָׁלוֹם עולם", "العربية مرحبا بكم", "Ελληνικά ΣΊΣΥΦΟΣ σοφός", "Русский ТЕКСТ ёлка", "Ｆｕｌｌｗｉｄｔｈ ＡＢＣ１２３！",
-        "I love it 👍🏽!!", "family: 👨‍👩‍👧‍👦 ok", "emoji🙂in🙂word", "❤️ ♥ ★ ✓", "flags 🇫🇷🇯🇵",
-        "https://example.com/path/to?q=1&x=2#frag", "mail me at some.one+tag@example.org", "#hashtag @mention",
-        "3.14 1,000 $5.99 50% 2nd 1st 10:30pm 2024-01-31 1e-5", "unaffable", "running jumped happily",
-        new string('a', 100), new string('a', 101), "x" + new string('é', 99), "x" + new string('é', 100),
-        string.Concat(Enumerable.Repeat("😀", 100)), string.Concat(Enumerable.Repeat("😀", 101)), string.Concat(Enumerable.Repeat("super", 20)) + "x",
-        string.Concat(Enumerable.Repeat("antidisestablishmentarianism", 3)),
-        "a\u0000b", "bell\u0007ring", "zero\u200bwidth", "bad\ufffdchar", "tab\there\nnewline\r\nwindows\vvertical\fform",
-        "e\u0301 combining a\u0308o\u0308 n\u0303", "\u0301 leading mark", "İstanbul ıi İ", "straße STRASSE ẞ", "ﬁ ligature ǅ Ǆ",
-        "line\u2028separator\u2029para", "nbsp\u00a0here", "ideographic\u3000space", "nel\u0085x", "soft\u00adhyphen",
-        "private\ue000use\uf8ff", "\U000F0000 plane 15", "tag\U000E0041s", "variation\ufe0fselector", "Ωhm Kelvin K Å",
-        "under_score snake_case", "don't can't won't", "“quoted” ‘single’ — dash – en… «guillemets»", "¿Qué? ¡Sí!",
-        "greek varia a\u1FEFb and \u037E question", "[CLS] literal [SEP] tokens [MASK] and [mask] [UNK]x[PAD]", "[SEP[SEP]]",
-        "CJK compat \uF900\uFA0B and ext \U00020000 \U0002B81F \U0002B820 \U0002B920 \U0002F800",
-        string.Join(' ', Enumerable.Repeat("The quick brown fox jumps over the lazy dog.", 80)),
-    ];
 
     [Fact]
     public void Uncased_real_vocab_matches_reference_on_edge_cases()
@@ -265,101 +245,6 @@ public sealed class BertTokenizerTests
         Assert.Equal(sequential, parallel);
     }
 
-    [Fact]
-    public void FromFolder_reads_a_crlf_vocab_txt_and_tokenizer_config()
-    {
-        using var dir = new TempDir();
-        string[] vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "Hello", "hello", "world", "!"];
-        File.WriteAllText(dir.File("vocab.txt"), string.Join("\r\n", vocab) + "\r\n");
-        File.WriteAllText(dir.File("tokenizer_config.json"), """{"do_lower_case": false, "model_max_length": 1000000000000000019884624838656}""");
-
-        var tokenizer = BertTokenizer.FromFolder(dir.Path);
-        Assert.Equal(vocab, tokenizer.Vocab);
-        Assert.Equal(new TokenizerOptions(DoLowerCase: false, ModelMaxLength: int.MaxValue), tokenizer.Options);
-        Assert.Equal(["[CLS]", "Hello", "world", "!", "[SEP]"], tokenizer.Encode("Hello world!").Tokens);
-    }
-
-    [Fact]
-    public void FromFolder_reads_tokenizer_json_alone_and_config_overrides_it()
-    {
-        using var dir = new TempDir();
-        var vocab = DeriveVocab(EdgeCases);
-        var cased = new TokenizerOptions(DoLowerCase: false, StripAccents: true, TokenizeChineseChars: false, CleanText: false);
-        ReferenceTokenizer.WriteTokenizerJson(dir.File("tokenizer.json"), vocab, cased);
-
-        var loaded = BertTokenizer.FromFolder(dir.Path);
-        Assert.Equal(vocab, loaded.Vocab);
-        Assert.Equal(cased, loaded.Options);
-        var inMemory = new BertTokenizer(vocab, cased);
-        foreach (string text in EdgeCases)
-            Assert.Equal(inMemory.Encode(text).InputIds, loaded.Encode(text).InputIds);
-
-        File.WriteAllText(dir.File("tokenizer_config.json"), """{"do_lower_case": true, "strip_accents": null, "model_max_length": 128}""");
-        Assert.Equal(cased with { DoLowerCase = true, StripAccents = null, ModelMaxLength = 128 }, BertTokenizer.FromFolder(dir.Path).Options);
-    }
-
-    [Fact]
-    public void Save_then_FromFolder_round_trips()
-    {
-        using var dir = new TempDir();
-        Assert.Throws<TokenizerException>(() => new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a\nb"]).Save(dir.Path));
-
-        var vocab = DeriveVocab(EdgeCases).Where(t => !t.Contains('\n') && !t.Contains('\r')).ToArray();
-        var tokenizer = new BertTokenizer(vocab, new TokenizerOptions(DoLowerCase: false, StripAccents: true, ModelMaxLength: 256));
-        tokenizer.Save(dir.Path);
-
-        Assert.DoesNotContain('\r', File.ReadAllText(dir.File("vocab.txt")));
-        var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("tokenizer_config.json"))).RootElement;
-        Assert.False(config.GetProperty("do_lower_case").GetBoolean());
-        Assert.Equal("BertTokenizer", config.GetProperty("tokenizer_class").GetString());
-        Assert.Equal("[MASK]", config.GetProperty("mask_token").GetString());
-        Assert.True(File.Exists(dir.File("special_tokens_map.json")));
-
-        var loaded = BertTokenizer.FromFolder(dir.Path);
-        Assert.Equal(tokenizer.Vocab, loaded.Vocab);
-        Assert.Equal(tokenizer.Options with { CleanText = true }, loaded.Options);
-        foreach (string text in EdgeCases)
-            Assert.Equal(tokenizer.Encode(text).InputIds, loaded.Encode(text).InputIds);
-    }
-
-    [Fact]
-    public void FromFolder_errors_name_the_folder_or_file()
-    {
-        using var dir = new TempDir();
-        var missing = Assert.Throws<TokenizerException>(() => BertTokenizer.FromFolder(dir.Path));
-        Assert.Contains(dir.Path, missing.Message);
-        Assert.Contains("vocab.txt", missing.Message);
-        Assert.Contains("tokenizer.json", missing.Message);
-
-        string nowhere = System.IO.Path.Combine(dir.Path, "nowhere");
-        Assert.Contains(nowhere, Assert.Throws<TokenizerException>(() => BertTokenizer.FromFolder(nowhere)).Message);
-
-        File.WriteAllText(dir.File("vocab.txt"), "");
-        var empty = Assert.Throws<TokenizerException>(() => BertTokenizer.FromFolder(dir.Path));
-        Assert.Contains(dir.File("vocab.txt"), empty.Message);
-        Assert.Contains("empty", empty.Message);
-
-        File.WriteAllText(dir.File("vocab.txt"), "[PAD]\n[UNK]\n[CLS]\nhello\n");
-        var noSep = Assert.Throws<TokenizerException>(() => BertTokenizer.FromFolder(dir.Path));
-        Assert.Contains(dir.File("vocab.txt"), noSep.Message);
-        Assert.Contains("[SEP]", noSep.Message);
-
-        File.WriteAllText(dir.File("vocab.txt"), "[PAD]\n[UNK]\n[CLS]\n[SEP]\n");
-        File.WriteAllText(dir.File("tokenizer_config.json"), "{ not json");
-        Assert.Contains("tokenizer_config.json", Assert.Throws<TokenizerException>(() => BertTokenizer.FromFolder(dir.Path)).Message);
-
-        Assert.Throws<TokenizerException>(() => new BertTokenizer([]));
-        Assert.Contains("[UNK]", Assert.Throws<TokenizerException>(() => new BertTokenizer(["[PAD]", "[CLS]", "[SEP]"])).Message);
-    }
-
-    private sealed class TempDir : IDisposable
-    {
-        public string Path { get; } = Directory.CreateTempSubdirectory("bert-tokenizer-").FullName;
-
-        public string File(string name) => System.IO.Path.Combine(Path, name);
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
-    }
 
     private sealed class EncodingComparer : IEqualityComparer<BertEncoding>
     {
@@ -403,85 +288,5 @@ public sealed class BertTokenizerTests
                 sb.Append(rune.ToString());
         }
         return sb.ToString();
-    }
-
-    /// <summary>Review-like sentences: vocabulary words with casing, accents, punctuation, numbers, emoji and glued pieces.</summary>
-    public static string[] GenerateReviews(IReadOnlyList<string> vocab, int count, int seed)
-    {
-        var random = new Random(seed);
-        var words = vocab.Where(t => t.Length > 0 && char.IsLetter(t[0]) && !t.StartsWith("[")).ToArray();
-        var pieces = vocab.Where(t => t.StartsWith("##")).Select(t => t[2..]).ToArray();
-        string[] punctuation = [".", ",", "!", "?", "...", ";", ":", "'", "\"", "(", ")", "-", "—", "’", "…"];
-        string[] emoji = ["👍", "👍🏽", "😀", "❤️", "🔥", "⭐⭐⭐⭐⭐", "👨‍👩‍👧", "🇺🇸"];
-        string[] accented = ["café", "naïve", "Über", "résumé", "jalapeño", "Ångström", "fiancée", "São Paulo", "Zürich"];
-        string[] odd = ["中文", "日本", "한국", "3.14", "1,000", "$20", "5/5", "10%", "B+", "2x", "100mph", "\t", "\n", "\u00a0"];
-
-        var texts = new string[count];
-        var sb = new StringBuilder();
-        for (int i = 0; i < count; i++)
-        {
-            sb.Clear();
-            int length = random.Next(1, 40);
-            for (int w = 0; w < length; w++)
-            {
-                string word = words[random.Next(words.Length)];
-                int roll = random.Next(100);
-                if (roll < 10)
-                    word = CultureInfo.InvariantCulture.TextInfo.ToTitleCase(word);
-                else if (roll < 13)
-                    word = word.ToUpperInvariant();
-                else if (roll < 18)
-                    word += pieces[random.Next(pieces.Length)];
-                else if (roll < 22)
-                    word = accented[random.Next(accented.Length)];
-                else if (roll < 26)
-                    word = odd[random.Next(odd.Length)];
-                else if (roll < 29)
-                    word += emoji[random.Next(emoji.Length)];
-                sb.Append(word);
-                roll = random.Next(100);
-                if (roll < 12)
-                    sb.Append(punctuation[random.Next(punctuation.Length)]);
-                sb.Append(roll < 95 ? " " : "");
-            }
-            texts[i] = sb.ToString();
-        }
-        return texts;
-    }
-
-    /// <summary>
-    /// A small cased vocabulary from the texts themselves: most words with their case, every character alone
-    /// and as a "##" piece, and a few word endings, so both whole-word and piece-by-piece matches happen.
-    /// </summary>
-    public static string[] DeriveVocab(IEnumerable<string> texts)
-    {
-        var tokens = new List<string> { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" };
-        var seen = new HashSet<string>(tokens);
-        void Add(string token)
-        {
-            if (token.Length > 0 && !token.EnumerateRunes().Contains(Rune.ReplacementChar) && seen.Add(token))
-                tokens.Add(token);
-        }
-
-        int n = 0;
-        foreach (string text in texts)
-        {
-            foreach (var rune in text.EnumerateRunes())
-            {
-                // Leave a few characters out so that some words become [UNK].
-                if (rune.Value % 17 == 0)
-                    continue;
-                Add(rune.ToString());
-                Add("##" + rune);
-            }
-            foreach (string word in text.Split([' ', '.', ',', '!', '?', '\'', '"', '(', ')'], StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (n++ % 3 != 0)
-                    Add(word);
-                if (word.Length > 4)
-                    Add("##" + word[^3..]);
-            }
-        }
-        return [.. tokens];
     }
 }
