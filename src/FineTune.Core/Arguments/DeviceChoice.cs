@@ -1,4 +1,5 @@
 using System.Globalization;
+using FineTune.Core.Torch;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Arguments;
@@ -39,7 +40,14 @@ public static class DeviceChoice
 
     /// <summary>Why this process cannot train on <paramref name="name"/> (cpu, cuda, cuda:N), or null when it can.</summary>
     public static string? Unavailable(string name, bool? cudaAvailable = null) =>
-        name == "cpu" || (cudaAvailable ?? cuda.is_available())
-            ? null
-            : "CUDA is not available: this build carries the CPU libtorch (a GPU build is dotnet build -p:TorchBackend=cuda, on a machine with NVIDIA GPUs); use cpu";
+        name == "cpu" || (cudaAvailable ?? cuda.is_available()) ? null : $"CUDA is not available: {WhyNoCuda()}; use cpu";
+
+    // What to change, by what this build carries (Torch/TorchBuild.cs).
+    static string WhyNoCuda() => TorchBuild.Backend switch
+    {
+        "cpu" => "this build carries the CPU libtorch (a GPU build is dotnet build -p:TorchBackend=cuda, or -p:TorchBackend=external with FINETUNE_LIBTORCH naming a CUDA PyTorch's torch/lib, on a machine with NVIDIA GPUs)",
+        "external" when LibTorchStartup.Current?.External is { } e && !e.Libraries.Any(l => l.EndsWith("libtorch_cuda.so", StringComparison.Ordinal))
+            => $"the libtorch in {e.Folder} ({LibTorchLocation.Variable}) is a CPU build (no libtorch_cuda.so)",
+        _ => "no NVIDIA GPU is visible to this process (check nvidia-smi and CUDA_VISIBLE_DEVICES)",
+    };
 }
