@@ -50,12 +50,12 @@ public static class LibTorchLocation
         if (given!.Trim() == "python")
         {
             (folder, version) = (python ?? (() => PythonTorch.Find()))();
-            folder = Path.GetFullPath(folder);
+            folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
             if (!Directory.Exists(folder)) throw Refused(given, $"python3 names {folder}, which does not exist");
         }
         else
         {
-            folder = Path.GetFullPath(given);
+            folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(given));
             if (!Directory.Exists(folder)) throw Refused(given, $"no such folder; {Hint}");
             version = LibTorchVersion.Read(folder);
         }
