@@ -24,9 +24,12 @@ public static class EnvCommand
         {
             var state = LibTorchStartup.Prepare(); // already done by Program; the same state
             var output = Describe(state);
-            if (parse.GetValue(json)) Console.WriteLine(Json.Serialize(output));
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(Json.Serialize(output));
+                if (state.Refused) Console.Error.WriteLine($"error: {state.Refusal}"); // the text form says it on stdout
+            }
             else Write(output);
-            if (state.Refused) Console.Error.WriteLine($"error: {state.Refusal}");
             return state.Refused ? Cli.InvalidInput : Cli.Success;
         });
         return command;
@@ -46,7 +49,7 @@ public static class EnvCommand
         }
         return new EnvOutput(
             state.Backend, TorchBuild.TorchSharpVersion, TorchBuild.BuiltAgainst,
-            state.Refused ? null : external is null ? "bundled" : $"{LibTorchLocation.Variable}={external.Given}",
+            state.Refused ? null : external is null ? "bundled" : external.Given == "python" ? $"{LibTorchLocation.Variable}=python" : LibTorchLocation.Variable,
             state.Refused ? null : external?.Folder ?? TorchBuild.NativeFolder,
             state.Refused ? null : external?.Version ?? TorchBuild.BuiltAgainst,
             symbols?.Needed, symbols?.Found, symbols?.Missing.Select(s => SymbolNames.Readable(s.Name)).ToArray() ?? [],
