@@ -43,7 +43,13 @@ public static class LibTorchStartup
         {
             var external = LibTorchLocation.Resolve(backend, given, TorchBuild.TorchSharpNative);
             if (external is not null)
+            {
+                // What Python's torch loads first: its dependencies are the CUDA runtime libraries of the nvidia-*
+                // wheels, found through its RUNPATH. Best effort, as in Python: a real problem shows in libtorch_cuda.so.
+                var globalDeps = Path.Combine(external.Folder, "libtorch_global_deps.so");
+                if (File.Exists(globalDeps)) NativeLibrary.TryLoad(globalDeps, out _);
                 foreach (var library in external.Libraries) LoadLibrary(external, library);
+            }
             return new LibTorchState(backend, external, null);
         }
         catch (InvalidInputException e)

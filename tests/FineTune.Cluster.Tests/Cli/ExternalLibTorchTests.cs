@@ -48,6 +48,7 @@ public class ExternalLibTorchTests
             Assert.Equal("succeeded", job.RootElement.GetProperty("state").GetString());
             var metrics = job.RootElement.GetProperty("metrics");
             Assert.True(metrics.GetProperty("global_step").GetInt32() >= 2, metrics.ToString());
+            Assert.True(double.IsFinite(metrics.GetProperty("train_loss").GetDouble()), metrics.ToString());
             Assert.True(File.Exists(Path.Combine(output, "model.safetensors")));
 
             // The same job on the bundled build runs the same libtorch binaries on one thread: the same loss.
