@@ -9,16 +9,18 @@ public sealed record ClusterSettings(int Workers, string Device, int Threads, bo
     /// <summary>
     /// Reads and checks every setting; a bad value throws <see cref="SettingsException"/> naming it (--Workers abc: ...).
     /// --Device auto (the default): one CUDA worker per GPU when the machine has GPUs and the workers carry CUDA
-    /// libtorch (-p:TorchBackend=cuda), else CPU workers; cpu or cuda force it.
+    /// libtorch (-p:TorchBackend=cuda, or an external build whose FINETUNE_LIBTORCH folder holds libtorch_cuda.so),
+    /// else CPU workers; cpu or cuda force it.
     /// </summary>
     /// <param name="gpus">for tests: the GPUs the machine has (default: counted from /dev/nvidiaN)</param>
     /// <param name="torchBackend">for tests: the libtorch the workers were built with (default: this build's)</param>
-    public static ClusterSettings From(IConfiguration c, int? gpus = null, string? torchBackend = null)
+    /// <param name="libtorch">for tests: FINETUNE_LIBTORCH (default: this process's, which the workers are given)</param>
+    public static ClusterSettings From(IConfiguration c, int? gpus = null, string? torchBackend = null, string? libtorch = null)
     {
         var s = new ServiceSettings(c, section: null); // top-level keys: --Workers 3, or the environment Workers=3
         var asked = s.Choice("Device", "auto", ["auto", "cpu", "cuda"]);
         int found = asked == "cpu" ? 0 : gpus ?? GpuCount();
-        var device = asked != "auto" ? asked : found > 0 && (torchBackend ?? TorchBackend) == "cuda" ? "cuda" : "cpu";
+        var device = asked != "auto" ? asked : found > 0 && CarriesCuda(torchBackend ?? TorchBackend, libtorch ?? LibTorch) ? "cuda" : "cpu";
         int cudaWorkers = device == "cuda" ? found : 0;
         if (device == "cuda" && cudaWorkers == 0 && s.Find("Workers") is null) throw new SettingsException("--Device cuda: no CUDA devices found (/dev/nvidia0, ...); give --Workers N");
         int workers = s.Int("Workers", device == "cuda" ? cudaWorkers : 2, min: 1);
@@ -34,9 +36,16 @@ public sealed record ClusterSettings(int Workers, string Device, int Threads, bo
 
     public string DataDirOf(string resource) => Path.Combine(DataDir, resource);
 
-    /// <summary>The libtorch this build's workers carry (cpu or cuda: -p:TorchBackend, stamped into the assembly).</summary>
+    /// <summary>The libtorch this build's workers carry (cpu, cuda or external: -p:TorchBackend, stamped into the assembly).</summary>
     public static string TorchBackend { get; } = typeof(ClusterSettings).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
         .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "TorchBackend")?.Value ?? "cpu";
+
+    /// <summary>FINETUNE_LIBTORCH: the libtorch folder an external build's services load (forwarded to them).</summary>
+    public static string? LibTorch => Environment.GetEnvironmentVariable("FINETUNE_LIBTORCH") is { Length: > 0 } v ? v : null;
+
+    // An external build's CUDA is whatever its folder holds (FINETUNE_LIBTORCH=python is not run here: give --Device cuda).
+    static bool CarriesCuda(string backend, string? libtorch) => backend == "cuda"
+        || backend == "external" && libtorch is not null && File.Exists(Path.Combine(libtorch, "libtorch_cuda.so"));
 
     // NVIDIA's driver makes one /dev/nvidiaN node per GPU; counting them needs no CUDA library in the AppHost.
     static int GpuCount() => Directory.Exists("/dev")

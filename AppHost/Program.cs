@@ -25,6 +25,7 @@ catch (SettingsException e)
 var coordinator = builder.AddProject<Projects.FineTune_Coordinator>("coordinator")
     .WithHttpEndpoint(port: settings.CoordinatorPort, targetPort: settings.CoordinatorPort, name: "http", isProxied: false)
     .WithArgs(DataDir("coordinator"))
+    .WithLibTorch()
     .WithHealthCheck(CoordinatorHealthCheck.Register(builder, settings.CoordinatorPort));
 var coordinatorUrl = coordinator.GetEndpoint("http");
 
@@ -35,6 +36,7 @@ for (int i = 0; i < settings.Workers; i++)
         .WithArgs(["--name", name, "--device", settings.DeviceOf(i), "--threads", settings.Threads.ToString(),
             "--urls", "http://127.0.0.1:0", .. DataDir(name)]) // the ring's port is picked by the worker
         .WithEnvironment("FineTune__Coordinator", coordinatorUrl)
+        .WithLibTorch()
         .WaitFor(coordinator);
 }
 
@@ -43,6 +45,7 @@ if (settings.Demo)
     builder.AddProject<Projects.FineTune_Cli>("demo")
         .WithArgs("submit", "--workers", settings.Workers.ToString(), "--wait")
         .WithEnvironment("FINETUNE_COORDINATOR", coordinatorUrl)
+        .WithLibTorch()
         .WaitFor(coordinator);
 }
 

@@ -1,6 +1,19 @@
 using System.CommandLine;
 using FineTune.Cli;
 using FineTune.Cli.Commands;
+using FineTune.Core.Torch;
+
+// libtorch first, before anything touches torch: an external build (-p:TorchBackend=external) loads the folder
+// FINETUNE_LIBTORCH names here. `env` reports a refusal itself; help needs no libtorch.
+var libtorch = LibTorchStartup.Prepare();
+bool reportsItself = args.FirstOrDefault() == "env";
+bool help = args.Length == 0 || args[0].StartsWith('-');
+if (libtorch.Refused && !reportsItself && !help)
+{
+    Console.Error.WriteLine($"error: {libtorch.Refusal}");
+    return Cli.InvalidInput;
+}
+if (libtorch.External is not null && !reportsItself && !help) Console.Error.WriteLine(libtorch); // which libtorch, on stderr: --json keeps stdout
 
 // `finetune`: fine-tune, run and inspect BERT-family text classifiers (contract: docs/cli.md).
 var root = new RootCommand("finetune: fine-tune and run BERT-family text classifiers")
@@ -15,5 +28,6 @@ var root = new RootCommand("finetune: fine-tune and run BERT-family text classif
     EvaluateCommand.Create(),
     PredictCommand.Create(),
     TokenizeCommand.Create(),
+    EnvCommand.Create(),
 };
 return Cli.Run(root, args);

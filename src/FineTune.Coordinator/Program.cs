@@ -2,9 +2,18 @@ using FineTune.Coordinator;
 using FineTune.Coordinator.Jobs;
 using FineTune.Coordinator.Security;
 using FineTune.Coordinator.Services;
+using FineTune.Core.Torch;
 using FineTune.ServiceDefaults;
 
 // The coordinator: the Jobs API for users, the cluster API for workers, and the scheduler between them.
+// libtorch first: checking a job's checkpoint (pytorch_model.bin) goes through torch, and an external build
+// (-p:TorchBackend=external) loads the folder FINETUNE_LIBTORCH names here.
+var libtorch = LibTorchStartup.Prepare();
+if (libtorch.Refused)
+{
+    Console.Error.WriteLine($"error: {libtorch.Refusal}");
+    return 2;
+}
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -54,6 +63,7 @@ builder.Services.AddSingleton<JobTelemetry>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<Scheduler>());
 
 var app = builder.Build();
+if (libtorch.External is not null) app.Logger.LogInformation("{LibTorch}", libtorch.ToString());
 app.Services.GetRequiredService<JobTelemetry>(); // subscribes to job state changes from the start
 app.MapGrpcService<JobsService>();
 app.MapGrpcService<ClusterService>();

@@ -1,7 +1,16 @@
+using FineTune.Core.Torch;
 using FineTune.ServiceDefaults;
 using FineTune.Worker;
 
 // A worker: joins the coordinator, waits for assignments, trains its rank of a job with the ring all-reduce.
+// libtorch first, before anything touches torch (the settings check below asks whether CUDA is available): an
+// external build (-p:TorchBackend=external) loads the folder FINETUNE_LIBTORCH names here.
+var libtorch = LibTorchStartup.Prepare();
+if (libtorch.Refused)
+{
+    Console.Error.WriteLine($"error: {libtorch.Refusal}");
+    return 2;
+}
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
@@ -18,6 +27,7 @@ catch (SettingsException e)
 builder.Services.AddSingleton(options);
 builder.Services.AddHostedService<WorkerLoop>();
 var app = builder.Build();
+app.Logger.LogInformation("{LibTorch}", libtorch.ToString()); // which libtorch, and an external one's symbol check
 app.MapDefaultEndpoints();
 app.MapGet("/healthz", () => "ok");
 app.Run();

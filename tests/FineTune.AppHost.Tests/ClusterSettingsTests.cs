@@ -21,6 +21,19 @@ public class ClusterSettingsTests
     }
 
     [Fact]
+    public void Auto_on_an_external_build_follows_the_libtorch_folder_it_is_given()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "finetune-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        Assert.Equal("cpu", External(folder).Device); // a CPU libtorch
+        File.WriteAllText(Path.Combine(folder, "libtorch_cuda.so"), "");
+        Assert.Equal(("cuda", 2), (External(folder).Device, External(folder).Workers));
+        Assert.Equal("cpu", External("python").Device); // python is not run by the AppHost: --Device cuda says it
+
+        static ClusterSettings External(string libtorch) => ClusterSettings.From(new ConfigurationBuilder().Build(), gpus: 2, "external", libtorch);
+    }
+
+    [Fact]
     public void Cpu_and_cuda_force_it_and_cuda_without_gpus_asks_for_a_count()
     {
         Assert.Equal(("cpu", 3), (Read(4, "cuda", "--Device", "cpu", "--Workers", "3").Device, Read(4, "cuda", "--Device", "cpu", "--Workers", "3").Workers));

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FineTune.Core.Torch;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Arguments;
@@ -47,11 +48,20 @@ public static class DeviceChoice
     {
         if (CudaIndex(name) is not int index) return null;
         int count = gpus ?? CudaDevices();
-        return count == 0 ? "CUDA is not available: no NVIDIA GPU is visible, or this build's libtorch is the CPU one (GPU builds: README, \"GPU builds\"); use cpu"
+        return count == 0 ? $"CUDA is not available: {WhyNoCuda()}; use cpu"
             : index >= count ? $"this machine has {count} CUDA device(s) (cuda:0 to cuda:{count - 1})"
             : null;
     }
 
     /// <summary>CUDA devices libtorch sees (0 with the CPU libtorch).</summary>
     public static int CudaDevices() => cuda.is_available() ? cuda.device_count() : 0;
+
+    // What to change, by what this build carries (Torch/TorchBuild.cs).
+    static string WhyNoCuda() => TorchBuild.Backend switch
+    {
+        "cpu" => "this build carries the CPU libtorch (a GPU build is dotnet build -p:TorchBackend=cuda, or -p:TorchBackend=external with FINETUNE_LIBTORCH naming a CUDA PyTorch's torch/lib, on a machine with NVIDIA GPUs)",
+        "external" when LibTorchStartup.Current?.External is { } e && !e.Libraries.Any(l => l.EndsWith("libtorch_cuda.so", StringComparison.Ordinal))
+            => $"the libtorch in {e.Folder} ({LibTorchLocation.Variable}) is a CPU build (no libtorch_cuda.so)",
+        _ => "no NVIDIA GPU is visible to this process (check nvidia-smi and CUDA_VISIBLE_DEVICES)",
+    };
 }

@@ -17,9 +17,13 @@ public static class FinetuneProcess
     public static Result RunWithin(TimeSpan limit, string? workingDirectory, params string[] args) => RunWithin(limit, workingDirectory, null, args);
 
     /// <summary>Runs `finetune ARGS` with extra environment variables (a startup hook, a test-only setting).</summary>
-    public static Result RunWithin(TimeSpan limit, string? workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static Result RunWithin(TimeSpan limit, string? workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        RunProgram(Program, limit, workingDirectory, environment, args);
+
+    /// <summary>Runs another build of `finetune` (its finetune.dll); an empty environment value unsets that variable.</summary>
+    public static Result RunProgram(string dll, TimeSpan limit, string? workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using var process = Start(workingDirectory, environment, args);
+        using var process = Start(dll, workingDirectory, environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(limit))
@@ -33,7 +37,13 @@ public static class FinetuneProcess
     /// <summary>Starts `finetune ARGS` with redirected output, for tests that interact with the running process.</summary>
     public static Process Start(string? workingDirectory, params string[] args) => Start(workingDirectory, null, args);
 
-    public static Process Start(string? workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static Process Start(string? workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        Start(Program, workingDirectory, environment, args);
+
+    // The build next to the tests.
+    static string Program => Path.Combine(AppContext.BaseDirectory, "finetune.dll");
+
+    static Process Start(string dll, string? workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -42,11 +52,13 @@ public static class FinetuneProcess
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "finetune.dll"));
+        start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["FINETUNE_CACHE"] = TestCache;
         start.Environment["FINETUNE_DEBUG"] = "0";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            if (value.Length == 0) start.Environment.Remove(name);
+            else start.Environment[name] = value;
         return Process.Start(start)!;
     }
 }
