@@ -33,11 +33,11 @@ json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval
 nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$LOGS/memory.csv" 2>/dev/null & SAMPLER=$!
 trap 'kill $SAMPLER 2>/dev/null; jobs -p | xargs -r kill 2>/dev/null' EXIT
 
-# 1. libtorch: folder, version, symbol check, CUDA devices.
-if timeout 60 "$CHECK" libtorch > "$LOGS/libtorch.json" 2> "$LOGS/libtorch.log"; then
-  row "libtorch" ok "$(json "$LOGS/libtorch.json" "f\"{d['version']} from {d['folder']}; symbols {d['symbols']}; {d['cuda_devices']} CUDA device(s)\"")"
+# 1. libtorch: folder, version, symbol check, CUDA devices (finetune env).
+if timeout 90 "$CLI" env --json > "$LOGS/env.json" 2> "$LOGS/env.log"; then
+  row "libtorch" ok "$(json "$LOGS/env.json" "f\"{d['libtorch_version']} from {d['libtorch_folder']}; symbols {d['symbols_found']} of {d['symbols_needed']} found{(' (missing: ' + ', '.join(d['symbols_missing'][:3]) + ')') if d['symbols_missing'] else ''}; {d['cuda_device_count']} CUDA device(s)\"")"
 else
-  row "libtorch" FAIL "$(tail -1 "$LOGS/libtorch.log")"
+  row "libtorch" FAIL "$(json "$LOGS/env.json" "d['error']" || tail -1 "$LOGS/env.log")"
 fi
 
 # 2. The default job on the GPU, fp32 and bf16; the CPU figure from 20 steps on this machine's cores.

@@ -1,9 +1,18 @@
 using System.Text.Json;
 using FineTune.Core.Collectives;
 using FineTune.Core.Telemetry;
+using FineTune.Core.Torch;
 
-// gpucheck libtorch | nccl --rank R --world N --port P | nvml [--index N]: one probe each, for tests/gpu/check.sh.
-// Each prints its result on stdout (JSON for libtorch and nccl, a line for nvml) and exits 1 when the probe fails.
+// gpucheck nccl --rank R --world N --port P | nvml [--index N]: one probe each, for tests/gpu/check.sh.
+// Each prints its result on stdout (JSON for nccl, a line for nvml) and exits 1 when the probe fails.
+// libtorch first, as the finetune command does: a -p:TorchBackend=external publish loads FINETUNE_LIBTORCH here.
+var libtorch = LibTorchStartup.Prepare();
+if (libtorch.Refused && args.FirstOrDefault() == "nccl")
+{
+    Console.WriteLine(JsonSerializer.Serialize(new { ok = false, summary = libtorch.Refusal }));
+    return 1;
+}
+
 return args.FirstOrDefault() switch
 {
     "nvml" => Nvml(int.Parse(Option("--index") ?? "0")),
@@ -33,6 +42,6 @@ static int Nccl(int rank, int world, int port)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: GpuCheck libtorch | nccl --rank R --world N --port P | nvml [--index N]");
+    Console.Error.WriteLine("usage: GpuCheck nccl --rank R --world N --port P | nvml [--index N]");
     return 2;
 }
