@@ -14,13 +14,14 @@ if [ ! -e /dev/nvidia0 ] && ! nvidia-smi -L > /dev/null 2>&1; then
   echo "gpu check: no NVIDIA GPU on this machine (no /dev/nvidia0, nvidia-smi finds none): nothing to check"; exit 0
 fi
 LOGS=${OUT:-$(mktemp -d)}; mkdir -p "$LOGS"
-P=${FINETUNE_GPU_PUBLISH:-artifacts/gpu-check}
-if [ ! -x "$P/cli/finetune" ] && [ -f "$P.tar.gz" ]; then tar -xzf "$P.tar.gz" -C "$(dirname "$P")"; fi
+P=$(realpath -m "${FINETUNE_GPU_PUBLISH:-artifacts/gpu-check}")
+for t in "$P" "$P-cache"; do [ ! -d "$t" ] && [ -f "$t.tar.gz" ] && tar -xzf "$t.tar.gz" -C "$(dirname "$t")"; done
 if [ ! -x "$P/cli/finetune" ]; then
   command -v dotnet > /dev/null || { echo "gpu check: no publish at $P and no .NET SDK here: run bash tests/gpu/publish.sh on a build machine and copy artifacts/gpu-check.tar.gz here"; exit 1; }
   bash tests/gpu/publish.sh "$P" > "$LOGS/publish.log" 2>&1 || { tail -20 "$LOGS/publish.log"; exit 1; }
 fi
-export FINETUNE_LIBTORCH=${FINETUNE_LIBTORCH:-python} DOTNET_CLI_TELEMETRY_OPTOUT=1
+# The default model and dataset come from the publish's cache (this machine may have no network).
+export FINETUNE_CACHE=${FINETUNE_CACHE:-$P-cache} FINETUNE_LIBTORCH=${FINETUNE_LIBTORCH:-python} DOTNET_CLI_TELEMETRY_OPTOUT=1
 # libnccl.so.2 from NVIDIA's pip wheel (what a pip torch uses), when no system NCCL is on the loader's path.
 NCCL_DIR=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null) \
   && export LD_LIBRARY_PATH="$NCCL_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
