@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
-using System.CommandLine;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Cli.Commands;
 using FineTune.Contracts.V1;
