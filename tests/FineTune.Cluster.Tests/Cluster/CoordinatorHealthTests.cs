@@ -1,5 +1,5 @@
-using FineTune.Core.Tests.Training;
 using FineTune.Contracts.V1;
+using FineTune.Core.Tests.Training;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;

@@ -15,7 +15,7 @@ namespace FineTune.Cluster.Tests.Cluster;
 public partial class PreemptionTests
 {
     static readonly string[] FastFaults = ["--heartbeat-timeout", "5", "--collective-timeout", "10", "--recovery-wait", "30"];
-    const int MaxSteps = 400, SaveSteps = 50;
+    const int MaxSteps = 240, SaveSteps = 50;
 
     static string[] Job(string model, string dataset) =>
         ["--model", model, "--dataset", dataset, "--workers", "2", "--min-workers", "1", "--max-length", "32", "--learning-rate", "1e-2",
