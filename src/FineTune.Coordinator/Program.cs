@@ -1,4 +1,5 @@
 using FineTune.Coordinator;
+using FineTune.Coordinator.Health;
 using FineTune.Coordinator.Jobs;
 using FineTune.Coordinator.Security;
 using FineTune.Coordinator.Services;
@@ -59,6 +60,8 @@ builder.Services.AddSingleton<IJobPreparation, JobPreparation>();
 builder.Services.AddSingleton<Scheduler>();
 builder.Services.AddSingleton<JobCompletion>();
 builder.Services.AddSingleton<JobCheckpoints>();
+builder.Services.AddSingleton<Heartbeats>();
+builder.Services.AddCoordinatorHealth();
 builder.Services.AddSingleton<JobTelemetry>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<Scheduler>());
 
@@ -67,6 +70,7 @@ if (libtorch.External is not null) app.Logger.LogInformation("{LibTorch}", libto
 app.Services.GetRequiredService<JobTelemetry>(); // subscribes to job state changes from the start
 app.MapGrpcService<JobsService>();
 app.MapGrpcService<ClusterService>();
+app.MapGrpcHealthChecksService(); // no interceptor: kubelet's grpc probe sends no key
 app.MapDefaultEndpoints();
 app.MapGet("/healthz", () => "ok");
 app.Logger.LogInformation("coordinator data folder: {DataDir}; Jobs API key {ApiKey}, join token {JoinToken}", options.DataDir,

@@ -8,7 +8,7 @@ namespace FineTune.Worker;
 /// </summary>
 sealed class CheckpointUploads : IDisposable
 {
-    readonly BlockingCollection<string> queue = [];
+    readonly BlockingCollection<(string Path, double SaveSeconds)> queue = [];
     readonly Thread thread;
     readonly CoordinatorLink link;
     readonly ILogger log;
@@ -22,10 +22,14 @@ sealed class CheckpointUploads : IDisposable
         thread.Start();
     }
 
-    public void Add(string checkpoint)
+    /// <summary>The newest checkpoint the coordinator acknowledged (checkpoint-STEP), if any.</summary>
+    public string? LastSent { get; private set; }
+
+    /// <summary>A checkpoint folder rank 0 wrote in <paramref name="saveSeconds"/>, queued for upload.</summary>
+    public void Add(string checkpoint, double saveSeconds)
     {
         Interlocked.Increment(ref pending);
-        queue.Add(checkpoint);
+        queue.Add((checkpoint, saveSeconds));
     }
 
     /// <summary>Waits until every checkpoint added so far has been sent (or has failed).</summary>
@@ -36,13 +40,15 @@ sealed class CheckpointUploads : IDisposable
 
     void Loop()
     {
-        foreach (var checkpoint in queue.GetConsumingEnumerable())
+        foreach (var (checkpoint, saveSeconds) in queue.GetConsumingEnumerable())
         {
             try
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 link.UploadFolder(checkpoint, Path.GetFileName(checkpoint));
-                log.LogInformation("{Checkpoint} sent to the coordinator in {Seconds:0.0} s", Path.GetFileName(checkpoint), clock.Elapsed.TotalSeconds);
+                LastSent = Path.GetFileName(checkpoint);
+                // Saved plus sent: what a preemption needs within the pod's termination grace period.
+                log.LogInformation("{Checkpoint} saved in {SaveSeconds:0.0} s, sent to the coordinator in {Seconds:0.0} s", LastSent, saveSeconds, clock.Elapsed.TotalSeconds);
             }
             catch (Exception e)
             {

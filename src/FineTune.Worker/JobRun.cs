@@ -19,7 +19,8 @@ namespace FineTune.Worker;
 /// One rank of one job: fetch the model files and this rank's eval shard (cached by SHA-256), join the ring, run the same
 /// Trainer as `finetune train` on this rank's training shards (streamed per epoch from the coordinator), report
 /// progress; rank 0 uploads each checkpoint (in the background) and the final model. After a recovery the assignment
-/// names a checkpoint to resume from.
+/// names a checkpoint to resume from. Preempted (SIGTERM), the rank finishes its step and the group stops together
+/// (<see cref="PreemptionVote"/>): rank 0 saves and uploads a checkpoint there and tells the coordinator.
 /// </summary>
 public sealed class JobRun
 {
@@ -34,6 +35,8 @@ public sealed class JobRun
     readonly CoordinatorLink link;
     volatile ICollective? collective;
     volatile int step; // the global step this rank has completed (the resumed checkpoint's before the first step)
+    readonly Lock gate = new();
+    bool training, leaving; // under gate: the Trainer runs; this worker is shutting down
 
     JobRun(Assignment a, Cluster.ClusterClient client, string workerId, WorkerOptions options, ILogger log)
     {
@@ -64,6 +67,28 @@ public sealed class JobRun
     {
         cancel.Cancel();
         collective?.Abort();
+    }
+
+    /// <summary>
+    /// This worker is shutting down (SIGTERM). Training: the group stops after the step in progress, rank 0 saving a
+    /// checkpoint there. Not training yet (fetching, forming the ring): the run stops at once and reports a
+    /// recoverable failure, so the job regroups from its last checkpoint without waiting for the heartbeat timeout.
+    /// </summary>
+    public void Preempt()
+    {
+        bool early;
+        lock (gate)
+        {
+            leaving = true;
+            early = !training;
+        }
+        log.LogWarning("job {Job} rank {Rank}: shutting down (preempted): {What}", a.JobId, a.Rank, early ? "stopping before training" : "stopping the group after this step");
+        if (early) Cancel();
+    }
+
+    bool Leaving()
+    {
+        lock (gate) return leaving;
     }
 
     void Run()
@@ -102,12 +127,21 @@ public sealed class JobRun
             }, () => RingCollective.Listen(options.RingListen), cancel.Token).GetAwaiter().GetResult(); // bound here: the advertised endpoint may be another address
             collective = group;
             if (cancel.IsCancellationRequested) return;
+            lock (gate) training = !leaving; // from here a preemption waits for the step's end
+            if (!training) return;
             log.LogInformation("rank {Rank}: ring of {World} formed; training on {Device}{Resume}", a.Rank, a.WorldSize, device, args.ResumeFromCheckpoint is null ? "" : $" from {a.ResumeCheckpoint}");
             long gradientBytes = (model.parameters().Sum(p => p.numel()) + 1) * sizeof(float); // FlatGradients: the parameters and the loss slot
             var telemetry = new TelemetryObserver(a.JobId, a.Rank, options.Name, a.WorldSize, gradientBytes);
-            var observer = InjectedFault.Wrap(new ObserverGroup(new RankReporter(link, model, uploads, s => step = s), telemetry), log); // test-only hook, off unless its variable is set
-            var outcome = new Trainer(args, model, tokenizer, shards, group, observer, device).Train(cancel.Token);
+            using var vote = new PreemptionVote(group, device, Leaving);
+            var observer = InjectedFault.Wrap(new ObserverGroup(new RankReporter(link, model, uploads, s => step = s), telemetry, vote), log); // test-only hook, off unless its variable is set
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, vote.Token);
+            var outcome = new Trainer(args, model, tokenizer, shards, group, observer, device).Train(stopping.Token);
             uploads.Drain(); // every checkpoint is with the coordinator before the job can end
+            if (outcome.Interrupted && vote.Ranks.Count > 0 && !cancel.IsCancellationRequested)
+            {
+                Preempted(outcome.GlobalStep, vote.Ranks);
+                return;
+            }
             if (outcome.Interrupted)
             {
                 log.LogInformation("job {Job} cancelled at step {Step}", a.JobId, outcome.GlobalStep);
@@ -146,11 +180,31 @@ public sealed class JobRun
         }
         finally
         {
+            if (Leaving() && !training) ReportLeftEarly(span);
             collective = null;
             group?.Dispose();
             uploads.Dispose();
             Done = true;
         }
+    }
+
+    /// <summary>The group stopped for a preemption after <paramref name="at"/>: rank 0 has sent the checkpoint it saved there and says so.</summary>
+    void Preempted(int at, IReadOnlyList<int> ranks)
+    {
+        log.LogInformation("job {Job} rank {Rank}: the group stopped after step {Step}: rank(s) {Ranks} shutting down", a.JobId, a.Rank, at, string.Join(", ", ranks));
+        if (a.Rank != 0) return;
+        var sent = uploads.LastSent == Checkpoints.Prefix + at ? uploads.LastSent : "";
+        var report = new Preempted { Step = at, Checkpoint = sent };
+        report.Ranks.AddRange(ranks);
+        link.Send(new WorkerReport { Preempted = report });
+    }
+
+    /// <summary>Preempted before its first step: a recoverable failure of the group, so the job regroups at once.</summary>
+    void ReportLeftEarly(Activity? span)
+    {
+        span?.SetStatus(ActivityStatusCode.Error, "preempted");
+        try { link.Send(new WorkerReport { Failed = $"preempted: {options.Name} is shutting down before training began", Recoverable = true, FailedStep = step, GroupFailure = true }); }
+        catch (Exception) { /* the coordinator will notice by itself */ }
     }
 
     /// <summary>

@@ -25,6 +25,8 @@ catch (SettingsException e)
     return 2;
 }
 builder.Services.AddSingleton(options);
+// SIGTERM: the host waits for WorkerLoop's drain (the rank stops with its group, rank 0 checkpoints) before exiting.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(10));
 builder.Services.AddHostedService<WorkerLoop>();
 var app = builder.Build();
 app.Logger.LogInformation("{LibTorch}", libtorch.ToString()); // which libtorch, and an external one's symbol check

@@ -24,7 +24,7 @@ sealed class RankReporter(CoordinatorLink link, SequenceClassifier model, Checkp
     }
 
     // Rank 0 alone saves checkpoints; they go to the coordinator in the background so training does not wait.
-    public void OnSave(string checkpoint, double seconds) => uploads.Add(checkpoint);
+    public void OnSave(string checkpoint, double seconds) => uploads.Add(checkpoint, seconds);
 
     public void OnLog(LogEntry e)
     {

@@ -5,7 +5,7 @@ using FineTune.ServiceDefaults;
 namespace FineTune.Worker;
 
 /// <summary>
-/// --coordinator, --name, --device, --threads, --ring-host, --ring-port, --ring-advertise, --data-dir, --join-token
+/// --coordinator, --name, --device, --threads, --ring-host, --ring-port, --ring-advertise, --data-dir, --join-token, --drain-timeout
 /// (command line, or the FineTune section: FineTune:ring-port or FineTune:RingPort; see docs/services.md). The ring
 /// listens on RingListen; peers are told RingEndpoint, which differs behind NAT, a container port mapping or a proxy
 /// (--ring-advertise HOST:PORT).
@@ -16,6 +16,15 @@ public sealed record WorkerOptions(string Coordinator, string Name, string Devic
 
     /// <summary>The cluster's join token, sent on every call to the coordinator (--join-token, FineTune:JoinToken, FINETUNE_JOIN_TOKEN); never logged.</summary>
     public string? JoinToken { get; init; }
+
+    /// <summary>
+    /// --drain-timeout: how long a worker that got SIGTERM may take to stop its rank with the group (rank 0 saves and
+    /// uploads a checkpoint) and leave; the host's shutdown timeout is this plus a margin, and a pod's
+    /// terminationGracePeriodSeconds must exceed both.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; init; } = DefaultDrainTimeout;
+
+    public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>Every setting, checked: a bad value throws <see cref="SettingsException"/> naming the option, and the worker does not start.</summary>
     public static WorkerOptions From(IConfiguration c)
@@ -33,6 +42,11 @@ public sealed record WorkerOptions(string Coordinator, string Name, string Devic
             : throw new SettingsException($"--ring-host {host}: a host name needs --ring-port (a free port is picked only on an IP address)"));
         var listen = $"{host}:{port}";
         var dataDir = s.String("data-dir") ?? Path.Combine(Path.GetTempPath(), "finetune-worker", name);
-        return new WorkerOptions(coordinator, name, device, threads, s.String("ring-advertise") ?? listen, dataDir) { RingListen = listen, JoinToken = s.String("join-token", "FINETUNE_JOIN_TOKEN") };
+        return new WorkerOptions(coordinator, name, device, threads, s.String("ring-advertise") ?? listen, dataDir)
+        {
+            RingListen = listen,
+            JoinToken = s.String("join-token", "FINETUNE_JOIN_TOKEN"),
+            DrainTimeout = s.Seconds("drain-timeout", DefaultDrainTimeout),
+        };
     }
 }

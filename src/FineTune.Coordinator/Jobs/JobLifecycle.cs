@@ -54,6 +54,13 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
         return RecoverHeld(j, failure.Reason, failure);
     });
 
+    /// <summary>
+    /// Rank 0 of the job's current group says the group stopped for a preemption (SIGTERM on some rank) after saving
+    /// and sending a checkpoint: the job recovers from it without the draining workers (they are never ready again).
+    /// </summary>
+    public bool OnPreempted(JobRecord job, long generation, string reason) =>
+        jobs.Update(job, j => j.Generation == generation && j.HasGroup && RecoverHeld(j, reason, null));
+
     /// <summary>Ends a job with an error and releases its workers (they stop on their next heartbeat). False if it had ended.</summary>
     public bool Fail(JobRecord job, string error) => jobs.Update(job, j => !j.IsTerminal && FailHeld(j, error));
 

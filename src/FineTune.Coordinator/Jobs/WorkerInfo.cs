@@ -12,6 +12,7 @@ public sealed class WorkerInfo
     readonly Lock gate = new();
     Assignment? pending;
     bool stopRequested;
+    bool took; // the worker took the assignment of the job it is reserved for
 
     public required string Id { get; init; }
     public required string Name { get; init; }
@@ -22,6 +23,13 @@ public sealed class WorkerInfo
     public string? JobId { get; private set; }
     /// <summary>The job the worker itself says it is running (from its heartbeats): busy until it lets go.</summary>
     public string ReportedJob { get; private set; } = "";
+    /// <summary>The worker is shutting down (SIGTERM): it takes no new assignment and leaves once no job holds it.</summary>
+    public bool Draining { get; private set; }
+    /// <summary>Draining and reserved for a job whose rank it never started: that job must regroup without it.</summary>
+    public bool Abandons
+    {
+        get { lock (gate) return Draining && JobId is not null && !took && ReportedJob.Length == 0; }
+    }
 
     public void Seen(DateTimeOffset now)
     {
@@ -31,7 +39,11 @@ public sealed class WorkerInfo
     /// <summary>Taken for a job's new group while it is prepared.</summary>
     public void Reserve(string jobId)
     {
-        lock (gate) JobId = jobId;
+        lock (gate)
+        {
+            JobId = jobId;
+            took = false;
+        }
     }
 
     /// <summary>The prepared assignment, for the worker's next heartbeat; refused unless still reserved for its job.</summary>
@@ -70,20 +82,24 @@ public sealed class WorkerInfo
     /// A heartbeat: the job the worker runs (empty when idle) and whether that job and generation are still current.
     /// A worker still running a job it no longer belongs to (an old generation after a recovery, a job that ended or was
     /// forgotten across a restart) is told to stop: it cannot rejoin the new group. An idle worker takes its assignment.
+    /// A draining worker takes nothing new; once idle and free of any job it is told to leave.
     /// </summary>
-    public HeartbeatResponse OnHeartbeat(string reportedJob, bool reportedJobIsCurrent, DateTimeOffset now)
+    public HeartbeatResponse OnHeartbeat(string reportedJob, bool reportedJobIsCurrent, DateTimeOffset now, bool draining = false)
     {
         lock (gate)
         {
             LastSeen = now;
             ReportedJob = reportedJob;
+            Draining |= draining;
             if (reportedJob.Length > 0)
             {
                 bool stale = JobId != reportedJob || !reportedJobIsCurrent;
                 return stopRequested || stale ? new HeartbeatResponse { Cancel = true } : new HeartbeatResponse();
             }
             stopRequested = false;
+            if (Draining) return new HeartbeatResponse { Leave = JobId is null };
             var response = new HeartbeatResponse { Assignment = pending };
+            took |= pending is not null;
             pending = null;
             return response;
         }

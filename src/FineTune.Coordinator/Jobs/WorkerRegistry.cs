@@ -3,7 +3,7 @@ using FineTune.Contracts.V1;
 
 namespace FineTune.Coordinator.Jobs;
 
-/// <summary>The workers that have joined, and which of them are ready (heard from recently and idle).</summary>
+/// <summary>The workers that have joined, and which of them are ready (heard from recently, idle and not shutting down).</summary>
 public sealed class WorkerRegistry(CoordinatorOptions options, TimeProvider? clock = null)
 {
     readonly Dictionary<string, WorkerInfo> workers = [];
@@ -39,7 +39,13 @@ public sealed class WorkerRegistry(CoordinatorOptions options, TimeProvider? clo
 
     public IReadOnlyList<WorkerInfo> Ready()
     {
-        lock (gate) return workers.Values.Where(w => IsAlive(w) && w.JobId is null && w.ReportedJob.Length == 0).OrderBy(w => w.Name, StringComparer.Ordinal).ToList();
+        lock (gate) return workers.Values.Where(w => IsAlive(w) && w.JobId is null && w.ReportedJob.Length == 0 && !w.Draining).OrderBy(w => w.Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>A draining worker that no job holds leaves: forgotten, as if it had never registered.</summary>
+    public void Remove(WorkerInfo w)
+    {
+        lock (gate) workers.Remove(w.Id);
     }
 
     public IReadOnlyList<WorkerInfo> OfJob(string jobId)

@@ -10,7 +10,7 @@ namespace FineTune.Coordinator.Services;
 
 /// <summary>The cluster API: registration, heartbeats (carrying assignments), blobs, shards, checkpoints, and the workers' reports.</summary>
 public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers, BlobStore blobs, PreparedJobs prepared, JobLifecycle lifecycle, JobCompletion completion,
-    JobCheckpoints checkpoints, CoordinatorOptions options, ILogger<ClusterService> log) : Cluster.ClusterBase
+    JobCheckpoints checkpoints, Heartbeats heartbeats, CoordinatorOptions options, ILogger<ClusterService> log) : Cluster.ClusterBase
 {
     public override Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
     {
@@ -28,8 +28,7 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
     public override Task<HeartbeatResponse> Heartbeat(HeartbeatRequest request, ServerCallContext context)
     {
         var w = workers.Find(request.WorkerId) ?? throw new RpcException(new Status(StatusCode.NotFound, $"unknown worker '{request.WorkerId}': register again"));
-        bool current = request.JobId.Length > 0 && jobs.Find(request.JobId) is { IsTerminal: false } job && job.Generation == request.Generation;
-        return Task.FromResult(w.OnHeartbeat(request.JobId, current, workers.Now));
+        return Task.FromResult(heartbeats.On(w, request));
     }
 
     public override async Task FetchBlob(FetchBlobRequest request, IServerStreamWriter<FileChunk> stream, ServerCallContext context)
@@ -87,6 +86,9 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
                     report.Failed, report.HasFailedStep ? report.FailedStep : null, report.Recoverable, report.GroupFailure);
                 log.LogWarning("job {Job} failed on {Reason} at step {Step} (recoverable: {Recoverable})", job.Id, failure.Reason, failure.Step, failure.Recoverable);
                 lifecycle.OnRankFailed(job, report.Generation, failure);
+                break;
+            case WorkerReport.ReportOneofCase.Preempted when report.Rank == 0:
+                lifecycle.OnPreempted(job, report.Generation, Preemption.Reason(job, report.Preempted));
                 break;
             case WorkerReport.ReportOneofCase.Checksum:
                 completion.OnChecksum(job, report.Rank, report.Checksum);

@@ -72,6 +72,18 @@ public sealed class ClusterProcesses : IDisposable
 
     Process Worker(string name) => processes.Last(p => p.Name == name).Process;
 
+    /// <summary>SIGTERM a worker, as Kubernetes does when it drains the node (Process.Kill would be SIGKILL).</summary>
+    public void TerminateWorker(string name) => Signal(Worker(name), 15);
+
+    /// <summary>The worker's exit code once it has exited, within <paramref name="limit"/>.</summary>
+    public int WaitForExit(string name, TimeSpan limit)
+    {
+        var p = Worker(name);
+        if (!p.WaitForExit(limit)) throw new TimeoutException($"{name} still runs {limit.TotalSeconds} s after the signal:\n{Logs()}");
+        p.WaitForExit(); // and its output is read to the end
+        return p.ExitCode;
+    }
+
     static void Signal(Process p, int signal)
     {
         if (kill(p.Id, signal) != 0) throw new InvalidOperationException($"kill({p.Id}, {signal}) failed");
