@@ -4,7 +4,7 @@ namespace FineTune.Cluster.Tests.Cluster;
 
 /// <summary>
 /// Debian's python3 with grpcio and grpcio-tools, for the Python client's tests: installed with apt when missing and
-/// running as root (as CI does), else unavailable with the reason (the tests skip and say why).
+/// running as root (as CI does, <see cref="AptPackages"/>), else unavailable with the reason (the tests skip and say why).
 /// </summary>
 public static class PythonEnvironment
 {
@@ -28,10 +28,7 @@ public static class PythonEnvironment
     {
         if (!File.Exists(Python)) return $"{Python} not found (the Python client's tests need Debian's python3)";
         if (Run(Python, "-c", "import grpc, grpc_tools").ExitCode == 0) return null;
-        if (Environment.UserName != "root") return "python3-grpcio and python3-grpc-tools are not installed, and the tests run without root to install them (apt-get install python3-grpcio python3-grpc-tools)";
-        var update = Run("apt-get", "update", "-qq");
-        var install = Run("apt-get", "install", "-y", "-qq", "python3-grpcio", "python3-grpc-tools");
-        if (install.ExitCode != 0) return $"apt-get install python3-grpcio python3-grpc-tools failed (exit {install.ExitCode}): {Last(install.Output + update.Output)}";
+        if (AptPackages.Install("python3-grpcio", "python3-grpc-tools") is { } problem) return problem;
         var check = Run(Python, "-c", "import grpc, grpc_tools");
         return check.ExitCode == 0 ? null : $"grpc does not import after installing: {Last(check.Output)}";
     }
