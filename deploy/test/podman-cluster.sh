@@ -7,7 +7,7 @@
 #   2. `finetune submit --workers 2 --wait` with the key succeeds;
 #   3. `podman kill` of a worker mid-job: the job recovers on the survivor (--min-workers 1);
 #   4. `podman restart` of the coordinator mid-job: the job resumes from the checkpoint on its volume;
-#   5. (--preemption, or FINETUNE_TEST_PREEMPTION=1) `podman stop` of a worker mid-job, with no scheduled checkpoint:
+#   5. (on by default; FINETUNE_TEST_PREEMPTION=0 skips it) `podman stop` of a worker mid-job, with no scheduled checkpoint:
 #      the worker checkpoints on SIGTERM and the job resumes from that step.
 #   deploy/test/podman-cluster.sh [--preemption] [--keep]
 # Needs root, podman (with netavark, aardvark-dns, iptables, runc), debootstrap, kubectl, python3-yaml, the .NET SDK
@@ -16,7 +16,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$repo/deploy/test/containers.conf}"
 overlay="${FINETUNE_K8S_OVERLAY:-deploy/k8s/overlays/single-node}" # relative to the repository, under deploy/
-preemption="${FINETUNE_TEST_PREEMPTION:-0}"; keep=0
+preemption="${FINETUNE_TEST_PREEMPTION:-1}"; keep=0
 scenarios="${FINETUNE_TEST_SCENARIOS:-1234}" # a subset, e.g. 4, while working on one
 for a in "$@"; do
   case "$a" in --preemption) preemption=1 ;; --keep) keep=1 ;; *) echo "podman-cluster.sh: unknown argument $a" >&2; exit 2 ;; esac
@@ -170,7 +170,7 @@ if ((preemption)) || [[ $scenarios == *5* ]]; then
     || fail "job 5: expected success resumed from a checkpoint at step >= $at (the step when stopped): $done5"
   log "5. podman stop $victim at step $at: resumed from $resumed, succeeded ($((SECONDS - t)) s)"
 else
-  log "5. podman stop (preemption) skipped: run with --preemption or FINETUNE_TEST_PREEMPTION=1"
+  log "5. podman stop (preemption) skipped: FINETUNE_TEST_PREEMPTION=0"
 fi
 
 log "PASS: image ${size_mb} MB (ready in ${build_s} s), whole test $((SECONDS - started)) s"
