@@ -1,7 +1,7 @@
 using System.CommandLine;
-using FineTune.Core.Arguments;
 using System.Text.Json.Nodes;
 using FineTune.Core;
+using FineTune.Core.Arguments;
 using FineTune.Core.Data;
 using FineTune.Core.Inference;
 
