@@ -22,21 +22,8 @@ public sealed class WorkerLoop(WorkerOptions options, ILogger<WorkerLoop> log, I
     {
         // A CUDA worker's GPU on the dashboard (hw.gpu.*, hw.power, hw.temperature) for as long as the worker runs.
         using var gpu = GpuTelemetry.Start(options.Device, options.Name, warning => log.LogWarning("{Warning}", warning));
-        using var channel = GrpcChannel.ForAddress(options.Coordinator, new GrpcChannelOptions
-        {
-            MaxReceiveMessageSize = 16 << 20,
-            MaxSendMessageSize = 16 << 20,
-            // A coordinator that restarts or moves (a new pod IP) leaves the old connection silently dead: without pings
-            // every call on it waits for its deadline until TCP gives up (minutes); with them it is dropped in seconds.
-            HttpHandler = new SocketsHttpHandler
-            {
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-                KeepAlivePingDelay = TimeSpan.FromSeconds(5),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-                EnableMultipleHttp2Connections = true,
-            },
-        });
+        // Pings every 5 s: a restarted coordinator must not leave heartbeats waiting on a dead connection.
+        using var channel = GrpcChannel.ForAddress(options.Coordinator, CoordinatorChannel.Options(ping: TimeSpan.FromSeconds(5)));
         // The join token rides on every call (Register, Heartbeat, FetchBlob, Report, UploadResult), not only on Register.
         var client = new Cluster.ClusterClient(options.JoinToken is { } token
             ? channel.Intercept(headers => { headers.Add(Secrets.JoinTokenHeader, token); return headers; })

@@ -40,7 +40,7 @@ public sealed class CoordinatorOptions
 /// </summary>
 public sealed class CoordinatorClient : IDisposable
 {
-    public const int MaxMessageBytes = 16 * 1024 * 1024;
+    public const int MaxMessageBytes = CoordinatorChannel.MaxMessageBytes;
     static readonly TimeSpan QueryDeadline = TimeSpan.FromMinutes(1);
     static readonly TimeSpan SubmitDeadline = TimeSpan.FromMinutes(5); // the coordinator reads the dataset to validate it
     const long MaxDownloadBytes = 64L << 30; // per file: the coordinator's own limit on what rank 0 sends it
@@ -57,23 +57,12 @@ public sealed class CoordinatorClient : IDisposable
             throw new InvalidInputException($"--coordinator: '{address}' is not an http:// or https:// URL");
         Address = address;
         if (apiKey is not null) headers.Add("x-api-key", apiKey);
-        channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions
+        // A watch can sit quiet for minutes (data preparation, evaluation): pings keep it alive and notice a dead coordinator.
+        var channelOptions = CoordinatorChannel.Options(ping: TimeSpan.FromSeconds(20));
+        // Submit carries a request id, so retrying it (and the read-only calls) when the coordinator is briefly unavailable is safe.
+        channelOptions.ServiceConfig = new ServiceConfig
         {
-            MaxReceiveMessageSize = MaxMessageBytes,
-            MaxSendMessageSize = MaxMessageBytes,
-            HttpHandler = new SocketsHttpHandler
-            {
-                ConnectTimeout = TimeSpan.FromSeconds(10),
-                // A watch can sit quiet for minutes (data preparation, evaluation): pings keep it alive and notice a dead coordinator.
-                KeepAlivePingDelay = TimeSpan.FromSeconds(30),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-                EnableMultipleHttp2Connections = true,
-            },
-            // Submit carries a request id, so retrying it (and the read-only calls) when the coordinator is briefly unavailable is safe.
-            ServiceConfig = new ServiceConfig
-            {
-                MethodConfigs =
+            MethodConfigs =
                 {
                     new MethodConfig
                     {
@@ -88,8 +77,8 @@ public sealed class CoordinatorClient : IDisposable
                         },
                     },
                 },
-            },
-        });
+        };
+        channel = GrpcChannel.ForAddress(uri, channelOptions);
         jobs = new Jobs.JobsClient(channel);
     }
 
