@@ -150,13 +150,13 @@ public class ClusterBadInputTests(BadInputCoordinator c, ITestOutputHelper outpu
         var random = new Random(20261127);
         string[] keys = [.. ArgumentTable.Entries.Select(e => e.Key).Where(k => k != "output_dir"), "bogus_key", ""];
         string[] values = ["", "0", "-1", "1", "2", "3", "7", "64", "1e-3", "5e-5", "0.5", "1.5", "abc", "NaN", "Infinity", "1e309", "-0", "true", "false", "null",
-            "no", "steps", "epoch", "linear", "cosine", "max_length", "dynamic", "cpu", "cuda:0", "fp16", "auto", "ring", "label", "text", "9999999999", "\u00e9\u4e2d\U0001F600",
+            "no", "steps", "epoch", "linear", "cosine", "max_length", "dynamic", "cpu", "cuda:0", "fp16", "bf16", "auto", "ring", "nccl", "label", "text", "9999999999", "\u00e9\u4e2d\U0001F600",
             "coordinator:/../x", "coordinator:/uploads/../jobs", "/etc/passwd", "../../x", "\0", "  1  ", "0x10", "1,5"];
         string[] datasetNames = ["dataset", "empty.jsonl", "columns.jsonl", "badline.csv", "badjson.jsonl", "latin1.csv", "single.jsonl"];
         int accepted = 0, refused = 0;
         var acceptedIds = new List<string>();
         using var client = new CoordinatorClient(c.Cluster.Url, BadInputCoordinator.Key);
-        for (int i = 0; i < 300; i++)
+        for (int i = 0; i < 450; i++) // enough that both sides are exercised as the options table grows
         {
             var options = c.Base();
             if (random.Next(4) == 0) options.Remove("workers");
