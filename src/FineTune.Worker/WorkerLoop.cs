@@ -45,6 +45,7 @@ public sealed class WorkerLoop(WorkerOptions options, ILogger<WorkerLoop> log, I
                     }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: stop);
                     workerId = registered.WorkerId;
                     if (registered.HeartbeatIntervalMs > 0) interval = TimeSpan.FromMilliseconds(registered.HeartbeatIntervalMs);
+                    log.LogInformation("registered with {Coordinator} ({Device}); heartbeat every {Interval} ms", options.Coordinator, options.Device, interval.TotalMilliseconds);
                 }
                 var beat = await Heartbeat(client, draining: false, stop);
                 if (beat.Assignment is { } a && current is null)
