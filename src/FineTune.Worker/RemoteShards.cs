@@ -12,7 +12,7 @@ namespace FineTune.Worker;
 /// checked against its SHA-256, the next epoch fetched in the background while this one trains; the eval shard arrives
 /// with the assignment.
 /// </summary>
-public sealed class RemoteShards(Cluster.ClusterClient client, Assignment a, string workerId, TrainingArguments args, TokenizedDataset? eval) : IShardSource, IDisposable
+public sealed class RemoteShards(Cluster.ClusterClient client, Assignment a, string workerId, TrainingArguments args, TokenizedDataset? eval, ILogger? log = null) : IShardSource, IDisposable
 {
     readonly CancellationTokenSource stop = new();
     readonly Lock gate = new();
@@ -47,6 +47,7 @@ public sealed class RemoteShards(Cluster.ClusterClient client, Assignment a, str
 
     async Task<EpochShard> FetchAsync(int epoch, int startExample)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var request = new ShardRequest { JobId = a.JobId, Generation = a.Generation, Rank = a.Rank, WorldSize = a.WorldSize, Epoch = epoch, StartExample = startExample, WorkerId = workerId };
         using var call = client.FetchShard(request, cancellationToken: stop.Token);
         using var receiver = new FileChunkReceiver(null, long.MaxValue); // in memory: offsets and SHA-256 checked
@@ -56,7 +57,10 @@ public sealed class RemoteShards(Cluster.ClusterClient client, Assignment a, str
         receiver.End();
         if (shard is null) throw new InvalidDataException($"epoch {epoch} shard: the stream ended before its last chunk");
         using var bytes = shard.OpenRead();
-        return EpochShard.Read(bytes);
+        var result = EpochShard.Read(bytes);
+        // The scale benchmark reads this line: bytes and time of each shard transfer.
+        log?.LogInformation("epoch {Epoch} shard: {Bytes} bytes, {Examples} examples in {Seconds:F2} s", epoch, shard.Size, result.Examples.Count, clock.Elapsed.TotalSeconds);
+        return result;
     }
 
     public void Dispose()
