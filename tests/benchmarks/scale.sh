@@ -8,7 +8,7 @@
 # (the "step 1" log line; for a job this includes the upload, tokenizing train and eval, shards and model load),
 # steps/s from step 1 to the last step, peak RSS (VmHWM, read just before each process ends) of the train process,
 # the coordinator and each worker, the coordinator's tokenization (examples, tokens, tokens/s), and each worker's shard
-# transfers (bytes and seconds per epoch fetch). Usage: bash tests/benchmarks/scale.sh [SIZES="65000 650000"] [STEPS=200]
+# transfers (bytes and seconds per epoch fetch). SKIP_TRAIN=1 runs only the cluster jobs. Usage: bash tests/benchmarks/scale.sh [SIZES="65000 650000"] [STEPS=200]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZES=${1:-"65000 650000"}; STEPS=${2:-200}
@@ -58,12 +58,14 @@ for N in $SIZES; do
     dotnet tests/benchmarks/FineTune.Benchmarks/$R/FineTune.Benchmarks.dll yelp-dataset --out $DATA --train "$N" --test 50000
   D=$DATA/yelp_review_full; dir=$WORK/$N; mkdir -p "$dir"
 
+  if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   start=$EPOCHREALTIME
   $CLI train --dataset $D "${JOB[@]}" --threads 2 --output "$dir/train-out" --json > "$dir/train.json" 2> >(stamp > "$dir/train.log") &
   pid=$!; peak=0
   while kill -0 $pid 2>/dev/null; do p=$(hwm $pid); [[ "$p" =~ ^[0-9]+$ ]] && peak=$p; sleep 0.5; done
   wait $pid || echo "train at $N rows failed: see $dir/train.log" >&2
   printf '%s\ttrain\t%s\t%s\t%s\n' "$N" "$(first_and_rate "$dir/train.log" "$start" | tr ' ' '\t')" "$peak" | tee -a "$RESULTS"
+  fi
 
   for run in cold warm; do
     start_cluster "$dir" 5390
