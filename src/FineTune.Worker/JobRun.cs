@@ -112,7 +112,8 @@ public sealed class JobRun
 
             var tokenizer = BertTokenizer.FromFolder(folder);
             var (model, _) = PretrainedModel.Load(folder, a.LabelNames.ToList(), args.Seed); // same seed: the same fresh head on every rank
-            using var shards = new RemoteShards(client, a, workerId, args, a.EvalExamples > 0 ? ReadTokens(blobs.Fetch(a.EvalData, cancel.Token)) : null);
+            using var shards = new RemoteShards(client, a, workerId, args, a.EvalExamples > 0 ? ReadTokens(blobs.Fetch(a.EvalData, cancel.Token)) : null, log,
+                Path.Combine(options.DataDir, "jobs", a.JobId, "shards"));
             if (a.ResumeCheckpoint.Length == 0) shards.Prefetch(0); // while the ring forms
             group = CollectiveFactory.CreateAsync(args.Collective, device, new RingOptions
             {

@@ -39,7 +39,7 @@ public sealed class JobPreparation(JobStore jobs, BlobStore blobs, TokenizationC
             var (train, eval) = (data.Train, data.Eval);
             tokenize?.SetTag("finetune.train.examples", train.Count).SetTag("finetune.train.tokens", train.TotalTokens).SetTag("finetune.tokenized.cached", data.Cached).Dispose();
             using var shard = JobTelemetry.StartPhase("shard", prepare, job);
-            var message = $"tokenized {train.Count} train and {eval.Count} eval examples, {train.TotalTokens} tokens{(data.Cached ? " (cached)" : "")}; labels {string.Join(", ", data.LabelNames)}";
+            var message = $"tokenized {train.Count} train and {eval.Count} eval examples, {train.TotalTokens} tokens{(data.Cached ? " (cached)" : $" in {data.Seconds:F1} s, {(train.TotalTokens + eval.TotalTokens) / Math.Max(data.Seconds, 1e-9) / 1e6:F1} M tokens/s read and tokenized")}; labels {string.Join(", ", data.LabelNames)}";
             log.LogInformation("job {Job}: {Message} [{Key}]", job.Id, message, data.Key[..12]);
             jobs.Publish(job, new JobEvent { JobId = job.Id, Message = message });
 

@@ -1,6 +1,5 @@
 using FineTune.Core;
 using FineTune.Core.Arguments;
-using FineTune.Core.Data;
 using FineTune.Core.Modeling;
 
 namespace FineTune.Coordinator.Jobs;
@@ -40,12 +39,11 @@ public static class JobSpec
             throw new InvalidInputException($"{ArgumentTable.Describe("min_workers")}: {args.MinWorkers} is more than this cluster can ever have (the coordinator's --max-workers is {coordinator.MaxWorkers})");
     }
 
-    /// <summary>Options, model folder, dataset and labels, as `finetune train` checks them; throws InvalidInputException.</summary>
-    public static LoadedDataset Validate(TrainingArguments args)
-    {
-        CheckModel(args);
-        return DatasetLoader.Load(args.ToDatasetOptions());
-    }
+    /// <summary>
+    /// Options, model folder, dataset and labels, as `finetune train` checks them; throws InvalidInputException. The
+    /// dataset is read once per job: here, tokenized into the cache that preparation then reads.
+    /// </summary>
+    public static void Validate(TrainingArguments args, TokenizationCache tokenized) => tokenized.Ensure(args, CheckModel(args));
 
     /// <summary>The options and the model folder (returned) without reading the dataset.</summary>
     public static string CheckModel(TrainingArguments args)

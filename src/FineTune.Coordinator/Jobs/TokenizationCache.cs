@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -9,17 +10,27 @@ using FineTune.Core.Tokenization;
 
 namespace FineTune.Coordinator.Jobs;
 
-/// <summary>A job's tokenized train and eval sets and label names; <see cref="Cached"/> when no tokenizing was needed.</summary>
-public sealed record TokenizedData(string Key, TokenizedDataset Train, TokenizedDataset Eval, IReadOnlyList<string> LabelNames, bool Cached);
+/// <summary>
+/// A job's tokenized train and eval sets and label names; <see cref="Cached"/> when an earlier job tokenized them,
+/// <see cref="Seconds"/> the time this job spent reading and tokenizing (at submission or now).
+/// </summary>
+public sealed record TokenizedData(string Key, TokenizedDataset Train, TokenizedDataset Eval, IReadOnlyList<string> LabelNames, bool Cached, double Seconds = 0);
 
 /// <summary>
 /// Tokenized datasets under the data folder (tokenized/KEY/), written atomically, so a job on the same data, options and
 /// tokenizer as an earlier one skips reading and tokenizing. KEY is the SHA-256 of everything that changes the rows:
 /// the dataset files' contents (in order, by role and type), the options that pick and split rows, the tokenizer files'
-/// contents and the max length.
+/// contents and the max length. Submission fills the cache (<see cref="Ensure"/>: reading the dataset is its validation),
+/// so preparation reads the compact tokens back instead of the dataset a second time.
 /// </summary>
 public sealed class TokenizationCache(CoordinatorOptions options)
 {
+    // Entries this process tokenized at submission and no job has prepared from yet, with the seconds it took: the job
+    // that made one reports it as tokenized (not cached) when it starts.
+    readonly ConcurrentDictionary<string, double> _fresh = new();
+    // File hashes by path, size and modification time: submission and preparation both need the key.
+    static readonly ConcurrentDictionary<(string, long, DateTime), string> Hashes = new();
+
     // Bump when tokenization or the stored format changes, so older entries are not reused.
     const string Format = "finetune-tokenized/1";
     static readonly string[] TokenizerFiles = ["vocab.txt", "tokenizer.json", "tokenizer_config.json"];
@@ -29,14 +40,45 @@ public sealed class TokenizationCache(CoordinatorOptions options)
         var key = Key(args, modelFolder);
         var dir = Path.Combine(options.TokenizedDir, key);
         if (AtomicFolder.IsComplete(dir))
-            return new TokenizedData(key, Read(dir, "train.tokens"), Read(dir, "eval.tokens"), ReadLabels(dir), Cached: true);
+        {
+            bool mine = _fresh.TryRemove(key, out double seconds);
+            return new TokenizedData(key, Read(dir, "train.tokens"), Read(dir, "eval.tokens"), ReadLabels(dir), Cached: !mine, seconds);
+        }
 
+        return Build(args, modelFolder, key, dir);
+    }
+
+    /// <summary>
+    /// At submission: reads and tokenizes the dataset into the cache unless it is there (throws InvalidInputException
+    /// for a bad dataset, as <see cref="DatasetLoader.Load"/> does), keeping nothing in memory.
+    /// </summary>
+    public void Ensure(TrainingArguments args, string modelFolder)
+    {
+        var key = Key(args, modelFolder);
+        var dir = Path.Combine(options.TokenizedDir, key);
+        if (!AtomicFolder.IsComplete(dir))
+        {
+            var built = Build(args, modelFolder, key, dir);
+            if (!built.Cached) _fresh[key] = built.Seconds;
+            return;
+        }
+        // The key leaves out --num-labels (it changes no row), so it is checked against the stored labels here.
+        var labels = ReadLabels(dir);
+        if (args.NumLabels is { } expected && expected != labels.Length)
+            throw new InvalidInputException($"--num-labels {expected}: {args.Dataset} has {labels.Length} labels ({string.Join(", ", labels)})");
+    }
+
+    TokenizedData Build(TrainingArguments args, string modelFolder, string key, string dir)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         TokenizedData? built = null;
         AtomicFolder.Ensure(dir, temp =>
         {
             var data = DatasetLoader.Load(args.ToDatasetOptions());
             var tokenizer = BertTokenizer.FromFolder(modelFolder);
-            built = new TokenizedData(key, TokenizedDataset.Build(data.Train, tokenizer, args.MaxLength), TokenizedDataset.Build(data.Eval, tokenizer, args.MaxLength), data.LabelNames, Cached: false);
+            var train = TokenizedDataset.Build(data.Train, tokenizer, args.MaxLength);
+            var eval = TokenizedDataset.Build(data.Eval, tokenizer, args.MaxLength);
+            built = new TokenizedData(key, train, eval, data.LabelNames, Cached: false, clock.Elapsed.TotalSeconds);
             Write(Path.Combine(temp, "train.tokens"), built.Train);
             Write(Path.Combine(temp, "eval.tokens"), built.Eval);
             File.WriteAllText(Path.Combine(temp, "labels.json"), JsonSerializer.Serialize(data.LabelNames));
@@ -65,8 +107,12 @@ public sealed class TokenizationCache(CoordinatorOptions options)
 
     static string HashFile(string path)
     {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        var info = new FileInfo(path);
+        return Hashes.GetOrAdd((info.FullName, info.Length, info.LastWriteTimeUtc), _ =>
+        {
+            using var stream = File.OpenRead(path);
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
+        });
     }
 
     static void Write(string path, TokenizedDataset data)

@@ -9,7 +9,7 @@ using Grpc.Core;
 namespace FineTune.Coordinator.Services;
 
 /// <summary>The Jobs API: a thin gRPC face over the job store and the job lifecycle.</summary>
-public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerRegistry workers, CoordinatorOptions coordinator) : FineTune.Contracts.V1.Jobs.JobsBase
+public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerRegistry workers, CoordinatorOptions coordinator, TokenizationCache tokenized) : FineTune.Contracts.V1.Jobs.JobsBase
 {
     public override Task<Job> Submit(SubmitJobRequest request, ServerCallContext context)
     {
@@ -21,7 +21,7 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
         if (request.RequestId.Length > 0 && jobs.FindByRequestId(request.RequestId) is { } existing) return Task.FromResult(JobStore.ToMessage(existing));
         var args = Invalid(() => JobSpec.Parse(options, coordinator));
         Invalid(() => JobSpec.CheckCluster(args, coordinator));
-        Invalid(() => JobSpec.Validate(args)); // refused before anything starts: the message names the field or file
+        Invalid(() => JobSpec.Validate(args, tokenized)); // refused before anything starts: the message names the field or file
         var job = jobs.Add(new JobRecord
         {
             Id = $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}",

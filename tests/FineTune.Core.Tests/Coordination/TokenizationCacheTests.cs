@@ -48,4 +48,23 @@ public class TokenizationCacheTests
         Assert.Equal((first.Eval.Count, first.Eval.TotalTokens), (second.Eval.Count, second.Eval.TotalTokens));
         Assert.Equal(first.Train.InputIds(3).ToArray(), second.Train.InputIds(3).ToArray());
     }
+
+    [Fact]
+    public void Submission_tokenizes_once_and_the_job_it_made_it_for_reports_it_as_its_own()
+    {
+        var (model, dataset, _) = TinyJobs.Setup(40);
+        var args = TinyJobs.Args(model, dataset, "out");
+        var cache = new TokenizationCache(new CoordinatorOptions(Path.Combine(Path.GetDirectoryName(dataset)!, "coordinator")));
+
+        cache.Ensure(args, model); // submission: reads and tokenizes
+        var first = cache.Get(args, model); // its preparation: read back, reported as this job's tokenization
+        Assert.False(first.Cached);
+        Assert.True(first.Seconds > 0);
+        cache.Ensure(args, model); // a second submission on the same data: nothing read
+        Assert.True(cache.Get(args, model).Cached);
+
+        // --num-labels is not in the key: a cache hit still checks it.
+        var e = Assert.Throws<InvalidInputException>(() => cache.Ensure(args with { NumLabels = 7 }, model));
+        Assert.StartsWith("--num-labels 7:", e.Message);
+    }
 }

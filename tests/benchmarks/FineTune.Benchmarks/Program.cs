@@ -32,6 +32,15 @@ if (args.Length > 0 && args[0] == "scaling")
     ScalingBenchmark.Run(args[1..]);
     return;
 }
+// `yelp-dataset`: writes a yelp_review_full-shaped dataset (hub Parquet layout) for the scale benchmark (see YelpShapedDataset).
+if (args.Length > 0 && args[0] == "yelp-dataset")
+{
+    var root = args.Contains("--out") ? args[Array.IndexOf(args, "--out") + 1] : "datasets";
+    var clock = Stopwatch.StartNew();
+    var folder = YelpShapedDataset.Write(root, YelpShapedDataset.DefaultSentences(), Arg("--train", 650_000), Arg("--test", 50_000), Arg("--seed", 42));
+    Console.WriteLine($"{folder}: {Arg("--train", 650_000):N0} train + {Arg("--test", 50_000):N0} test rows in {clock.Elapsed.TotalSeconds:F1} s");
+    return;
+}
 var runs = Arg("--runs", 5);
 var predictThreads = Arg("--predict-threads", 2);
 var batchSize = Arg("--batch-size", 32);
