@@ -1,5 +1,7 @@
+using FineTune.Core.Data;
 using FineTune.Core.Modeling;
 using FineTune.Core.Tests.Collectives;
+using FineTune.Core.Tokenization;
 using FineTune.Core.Tests.Modeling;
 using FineTune.Core.Training;
 using static TorchSharp.torch;
@@ -92,6 +94,48 @@ public class GradientBucketsTests
         Assert.Equal(single[1], overlapped[1]);
         Assert.Equal(single[0], single[1]);
         Assert.Equal(3f, overlapped[0][^1]); // the loss slot went too
+    }
+
+    [Fact]
+    public void The_trainer_on_two_ranks_reaches_bit_identical_weights_with_and_without_overlap()
+    {
+        var (modelDir, datasetPath, output) = TinyJobs.Setup(64);
+        // Dropout off: the two ranks are threads of one process and would draw from libtorch's one global generator.
+        var configPath = Path.Combine(modelDir, "config.json");
+        var config = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!;
+        config["hidden_dropout_prob"] = 0.0;
+        config["attention_probs_dropout_prob"] = 0.0;
+        File.WriteAllText(configPath, config.ToJsonString());
+        var data = DatasetLoader.Load(new DatasetOptions { Dataset = datasetPath });
+        var tokenizer = BertTokenizer.FromFolder(modelDir);
+        var train = TokenizedDataset.Build(data.Train, tokenizer, 32);
+        float[] Train(string overlap)
+        {
+            var previous = Environment.GetEnvironmentVariable(GradientBuckets.Variable);
+            Environment.SetEnvironmentVariable(GradientBuckets.Variable, overlap);
+            Environment.SetEnvironmentVariable(GradientBuckets.SizeVariable, "0.001"); // a bucket per layer of the tiny model
+            var rings = RingHarness.Form(2);
+            var weights = new float[2][];
+            try
+            {
+                RingHarness.ThrowAny(RingHarness.OnRanks(2, r =>
+                {
+                    var (model, _) = PretrainedModel.Load(modelDir, data.LabelNames, 42);
+                    var args = TinyJobs.Args(modelDir, datasetPath, output + $"-{overlap}-{r}") with { MaxSteps = 6, GradientAccumulationSteps = 2, EvalStrategy = "no", SaveStrategy = "no", Threads = null };
+                    new Trainer(args, model, tokenizer, train, null, rings[r]).Train();
+                    weights[r] = PretrainedModel.StateDict(model).SelectMany(t => t.Data).ToArray();
+                }, limitSeconds: 120));
+            }
+            finally
+            {
+                foreach (var ring in rings) ring.Dispose();
+                Environment.SetEnvironmentVariable(GradientBuckets.Variable, previous);
+                Environment.SetEnvironmentVariable(GradientBuckets.SizeVariable, null);
+            }
+            Assert.Equal(weights[0], weights[1]);
+            return weights[0];
+        }
+        Assert.Equal(Train("0"), Train("1"));
     }
 
     [Fact]
