@@ -1,8 +1,8 @@
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
 using FineTune.Core.Tests.Collectives;
-using FineTune.Core.Tokenization;
 using FineTune.Core.Tests.Modeling;
+using FineTune.Core.Tokenization;
 using FineTune.Core.Training;
 using static TorchSharp.torch;
 
