@@ -19,7 +19,12 @@ namespace FineTune.Core.Training;
 /// </summary>
 public sealed class GradientBuckets : IDisposable
 {
-    /// <summary>"1" overlaps, "0" makes one all-reduce after backward.</summary>
+    /// <summary>
+    /// "1" overlaps; "0" or unset makes one all-reduce after backward. Off by default: on the 2-core build machine,
+    /// where both workers' compute already fills both cores, the buckets' ring threads only took cores from backward
+    /// (exposed all-reduce 153 ms against 85 ms on bert-mini); overlap pays where communication has cores or links
+    /// of its own.
+    /// </summary>
     public const string Variable = "FINETUNE_OVERLAP_ALLREDUCE";
 
     /// <summary>Bucket cap in MiB (default 25, DDP's bucket_cap_mb).</summary>
@@ -49,11 +54,11 @@ public sealed class GradientBuckets : IDisposable
 
     public BucketPlan Plan => plan;
 
-    /// <summary>Whether the environment asks for overlap; on unless <see cref="Variable"/> is "0".</summary>
+    /// <summary>Whether the environment asks for overlap (<see cref="Variable"/> is "1").</summary>
     public static bool Requested() => Environment.GetEnvironmentVariable(Variable) switch
     {
-        null or "" or "1" => true,
-        "0" => false,
+        "1" => true,
+        null or "" or "0" => false,
         var v => throw new InvalidInputException($"{Variable}={v}: not 0 (one all-reduce after backward) or 1 (overlapped buckets)"),
     };
 
