@@ -38,6 +38,8 @@ sealed unsafe class RingTransport : IDisposable
         prev = (rank - 1 + world) % world;
         nextEndpoint = endpoints[next];
         prevEndpoint = endpoints[prev];
+        BlockingDescriptor.TryRestore(toNext); // wait in the kernel, not through .NET's epoll thread
+        BlockingDescriptor.TryRestore(fromPrev);
         scratch = GC.AllocateUninitializedArray<byte>(chunkBytes, pinned: true);
         sender = new Thread(SendLoop) { IsBackground = true, Name = $"ring-send rank {rank}" };
         sender.Start();

@@ -17,4 +17,13 @@ public abstract class SequenceClassifier(string name) : Module<Tensor, Tensor, T
 
     /// <summary>The base model's attribute name ("bert"): checkpoints of the bare encoder omit it.</summary>
     public abstract string BaseModelPrefix { get; }
+
+    /// <summary>
+    /// The name prefix of each encoder layer's parameters, in forward order, for per-layer backward hooks (gradient
+    /// buckets); empty when this family places none.
+    /// </summary>
+    public virtual IReadOnlyList<string> LayerParameterPrefixes() => [];
+
+    /// <summary>Sets (or clears, with null) a function called with each encoder layer's index and input in forward; the layer gets what it returns.</summary>
+    public virtual void SetLayerInputHook(Func<int, Tensor, Tensor>? hook) { }
 }

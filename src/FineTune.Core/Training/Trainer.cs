@@ -69,6 +69,7 @@ public sealed class Trainer
         using var optimizer = new AdamW(parameters, args);
         using var grads = new FlatGradients(parameters.Select(p => p.Item2).ToList());
         using var precision = MixedPrecision.For(model, args.Precision); // where forward and backward run
+        using var buckets = GradientBuckets.For(collective, model, parameters, grads, precision.IsMixed); // null: one all-reduce after backward
 
         // Fresh start, or everything a checkpoint saved: weights, optimizer, RNG, position, history.
         manual_seed(args.Seed);
@@ -107,7 +108,7 @@ public sealed class Trainer
                     Save(state, optimizer, progress, clock);
                     break;
                 }
-                var step = Step(shard.Examples, windows[w], grads, optimizer, precision, schedule.At(state.GlobalStep));
+                var step = Step(shard.Examples, windows[w], grads, buckets, optimizer, precision, schedule.At(state.GlobalStep));
                 used += windows[w].GlobalExamples;
                 state.GlobalStep++;
                 state.Epoch = epoch + (double)(stepsBefore + w + 1) / (stepsBefore + windows.Count);
@@ -156,7 +157,7 @@ public sealed class Trainer
     }
 
     /// <summary>One optimizer step over an update window; returns the step's loss (mean over the global window) and timings.</summary>
-    StepInfo Step(TokenizedDataset train, UpdateWindow window, FlatGradients grads, AdamW optimizer, MixedPrecision precision, double learningRate)
+    StepInfo Step(TokenizedDataset train, UpdateWindow window, FlatGradients grads, GradientBuckets? buckets, AdamW optimizer, MixedPrecision precision, double learningRate)
     {
         double dataWait = 0, forward = 0, backward = 0;
         long tokens = 0;
@@ -165,9 +166,12 @@ public sealed class Trainer
         using var stepScope = NewDisposeScope(); // no tensor of a step is left to the finalizer (see Scalars)
         using var globalExamples = window.GlobalExamples.ToScalar();
         grads.Zero();
+        var lastMicro = window.MicroBatches.LastOrDefault(m => m.Length > 0);
         foreach (var micro in window.MicroBatches)
         {
             if (micro.Length == 0) continue; // a short last batch left this rank nothing: it still joins the all-reduce
+            bool overlap = buckets is not null && ReferenceEquals(micro, lastMicro);
+            if (overlap) buckets!.Arm(); // this backward launches the buckets as it finishes layers
             using var scope = NewDisposeScope();
             var t0 = clock.Elapsed.TotalSeconds;
             var b = Batching.Collate(train, micro, args.Padding, args.MaxLength, tokenizer.PadId);
@@ -181,9 +185,10 @@ public sealed class Trainer
             // exactly the mean over every example of the step, however unevenly the last batch was split.
             var lossSum = nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum);
             var t2 = clock.Elapsed.TotalSeconds;
+            if (overlap) grads.AddLoss(lossSum.item<float>() / window.GlobalExamples); // the first bucket carries the loss slot
             lossSum.div(globalExamples).backward();
             precision.AccumulateGradients(); // bf16: into the fp32 master gradients
-            grads.AddLoss(lossSum.item<float>() / window.GlobalExamples);
+            if (!overlap) grads.AddLoss(lossSum.item<float>() / window.GlobalExamples);
             var t3 = clock.Elapsed.TotalSeconds;
             dataWait += t1 - t0;
             forward += t2 - t1;
@@ -192,7 +197,8 @@ public sealed class Trainer
             samples += b.Size;
         }
         var t4 = clock.Elapsed.TotalSeconds;
-        collective.AllReduceSum(grads.Buffer);
+        if (buckets is null) collective.AllReduceSum(grads.Buffer);
+        else buckets.Finish(); // what backward has not launched yet, then wait for every bucket
         var t5 = clock.Elapsed.TotalSeconds;
         double gradNorm = grads.ClipGlobalNorm(args.MaxGradNorm);
         optimizer.Update(learningRate);

@@ -1,27 +1,19 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text.Json.Nodes;
-using FineTune.Core.Collectives;
 using FineTune.Core.Data;
-using FineTune.Core.Modeling;
-using FineTune.Core.Modeling.Bert;
 using FineTune.Core.Modeling.Pretrained;
-using FineTune.Core.Tokenization;
-using FineTune.Core.Training;
-using FineTune.Core.Arguments;
-using static TorchSharp.torch;
 
 /// <summary>
 /// Data-parallel scaling efficiency of the real Trainer: samples/s of N workers x 1 thread (N processes joined by the
 /// TCP ring, real gradients, a real all-reduce of the flat gradient buffer every step) divided by N x the samples/s of
 /// one worker x 1 thread (world size 1, same per-device batch). Every configuration runs as separate child processes
-/// (the baseline too, so both pay the same process costs); the baseline and the N-rank job alternate run by run
-/// (ABBA order) so both see the same machine load, and the table gives medians.
-/// Model: bert-mini size (hidden 256, 4 layers, 4 heads, intermediate 1024, vocab 30522), random init from a fixed
-/// seed, 2 labels. Data: review-length paragraphs (6-12 Yelp sentences of one label joined, as `train` builds them),
-/// tokenized with the default model's tokenizer, max length 128, dynamic padding.
+/// (the baseline too, so all pay the same process costs); the configurations rotate round by round so all see the
+/// same machine load, and the table gives medians.
+/// Configurations: the world-1 baseline; N workers with one all-reduce after backward; N workers with the all-reduce
+/// overlapped with backward (GradientBuckets); N workers with the all-reduce switched off, the ceiling that sharing the
+/// machine leaves (on 2 cores two workers slow each other's compute even without a ring). Model: --model mini
+/// (bert-mini size, random init) or default (the default model). Data: review-length paragraphs (6-12 Yelp sentences
+/// of one label joined, as `train` builds them), tokenized with the default model's tokenizer, max length 128, dynamic padding.
 /// Each child times `steps` optimizer steps after `warmup` steps, from the end of the last warm-up step to the end of
 /// the last step (wall clock, through ITrainerObserver.OnStep), and reports its samples, time and per-step timings.
 /// </summary>
@@ -30,49 +22,53 @@ static class ScalingBenchmark
     public static void Run(string[] args)
     {
         var o = new BenchmarkOptions(args);
-        if (o.Has("--rank")) RunRank(o);
+        if (o.Has("--rank")) ScalingWorker.Run(o);
         else Orchestrate(o);
     }
+
+    /// <summary>The configurations, by name: what each child gets besides rank, world and the common options.</summary>
+    static readonly (string Name, string Label, bool Ring, string Extra)[] Configurations =
+    [
+        ("single", "1 worker, world 1", false, ""),
+        ("plain", "{0} workers, TCP ring, one all-reduce", true, "--overlap 0"),
+        ("overlap", "{0} workers, TCP ring, overlapped buckets", true, "--overlap 1"),
+        ("ceiling", "{0} workers, all-reduce off (ceiling)", true, "--no-allreduce"),
+    ];
 
     static void Orchestrate(BenchmarkOptions o)
     {
         int runs = o.Int("--runs", 3), steps = o.Int("--steps", 20), warmup = o.Int("--warmup", 2);
         int batch = o.Int("--batch", 8), threads = o.Int("--threads", 1), world = o.Int("--world", 2);
-        bool contention = o.Has("--contention");
+        string modelName = o.Has("--model") ? o.String("--model") : "mini";
+        var names = o.Has("--configs") ? o.String("--configs").Split(',') : Configurations.Select(c => c.Name).ToArray();
+        var configs = Configurations.Where(c => names.Contains(c.Name)).ToArray();
+        if (!configs.Any(c => c.Name == "single")) throw new ArgumentException("--configs must include single (the baseline)");
         // A run during which other processes kept more than this many cores busy is run again (at most --retries times).
         double maxOther = o.Double("--max-other", 0.25);
         int retries = o.Int("--retries", 3), disturbed = 0;
         // Fetch the model folder and the dataset into the cache once, here, so the children do not race to do it.
         DefaultModel.EnsureFolder();
         DefaultDataset.EnsureFile();
-        var common = $"--steps {steps} --warmup {warmup} --batch {batch} --threads {threads}";
-        Console.WriteLine($"scaling: bert-mini size (256/4L/4H, random init), review paragraphs (max length 128, dynamic padding), " +
-            $"per-device batch {batch}, {threads} TorchSharp thread(s) per process, {steps} timed steps after {warmup} warm-up, " +
-            $"{runs} runs per configuration, alternating; {Environment.ProcessorCount} cores");
+        var common = $"--steps {steps} --warmup {warmup} --batch {batch} --threads {threads} --model {modelName}";
+        Console.WriteLine($"scaling: model {modelName} ({(modelName == "mini" ? "bert-mini size 256/4L/4H, random init" : "all-MiniLM-L6-v2 384/6L/12H, real weights")}), " +
+            $"review paragraphs (max length 128, dynamic padding), per-device batch {batch}, {threads} TorchSharp thread(s) per process, " +
+            $"{steps} timed steps after {warmup} warm-up, {runs} rounds of [{string.Join(", ", configs.Select(c => c.Name))}] in rotating order; {Environment.ProcessorCount} cores");
 
-        var single = new List<Result>();
-        var multi = new List<Result>();
-        var independent = new List<Result>();
+        var results = configs.ToDictionary(c => c.Name, _ => new List<Result>());
         for (int r = 0; r < runs; r++)
         {
-            // ABBA: the baseline goes first in even rounds, second in odd ones; the contention control (N world-1
-            // processes at once, no ring) goes last, and only with --contention.
-            var order = r % 2 == 0 ? new[] { "single", "ring" } : ["ring", "single"];
-            if (contention) order = [.. order, "independent"];
-            foreach (var kind in order)
+            // Each round starts at the next configuration, so none always runs first (or right after another).
+            foreach (var c in configs.Skip(r % configs.Length).Concat(configs.Take(r % configs.Length)))
             {
                 var token = $"bench-{Guid.NewGuid():N}";
-                var children = kind switch
-                {
-                    "single" => [$"--rank 0 --world 1 --token {token} {common}"],
-                    "ring" => Enumerable.Range(0, world).Select(k => $"--rank {k} --world {world} --token {token} {common}").ToArray(),
-                    _ => Enumerable.Range(0, world).Select(_ => $"--rank 0 --world 1 --token {token} {common}").ToArray(),
-                };
+                var children = c.Ring
+                    ? Enumerable.Range(0, world).Select(k => $"--rank {k} --world {world} --token {token} {common} {c.Extra}").ToArray()
+                    : [$"--rank 0 --world 1 --token {token} {common}"];
                 for (int attempt = 0; ; attempt++)
                 {
                     var result = Launch(children);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  run {r + 1}, {kind,-11}: {result.SamplesPerSecond,6:F2} samples/s, step {result.StepSeconds * 1e3,4:F0} ms " +
+                        $"  run {r + 1}, {c.Name,-8}: {result.SamplesPerSecond,6:F2} samples/s, step {result.StepSeconds * 1e3,4:F0} ms " +
                         $"(fwd+bwd {result.ComputeSeconds * 1e3,4:F0}, all-reduce {result.AllReduceSeconds * 1e3,3:F0} = {result.AllReduceShare,5:P1}, clip+AdamW {result.OptimizerSeconds * 1e3,3:F0}); " +
                         $"other processes {result.OtherCores:F2} cores"));
                     if (result.OtherCores > maxOther && attempt < retries)
@@ -81,31 +77,33 @@ static class ScalingBenchmark
                         continue;
                     }
                     if (result.OtherCores > maxOther) disturbed++;
-                    (kind == "single" ? single : kind == "ring" ? multi : independent).Add(result);
+                    results[c.Name].Add(result);
                     break;
                 }
             }
         }
 
-        double baseline = BenchmarkSupport.Median(single.Select(x => x.SamplesPerSecond)), scaled = BenchmarkSupport.Median(multi.Select(x => x.SamplesPerSecond));
-        double efficiency = scaled / (world * baseline);
+        double Median(string name) => BenchmarkSupport.Median(results[name].Select(x => x.SamplesPerSecond));
+        double baseline = Median("single");
         Console.WriteLine();
-        Console.WriteLine($"{"configuration (medians)",-40} {"samples/s",9} {"step ms",7} {"fwd+bwd ms",10} {"all-reduce ms",13} {"share",6} {"optim ms",8}  runs (samples/s)");
-        Row($"1 worker x {threads} thread, world 1", single);
-        Row($"{world} workers x {threads} thread, TCP ring", multi);
-        if (contention) Row($"{world} x (1 worker, world 1) at once, no ring", independent);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"scaling efficiency: {scaled:F2} / ({world} x {baseline:F2}) = {efficiency:F3} (target >= 0.85); speedup {scaled / baseline:F2}x on {world} workers"));
-        if (disturbed > 0) Console.WriteLine($"warning: {disturbed} run(s) kept although other processes used more than {maxOther} cores during them");
-        if (contention)
+        Console.WriteLine($"{"configuration (medians)",-44} {"samples/s",9} {"step ms",7} {"fwd+bwd ms",10} {"all-reduce ms",13} {"share",6} {"optim ms",8} {"efficiency",10} {"of ceiling",10}  runs (samples/s)");
+        foreach (var c in configs)
+        {
+            var rs = results[c.Name];
+            double s = Median(c.Name), scale = c.Ring ? world : 1;
+            string ofCeiling = results.ContainsKey("ceiling") && c.Ring ? (s / Median("ceiling")).ToString("F3", CultureInfo.InvariantCulture) : "";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"contention ceiling (no ring): {BenchmarkSupport.Median(independent.Select(x => x.SamplesPerSecond)):F2} / ({world} x {baseline:F2}) = {BenchmarkSupport.Median(independent.Select(x => x.SamplesPerSecond)) / (world * baseline):F3}"));
-
-        static void Row(string name, List<Result> results) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-40} {BenchmarkSupport.Median(results.Select(x => x.SamplesPerSecond)),9:F2} {BenchmarkSupport.Median(results.Select(x => x.StepSeconds)) * 1e3,7:F0} " +
-            $"{BenchmarkSupport.Median(results.Select(x => x.ComputeSeconds)) * 1e3,10:F0} {BenchmarkSupport.Median(results.Select(x => x.AllReduceSeconds)) * 1e3,13:F0} " +
-            $"{BenchmarkSupport.Median(results.Select(x => x.AllReduceShare)),6:P1} {BenchmarkSupport.Median(results.Select(x => x.OptimizerSeconds)) * 1e3,8:F0}  " +
-            $"{string.Join(", ", results.Select(x => x.SamplesPerSecond.ToString("F2", CultureInfo.InvariantCulture)))}"));
+                $"{string.Format(CultureInfo.InvariantCulture, c.Label, world),-44} {s,9:F2} {BenchmarkSupport.Median(rs.Select(x => x.StepSeconds)) * 1e3,7:F0} " +
+                $"{BenchmarkSupport.Median(rs.Select(x => x.ComputeSeconds)) * 1e3,10:F0} {BenchmarkSupport.Median(rs.Select(x => x.AllReduceSeconds)) * 1e3,13:F0} " +
+                $"{BenchmarkSupport.Median(rs.Select(x => x.AllReduceShare)),6:P1} {BenchmarkSupport.Median(rs.Select(x => x.OptimizerSeconds)) * 1e3,8:F0} " +
+                $"{s / (scale * baseline),10:F3} {ofCeiling,10}  {string.Join(", ", rs.Select(x => x.SamplesPerSecond.ToString("F2", CultureInfo.InvariantCulture)))}"));
+        }
+        Console.WriteLine($"efficiency = samples/s / ({world} x the world-1 baseline's); of ceiling = samples/s / the all-reduce-off configuration's (target >= 0.97)");
+        if (results.ContainsKey("ceiling"))
+            foreach (var name in new[] { "plain", "overlap" }.Where(results.ContainsKey))
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name}: per-round fraction of the ceiling (same round): {string.Join(", ", results[name].Zip(results["ceiling"], (x, y) => (x.SamplesPerSecond / y.SamplesPerSecond).ToString("F3", CultureInfo.InvariantCulture)))}"));
+        if (disturbed > 0) Console.WriteLine($"warning: {disturbed} run(s) kept although other processes used more than {maxOther} cores during them");
     }
 
     /// <summary>
@@ -185,71 +183,5 @@ static class ScalingBenchmark
         if (!File.Exists("/proc/stat")) return 0;
         var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return new[] { 1, 2, 3, 6, 7 }.Sum(i => long.Parse(f[i], CultureInfo.InvariantCulture)) / 100.0;
-    }
-
-    /// <summary>One worker: build the data and the model, listen, learn the endpoints, form the ring (or not), train, report.</summary>
-    static void RunRank(BenchmarkOptions o)
-    {
-        int threads = o.Int("--threads", 1), rank = o.Int("--rank", 0), world = o.Int("--world", 1);
-        int steps = o.Int("--steps", 20), warmup = o.Int("--warmup", 2), batch = o.Int("--batch", 8);
-        set_num_threads(threads);
-
-        var tokenizer = BertTokenizer.FromFolder(DefaultModel.EnsureFolder());
-        var data = TokenizedDataset.Build(BenchmarkSupport.Paragraphs(400), tokenizer, 128);
-        var config = BertConfig.Create(vocabSize: 30522, hiddenSize: 256, layers: 4, heads: 4, intermediateSize: 1024, maxPositions: 512, labels: ["0", "1"]);
-        var model = PretrainedModel.CreateRandom(config, 42); // the same seed on every rank: identical starting weights
-        var outputDir = Path.Combine(Path.GetTempPath(), $"finetune-bench-scaling-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(outputDir);
-
-        using var listener = RingCollective.Listen("127.0.0.1:0");
-        Console.WriteLine($"PORT {((IPEndPoint)listener.LocalEndPoint!).Port}");
-        Console.Out.Flush();
-        var endpoints = Console.ReadLine()!.Split(',');
-        using ICollective collective = world == 1
-            ? new SingleProcess()
-            : RingCollective.Create(new RingOptions { Rank = rank, Endpoints = endpoints, Token = o.String("--token"), Timeout = TimeSpan.FromMinutes(2) }, listener);
-        try
-        {
-            var args = new TrainingArguments
-            {
-                OutputDir = outputDir,
-                MaxSteps = warmup + steps,
-                PerDeviceTrainBatchSize = batch,
-                MaxLength = 128,
-                Padding = Padding.Dynamic,
-                EvalStrategy = "no",
-                SaveStrategy = "no",
-                LoggingSteps = 10,
-                Seed = 42,
-            };
-            var timer = new StepTimer(warmup);
-            new Trainer(args, model, tokenizer, data, null, collective, timer).Train();
-            var timed = timer.Steps.Skip(warmup).ToList();
-            double seconds = timer.End - timer.Start;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"RESULT {rank} {timed.Sum(s => s.Samples)} {seconds} {BenchmarkSupport.Median(timed.Select(s => s.Timings.Total))} {BenchmarkSupport.Median(timed.Select(s => s.Timings.AllReduce / s.Timings.Total))} " +
-                $"{BenchmarkSupport.Median(timed.Select(s => s.Timings.DataWait + s.Timings.Forward + s.Timings.Backward))} {BenchmarkSupport.Median(timed.Select(s => s.Timings.AllReduce))} {BenchmarkSupport.Median(timed.Select(s => s.Timings.Optimizer))} " +
-                $"{Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds}"));
-        }
-        finally
-        {
-            Directory.Delete(outputDir, recursive: true);
-        }
-    }
-
-    /// <summary>Wall-clock marks at the end of the last warm-up step and of the last step, and every step's info.</summary>
-    sealed class StepTimer(int warmup) : ITrainerObserver
-    {
-        readonly Stopwatch clock = Stopwatch.StartNew();
-        public List<StepInfo> Steps { get; } = [];
-        public double Start { get; private set; }
-        public double End { get; private set; }
-
-        public void OnStep(StepInfo step)
-        {
-            Steps.Add(step);
-            End = clock.Elapsed.TotalSeconds;
-            if (Steps.Count == warmup) Start = End;
-        }
     }
 }

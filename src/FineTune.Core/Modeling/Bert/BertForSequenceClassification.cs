@@ -28,6 +28,11 @@ public sealed class BertForSequenceClassification : SequenceClassifier
     public override string BaseModelPrefix => "bert";
     public BertModel Bert => bert;
 
+    public override IReadOnlyList<string> LayerParameterPrefixes() =>
+        [.. Enumerable.Range(0, config.NumHiddenLayers).Select(i => $"{BaseModelPrefix}.encoder.layer.{i}.")];
+
+    public override void SetLayerInputHook(Func<int, Tensor, Tensor>? hook) => bert.Encoder.LayerInputHook = hook;
+
     public override Tensor forward(Tensor input_ids, Tensor attention_mask, Tensor token_type_ids)
     {
         var (_, pooled) = bert.call(input_ids, attention_mask, token_type_ids);

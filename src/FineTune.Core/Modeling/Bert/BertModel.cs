@@ -148,9 +148,12 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Called with each layer's index and input; the layer gets what it returns (see SequenceClassifier.LayerInputHook).</summary>
+    public Func<int, Tensor, Tensor>? LayerInputHook { get; set; }
+
     public override Tensor forward(Tensor hidden, Tensor additiveMask)
     {
-        foreach (var block in layer) hidden = block.call(hidden, additiveMask);
+        for (int i = 0; i < layer.Count; i++) hidden = layer[i].call(LayerInputHook is { } hook ? hook(i, hidden) : hidden, additiveMask);
         return hidden;
     }
 }
@@ -186,6 +189,8 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, (Tensor LastHidde
     }
 
     public BertConfig Config { get; }
+
+    public BertEncoder Encoder => encoder;
 
     public override (Tensor LastHiddenState, Tensor PoolerOutput) forward(Tensor input_ids, Tensor attention_mask, Tensor token_type_ids)
     {
