@@ -32,8 +32,10 @@ public class OptimizationTests
         Assert.True(diff < 1e-6, $"differs by {diff}");
     }
 
-    [Fact]
-    public void Fused_AdamW_matches_torch_optim_AdamW_per_parameter_with_decay_only_on_weights()
+    [Theory]
+    [InlineData(AdamW.DenominatorRange)]
+    [InlineData(7)] // ranges that cut through parameters
+    public void Fused_AdamW_matches_torch_optim_AdamW_per_parameter_with_decay_only_on_weights(long range)
     {
         manual_seed(4);
         string[] names = ["dense.weight", "dense.bias", "LayerNorm.weight", "classifier.weight"];
@@ -43,7 +45,7 @@ public class OptimizationTests
         var args = new TrainingArguments { WeightDecay = 0.1, AdamBeta1 = 0.8, AdamBeta2 = 0.95, AdamEpsilon = 1e-6 };
         using var flat = new FlatParameters(ours);
         using var grads = new FlatGradients(ours.Select(p => p.Item2).ToList());
-        using var adamw = new AdamW(flat, grads.Gradients, args);
+        using var adamw = new AdamW(flat, grads.Gradients, args, range);
         // One torch optimizer per parameter: weight decay 0.1 on the weights, none on the bias and the LayerNorm.
         var reference = theirs.Select((p, i) => optim.AdamW([p], lr: 1e-2, beta1: 0.8, beta2: 0.95, eps: 1e-6, weight_decay: AdamW.Decays(names[i]) ? 0.1 : 0)).ToList();
         for (int step = 0; step < 5; step++)
