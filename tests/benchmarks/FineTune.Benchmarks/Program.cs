@@ -26,6 +26,12 @@ if (args.Length > 0 && args[0] == "fused")
     FusedStepBenchmark.Run(args[1..]);
     return;
 }
+// `bert-base-folder DIR`: a bert-base-cased-shaped model folder with random weights (see BertBaseFolder, bert-base.sh).
+if (args.Length > 0 && args[0] == "bert-base-folder")
+{
+    BertBaseFolder.Run(args[1..]);
+    return;
+}
 // `allreduce`: bus bandwidth of the TCP ring, one process per rank, against raw loopback TCP (see AllReduceBenchmark).
 if (args.Length > 0 && args[0] == "allreduce")
 {
