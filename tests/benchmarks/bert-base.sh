@@ -8,9 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 STEPS=${1:-20}; DATASET=${2:-default}
-for p in src/FineTune.Cli src/FineTune.Coordinator src/FineTune.Worker tests/benchmarks/FineTune.Benchmarks; do dotnet build -c Release $p -v q -nologo > /dev/null; done
+for p in src/FineTune.Cli src/FineTune.Coordinator src/FineTune.Worker; do dotnet build -c Release $p -v q -nologo > /dev/null; done
 MODEL=$PWD/.cache/bert-base
-[ -f $MODEL/model.safetensors ] || dotnet tests/benchmarks/FineTune.Benchmarks/bin/Release/net10.0/FineTune.Benchmarks.dll bert-base-folder $MODEL
+if [ ! -f $MODEL/model.safetensors ]; then
+  dotnet build -c Release tests/benchmarks/FineTune.Benchmarks -v q -nologo > /dev/null
+  dotnet tests/benchmarks/FineTune.Benchmarks/bin/Release/net10.0/FineTune.Benchmarks.dll bert-base-folder $MODEL
+fi
 CLI="dotnet src/FineTune.Cli/bin/Release/net10.0/finetune.dll"
 WORK=$(mktemp -d); PORT=5191; URL=http://127.0.0.1:$PORT
 dotnet src/FineTune.Coordinator/bin/Release/net10.0/FineTune.Coordinator.dll --urls $URL --data-dir $WORK/coordinator > $WORK/coordinator.log 2>&1 &
