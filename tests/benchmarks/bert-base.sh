@@ -3,7 +3,8 @@
 # random weights, made once into the git-ignored .cache/bert-base) trained STEPS steps by a coordinator and 2 worker
 # processes (`finetune submit --workers 2 --wait`), one checkpoint at the last step. Prints the median step time and its
 # parts per rank (data, forward, backward, all-reduce of the ~440 MB gradient buffer, optimizer), the checkpoint's size,
-# save and upload times, and the peak RSS (VmHWM) of the coordinator and of each worker.
+# save and upload times, and the peak RSS (VmHWM) of the coordinator and of each worker. The processes' logs (with
+# timestamps) are kept in .cache/bert-base-logs.
 # Usage: bash tests/benchmarks/bert-base.sh [STEPS] [DATASET]   (DATASET: default, or a yelp_review_full-shaped folder)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,6 +17,7 @@ if [ ! -f $MODEL/model.safetensors ]; then
 fi
 CLI="dotnet src/FineTune.Cli/bin/Release/net10.0/finetune.dll"
 WORK=$(mktemp -d); PORT=5191; URL=http://127.0.0.1:$PORT
+export Logging__Console__TimestampFormat='HH:mm:ss.fff '
 dotnet src/FineTune.Coordinator/bin/Release/net10.0/FineTune.Coordinator.dll --urls $URL --data-dir $WORK/coordinator > $WORK/coordinator.log 2>&1 &
 C=$!
 W=()
@@ -23,7 +25,8 @@ for i in 0 1; do
   env 'Logging__LogLevel__FineTune.Worker=Debug' dotnet src/FineTune.Worker/bin/Release/net10.0/FineTune.Worker.dll --coordinator $URL --name worker-$i --threads 1 --urls http://127.0.0.1:0 --data-dir $WORK/worker-$i > $WORK/worker-$i.log 2>&1 &
   W+=($!)
 done
-trap 'kill $C ${W[@]} 2>/dev/null; rm -rf $WORK' EXIT
+LOGS=$PWD/.cache/bert-base-logs; mkdir -p $LOGS
+trap 'kill $C ${W[@]} 2>/dev/null; cp $WORK/*.log $LOGS/ 2>/dev/null; rm -rf $WORK' EXIT
 sleep 8
 uptime
 start=$(date +%s.%N)
