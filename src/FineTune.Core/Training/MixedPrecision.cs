@@ -13,36 +13,52 @@ namespace FineTune.Core.Training;
 /// in fp32 by the caller. After each backward the copy's gradients are added into the master's fp32 gradients (the
 /// flat buffer), so accumulation, the all-reduce, clipping, AdamW and its state are all fp32; after each optimizer
 /// step the copy takes the new weights. TorchSharp has no autocast, so this is done by hand.
+/// The copy's bf16 weights and gradients are two flat buffers in the master's layout, so taking the weights is one
+/// copy_ and adding the gradients one add_; its fp32 LayerNorms share the master's weights and gradients outright.
 /// </summary>
 public sealed class MixedPrecision : IDisposable
 {
     readonly SequenceClassifier master;
-    readonly (Tensor Master, Tensor Copy)[] pairs; // by name; empty for fp32
+    readonly FlatParameters? masters;
+    readonly Tensor? masterGradients, weights, gradients; // bf16 only: the copy's flat weights and gradients
 
-    MixedPrecision(SequenceClassifier master, SequenceClassifier compute)
+    MixedPrecision(SequenceClassifier master, SequenceClassifier compute, FlatParameters? masters, FlatGradients? grads)
     {
         this.master = master;
         Compute = compute;
-        if (ReferenceEquals(master, compute))
-        {
-            pairs = [];
-            return;
-        }
+        if (masters is null || grads is null) return;
+        this.masters = masters;
+        masterGradients = grads.Gradients;
+        weights = empty(masters.Count, dtype: ScalarType.BFloat16, device: masters.Buffer.device);
+        gradients = zeros_like(weights);
         var copies = compute.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
-        pairs = master.named_parameters().Select(p => ((Tensor)p.parameter, copies[p.name])).ToArray();
+        using (NewDisposeScope())
+        using (no_grad())
+        {
+            foreach (var slot in masters.Slots)
+            {
+                var c = copies[slot.Name];
+                bool shared = c.dtype == ScalarType.Float32; // a LayerNorm: computes on the master's own weights
+                c.set_(slot.In(shared ? masters.Buffer : weights));
+                c.grad = slot.In(shared ? grads.Buffer : gradients); // backward writes the LayerNorms' straight into the master's
+            }
+        }
         PullWeights();
     }
 
     /// <summary>The module forward and backward run on: the model itself (fp32) or its bf16 copy.</summary>
     public SequenceClassifier Compute { get; }
 
-    public bool IsMixed => pairs.Length > 0;
+    public bool IsMixed => weights is not null;
 
-    /// <summary>The precision of <paramref name="model"/>'s forward and backward; the model must already be on its device.</summary>
-    public static MixedPrecision For(SequenceClassifier model, string precision) => precision switch
+    /// <summary>
+    /// The precision of <paramref name="model"/>'s forward and backward; the model must already be on its device and
+    /// its parameters flat (<paramref name="masters"/>, gradients <paramref name="grads"/>).
+    /// </summary>
+    public static MixedPrecision For(SequenceClassifier model, string precision, FlatParameters masters, FlatGradients grads) => precision switch
     {
-        "fp32" => new MixedPrecision(model, model),
-        "bf16" => new MixedPrecision(model, BFloat16Copy(model)),
+        "fp32" => new MixedPrecision(model, model, null, null),
+        "bf16" => new MixedPrecision(model, BFloat16Copy(model), masters, grads),
         _ => throw new InvalidInputException($"--precision (precision) {precision}: not a training precision (choose fp32 or bf16)"),
     };
 
@@ -60,28 +76,26 @@ public sealed class MixedPrecision : IDisposable
     /// <summary>After a backward: the copy's gradients are added into the master's (fp32) and cleared.</summary>
     public void AccumulateGradients()
     {
-        if (pairs.Length == 0) return; // fp32: backward wrote into the master's gradients itself
+        if (gradients is null) return; // fp32: backward wrote into the master's gradients itself
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        foreach (var (m, c) in pairs)
-        {
-            if (c.grad is not { } g) continue; // a parameter this forward did not use
-            m.grad!.add_(g, Scalars.One);
-            g.zero_();
-        }
+        masterGradients!.add_(gradients, Scalars.One); // the LayerNorms' slots are zero here: theirs are already in
+        gradients.zero_();
     }
 
     /// <summary>After an optimizer step or any change of the master's weights: the copy takes them (rounded to bf16).</summary>
     public void PullWeights()
     {
-        if (pairs.Length == 0) return;
+        if (weights is null) return;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        foreach (var (m, c) in pairs) c.copy_(m);
+        weights.copy_(masters!.Buffer);
     }
 
     public void Dispose()
     {
+        weights?.Dispose();
+        gradients?.Dispose();
         if (!ReferenceEquals(master, Compute)) Compute.Dispose();
     }
 }

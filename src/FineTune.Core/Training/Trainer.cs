@@ -66,9 +66,10 @@ public sealed class Trainer
         int numEpochs = (int)Math.Ceiling((double)maxSteps / stepsPerEpoch);
         model.to(device); // the master weights; a no-op on the CPU, where the model was loaded
         var parameters = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
-        using var optimizer = new AdamW(parameters, args);
+        using var flat = new FlatParameters(parameters); // the weights become views of one buffer, in the gradients' layout
         using var grads = new FlatGradients(parameters.Select(p => p.Item2).ToList());
-        using var precision = MixedPrecision.For(model, args.Precision); // where forward and backward run
+        using var optimizer = new AdamW(flat, grads.Gradients, args);
+        using var precision = MixedPrecision.For(model, args.Precision, flat, grads); // where forward and backward run
         using var buckets = GradientBuckets.For(collective, model, parameters, grads, precision.IsMixed); // null: one all-reduce after backward
 
         // Fresh start, or everything a checkpoint saved: weights, optimizer, RNG, position, history.
@@ -136,7 +137,7 @@ public sealed class Trainer
         {
             // Only rank 0 wrote checkpoints: it loads the best one and the others receive its weights.
             if (IsWorldProcessZero) PretrainedModel.LoadWeights(model, best, CheckpointReader.Read(Path.Combine(best, "model.safetensors")), args.Seed);
-            BroadcastParameters();
+            if (collective.WorldSize > 1) collective.Broadcast(flat.Buffer); // every weight in one message
             precision.PullWeights();
             lastEvalStep = -1; // the final evaluation must describe the loaded weights
         }
@@ -146,14 +147,6 @@ public sealed class Trainer
         double runtime = clock.Elapsed.TotalSeconds + progress.PriorRuntime;
         double trainLoss = progress.TotalSteps > 0 ? progress.TotalLoss / progress.TotalSteps : double.NaN;
         return new TrainOutcome(state.GlobalStep, state.Epoch, trainLoss, runtime, progress.Samples, lastEval, state, interrupted, state.BestModelCheckpoint);
-    }
-
-    void BroadcastParameters()
-    {
-        if (collective.WorldSize == 1) return;
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        foreach (var p in model.parameters()) collective.Broadcast(p.detach().view(-1));
     }
 
     /// <summary>One optimizer step over an update window; returns the step's loss (mean over the global window) and timings.</summary>

@@ -15,19 +15,58 @@ public class OptimizationTests
         var a = randn(5, 4);
         var b = a.clone();
         var args = new TrainingArguments { LearningRate = 1e-2, WeightDecay = 0.1, AdamBeta1 = 0.8, AdamBeta2 = 0.95, AdamEpsilon = 1e-6 };
-        var ours = new AdamW([("layer.weight", a)], args);
+        using var flat = new FlatParameters([("layer.weight", a)]);
+        using var grads = new FlatGradients([a]);
+        using var ours = new AdamW(flat, grads.Gradients, args);
         var pa = new TorchSharp.Modules.Parameter(b);
         var reference = optim.AdamW([pa], lr: 1e-2, beta1: 0.8, beta2: 0.95, eps: 1e-6, weight_decay: 0.1);
         for (int step = 0; step < 5; step++)
         {
             var g = randn(5, 4);
-            a.grad = g.clone();
+            a.grad!.copy_(g);
             pa.grad = g.clone();
             ours.Update(1e-2);
             reference.step();
         }
         var diff = (a - pa).abs().max().item<float>();
         Assert.True(diff < 1e-6, $"differs by {diff}");
+    }
+
+    [Theory]
+    [InlineData(AdamW.DenominatorRange)]
+    [InlineData(7)] // ranges that cut through parameters
+    public void Fused_AdamW_matches_torch_optim_AdamW_per_parameter_with_decay_only_on_weights(long range)
+    {
+        manual_seed(4);
+        string[] names = ["dense.weight", "dense.bias", "LayerNorm.weight", "classifier.weight"];
+        long[][] shapes = [[6, 5], [6], [6], [2, 6]];
+        var ours = names.Select((n, i) => (n, randn(shapes[i]))).ToList();
+        var theirs = ours.Select(p => new TorchSharp.Modules.Parameter(p.Item2.clone())).ToList();
+        var args = new TrainingArguments { WeightDecay = 0.1, AdamBeta1 = 0.8, AdamBeta2 = 0.95, AdamEpsilon = 1e-6 };
+        using var flat = new FlatParameters(ours);
+        using var grads = new FlatGradients(ours.Select(p => p.Item2).ToList());
+        using var adamw = new AdamW(flat, grads.Gradients, args, range);
+        // One torch optimizer per parameter: weight decay 0.1 on the weights, none on the bias and the LayerNorm.
+        var reference = theirs.Select((p, i) => optim.AdamW([p], lr: 1e-2, beta1: 0.8, beta2: 0.95, eps: 1e-6, weight_decay: AdamW.Decays(names[i]) ? 0.1 : 0)).ToList();
+        for (int step = 0; step < 5; step++)
+        {
+            for (int i = 0; i < names.Length; i++)
+            {
+                var g = randn(shapes[i]);
+                ours[i].Item2.grad!.copy_(g);
+                theirs[i].grad = g;
+                reference[i].step();
+            }
+            adamw.Update(1e-2);
+        }
+        for (int i = 0; i < names.Length; i++)
+        {
+            var diff = (ours[i].Item2 - theirs[i]).abs().max().item<float>();
+            Assert.True(diff < 1e-6, $"{names[i]} differs by {diff}");
+        }
+        var state = adamw.State().ToDictionary(t => t.Name);
+        Assert.Equal(2 * names.Length, state.Count);
+        Assert.Equal(shapes[3], state["exp_avg_sq.classifier.weight"].Shape);
     }
 
     [Fact]

@@ -20,6 +20,18 @@ if (args.Length > 0 && args[0] == "telemetry")
     TelemetryBenchmark.Run(Arg("--runs", 5), Arg("--steps", 8), Arg("--threads", 2));
     return;
 }
+// `fused`: the fused optimizer step against the per-parameter one, on the default model (see FusedStepBenchmark).
+if (args.Length > 0 && args[0] == "fused")
+{
+    FusedStepBenchmark.Run(args[1..]);
+    return;
+}
+// `bert-base-folder DIR`: a bert-base-cased-shaped model folder with random weights (see BertBaseFolder, bert-base.sh).
+if (args.Length > 0 && args[0] == "bert-base-folder")
+{
+    BertBaseFolder.Run(args[1..]);
+    return;
+}
 // `allreduce`: bus bandwidth of the TCP ring, one process per rank, against raw loopback TCP (see AllReduceBenchmark).
 if (args.Length > 0 && args[0] == "allreduce")
 {
