@@ -32,6 +32,12 @@ if (args.Length > 0 && args[0] == "scaling")
     ScalingBenchmark.Run(args[1..]);
     return;
 }
+// `anchor`: our Trainer against plain PyTorch eager on the default job's batches (see AnchorBenchmark, pytorch-anchor.sh).
+if (args.Length > 0 && args[0] == "anchor")
+{
+    AnchorBenchmark.Run(args[1..]);
+    return;
+}
 var runs = Arg("--runs", 5);
 var predictThreads = Arg("--predict-threads", 2);
 var batchSize = Arg("--batch-size", 32);
