@@ -7,6 +7,7 @@ using FineTune.Core.Data;
 using FineTune.Core.Modeling;
 using FineTune.Core.Sharding;
 using FineTune.Core.Tokenization;
+using FineTune.Core.Torch;
 using FineTune.Core.Training;
 using static TorchSharp.torch;
 
@@ -27,6 +28,7 @@ static class AnchorBenchmark
         int runs = o.Int("--runs", 5), steps = o.Int("--steps", 30), threads = o.Int("--threads", 2);
         string python = o.Has("--python") ? o.String("--python") : "/usr/bin/python3";
         string script = o.Has("--script") ? o.String("--script") : Path.Combine("tests", "benchmarks", "pytorch_anchor.py");
+        bool tuned = NativeHeap.Tune(); // as the finetune CLI runs
         set_num_threads(threads);
 
         var work = Directory.CreateTempSubdirectory("finetune-anchor-").FullName;
@@ -41,7 +43,7 @@ static class AnchorBenchmark
         var batches = DumpBatches(Path.Combine(work, "batches.json"), model, train, args, tokenizer.PadId);
         model.Dispose();
         Console.WriteLine($"default job's data: {train.Count} training examples; {batches.Count} batches of {args.PerDeviceTrainBatchSize} (1 warm-up + {steps} timed), " +
-            $"mean width {batches.Average(b => b.Width):0.0} tokens; {threads} threads; files in {work}");
+            $"mean width {batches.Average(b => b.Width):0.0} tokens; {threads} threads; malloc tuning {(tuned ? "on" : "off")}; files in {work}");
 
         using var py = Process.Start(new ProcessStartInfo(python, [script, "--model", start, "--batches", Path.Combine(work, "batches.json"), "--threads", threads.ToString(CultureInfo.InvariantCulture)])
         {
