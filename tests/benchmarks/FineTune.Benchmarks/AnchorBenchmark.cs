@@ -70,7 +70,7 @@ static class AnchorBenchmark
             }
             Console.WriteLine($"round {r + 1}: ours {ours[^1][0]:0.00} samples/s, PyTorch {theirs[^1][0]:0.00} samples/s");
         }
-        Ask("quit");
+        py.StandardInput.WriteLine("quit"); // no reply: it exits
         py.WaitForExit();
 
         double M(List<double[]> rows, int i) => BenchmarkSupport.Median(rows.Select(x => x[i]));
