@@ -1,11 +1,15 @@
 using System.CommandLine;
 using FineTune.Cli;
 using FineTune.Cli.Commands;
+using FineTune.Core.Telemetry;
 using FineTune.Core.Torch;
 
 // libtorch first, before anything touches torch: an external build (-p:TorchBackend=external) loads the folder
 // FINETUNE_LIBTORCH names here. `env` reports a refusal itself; help needs no libtorch.
-var libtorch = LibTorchStartup.Prepare();
+PhaseProfile.Add("runtime start-up (to Main)", PhaseProfile.SinceProcessStart()); // FINETUNE_PROFILE=1 only
+NativeHeap.Tune(); // before libtorch allocates: big buffers are reused, not page-faulted in again every step
+LibTorchState libtorch;
+using (PhaseProfile.Measure("libtorch prepare")) libtorch = LibTorchStartup.Prepare();
 bool reportsItself = args.FirstOrDefault() == "env";
 bool help = args.Length == 0 || args[0].StartsWith('-');
 if (libtorch.Refused && !reportsItself && !help)

@@ -5,6 +5,7 @@ using FineTune.Worker;
 // A worker: joins the coordinator, waits for assignments, trains its rank of a job with the ring all-reduce.
 // libtorch first, before anything touches torch (the settings check below asks whether CUDA is available): an
 // external build (-p:TorchBackend=external) loads the folder FINETUNE_LIBTORCH names here.
+NativeHeap.Tune(); // before libtorch allocates: big per-step buffers are reused, not page-faulted in again
 var libtorch = LibTorchStartup.Prepare();
 if (libtorch.Refused)
 {

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Core;
+using FineTune.Core.Telemetry;
 using FineTune.Core.Training;
 
 namespace FineTune.Cli.Commands;
@@ -28,8 +29,10 @@ public static class TrainCommand
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
 
             var progress = new ConsoleProgress(Console.Error);
-            var result = FineTuneJob.Run(args, progress, line => Console.Error.WriteLine(line), cancel.Token);
+            ITrainerObserver observer = PhaseProfile.Enabled ? new ObserverGroup(progress, new ProfileObserver()) : progress;
+            var result = FineTuneJob.Run(args, observer, line => Console.Error.WriteLine(line), cancel.Token);
             progress.Finish();
+            PhaseProfile.Write(Console.Error); // FINETUNE_PROFILE=1: where the wall time went
             var id = $"local-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
             if (result.Outcome.Interrupted)
             {

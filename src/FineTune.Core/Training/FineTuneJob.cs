@@ -6,6 +6,7 @@ using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Modeling;
 using FineTune.Core.Reporting;
+using FineTune.Core.Telemetry;
 using FineTune.Core.Tokenization;
 using static TorchSharp.torch;
 
@@ -21,23 +22,37 @@ public static class FineTuneJob
     public static JobResult Run(TrainingArguments args, ITrainerObserver? observer = null, Action<string>? log = null, CancellationToken cancel = default)
     {
         log ??= _ => { };
-        args.Validate();
-        var device = DeviceChoice.Resolve(workerDevice: null, args.Device); // refuses a device this process cannot train on
-        if (args.Threads is int threads) set_num_threads(threads);
+        Device device;
+        using (PhaseProfile.Measure("validate, libtorch init"))
+        {
+            args.Validate();
+            device = DeviceChoice.Resolve(workerDevice: null, args.Device); // refuses a device this process cannot train on
+            if (args.Threads is int threads) set_num_threads(threads);
+        }
         var outputDir = Path.GetFullPath(args.OutputDir ?? throw new InvalidInputException("--output (output_dir): required"));
         args.OutputDir = outputDir;
 
-        var (folder, _) = ModelCheck.Run(args);
-        var data = DatasetLoader.Load(args.ToDatasetOptions());
+        string folder;
+        using (PhaseProfile.Measure("model folder (convert, check)")) (folder, _) = ModelCheck.Run(args);
+        LoadedDataset data;
+        using (PhaseProfile.Measure("dataset load")) data = DatasetLoader.Load(args.ToDatasetOptions());
         if (data.SkippedEmpty > 0) log($"skipped {data.SkippedEmpty} examples with empty text");
         log($"data: {data.Train.Count} train examples from {data.TrainSource}, {data.Eval.Count} eval examples from {data.EvalSource}, labels {string.Join(", ", data.LabelNames)}");
 
-        var tokenizer = BertTokenizer.FromFolder(folder);
-        var (model, report) = PretrainedModel.Load(folder, data.LabelNames, args.Seed);
+        BertTokenizer tokenizer;
+        using (PhaseProfile.Measure("tokenizer load")) tokenizer = BertTokenizer.FromFolder(folder);
+        SequenceClassifier model;
+        LoadReport report;
+        using (PhaseProfile.Measure("model load")) (model, report) = PretrainedModel.Load(folder, data.LabelNames, args.Seed);
         foreach (var w in report.Warnings) log($"warning: {w}");
         if (report.NewlyInitialized.Count > 0) log($"newly initialised: {string.Join(", ", report.NewlyInitialized)} (seed {args.Seed})");
-        var train = TokenizedDataset.Build(data.Train, tokenizer, args.MaxLength);
-        var eval = data.Eval.Count > 0 ? TokenizedDataset.Build(data.Eval, tokenizer, args.MaxLength) : null;
+        TokenizedDataset train;
+        TokenizedDataset? eval;
+        using (PhaseProfile.Measure("tokenize"))
+        {
+            train = TokenizedDataset.Build(data.Train, tokenizer, args.MaxLength);
+            eval = data.Eval.Count > 0 ? TokenizedDataset.Build(data.Eval, tokenizer, args.MaxLength) : null;
+        }
 
         using var collective = new SingleProcess();
         var outcome = new Trainer(args, model, tokenizer, train, eval, collective, observer, device).Train(cancel);
@@ -50,8 +65,9 @@ public static class FineTuneJob
     public static void WriteOutputs(JobResult result, SequenceClassifier model, BertTokenizer tokenizer)
     {
         var dir = result.Args.OutputDir!;
-        ModelFolder.Save(model, tokenizer, dir);
+        using (PhaseProfile.Measure("final model save")) ModelFolder.Save(model, tokenizer, dir);
         result.Outcome.State.Save(Path.Combine(dir, Checkpoints.StateFile));
+        using var _ = PhaseProfile.Measure("results and report");
         WriteResults(dir, result.TrainMetrics(), result.EvalMetrics(), result.Outcome.State.LogHistory, result.Outcome.FinalEval, result.Summary());
     }
 

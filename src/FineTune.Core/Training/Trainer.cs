@@ -203,6 +203,7 @@ public sealed class Trainer
     EvalResult Evaluate(TrainerState state, SequenceClassifier compute, bool log = true)
     {
         using var span = FineTuneTelemetry.StartSpan("evaluation");
+        using var phase = PhaseProfile.Measure("evaluation");
         var result = Evaluator.Evaluate(compute, eval!, Enumerable.Range(0, eval!.Count).ToArray(), args.PerDeviceEvalBatchSize,
             args.MaxLength, tokenizer.PadId, args.Padding, Labels, collective, device);
         if (log)
@@ -256,6 +257,7 @@ public sealed class Trainer
         {
             using var scope = NewDisposeScope();
             using var span = FineTuneTelemetry.StartSpan("checkpoint");
+            using var phase = PhaseProfile.Measure("checkpoint save");
             var saving = Stopwatch.StartNew();
             var path = Checkpoints.Save(outputDir, state.GlobalStep, model, tokenizer, optimizer, state, p.ToJson(clock.Elapsed.TotalSeconds), args);
             if (args.SaveTotalLimit is int limit) Checkpoints.Rotate(outputDir, limit, state.BestModelCheckpoint);

@@ -53,6 +53,12 @@ if (args.Length > 0 && args[0] == "yelp-dataset")
     Console.WriteLine($"{folder}: {Arg("--train", 650_000):N0} train + {Arg("--test", 50_000):N0} test rows in {clock.Elapsed.TotalSeconds:F1} s");
     return;
 }
+// `anchor`: our Trainer against plain PyTorch eager on the default job's batches (see AnchorBenchmark, pytorch-anchor.sh).
+if (args.Length > 0 && args[0] == "anchor")
+{
+    AnchorBenchmark.Run(args[1..]);
+    return;
+}
 var runs = Arg("--runs", 5);
 var predictThreads = Arg("--predict-threads", 2);
 var batchSize = Arg("--batch-size", 32);
