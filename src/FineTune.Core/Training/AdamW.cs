@@ -1,4 +1,5 @@
 using FineTune.Core.Arguments;
+using FineTune.Core.Collectives;
 using FineTune.Core.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -23,18 +24,23 @@ public sealed class AdamW : IDisposable
     readonly Tensor oneMinusBeta1; // lerp_'s weight: TorchSharp 0.107 takes it only as a tensor
     // The elements weight decay skips (biases, LayerNorm): a few per mille, saved around the whole-buffer decay.
     readonly Tensor? kept;
-    readonly double beta1, beta2, weightDecay;
+    // On a CPU: the whole update in one pass (AdamWCpuKernel), over these runs of decaying and non-decaying elements.
+    readonly AdamWCpuKernel.Segment[]? cpuSegments;
+    readonly double beta1, beta2, weightDecay, epsilon;
     // The constants every step hands libtorch, owned here (a bare number would be a temporary Scalar: see Scalars).
     readonly Scalar beta2Scalar, oneMinusBeta2, eps;
 
     /// <param name="gradients">The gradients in the parameters' layout (<see cref="FlatGradients.Gradients"/>).</param>
     public AdamW(FlatParameters parameters, Tensor gradients, TrainingArguments args)
-        : this(parameters, gradients, args, DenominatorRange)
+        : this(parameters, gradients, args, DenominatorRange, cpuKernel: true)
     {
     }
 
-    /// <summary>With ranges of <paramref name="range"/> elements (tests: ranges that cut through parameters).</summary>
-    internal AdamW(FlatParameters parameters, Tensor gradients, TrainingArguments args, long range)
+    /// <summary>
+    /// With ranges of <paramref name="range"/> elements (tests: ranges that cut through parameters); without
+    /// <paramref name="cpuKernel"/> a CPU buffer takes the libtorch calls too (tests: both paths agree).
+    /// </summary>
+    internal AdamW(FlatParameters parameters, Tensor gradients, TrainingArguments args, long range, bool cpuKernel)
     {
         if (gradients.numel() != parameters.Count) throw new ArgumentException($"{gradients.numel()} gradients for {parameters.Count} parameters", nameof(gradients));
         this.parameters = parameters;
@@ -45,11 +51,14 @@ public sealed class AdamW : IDisposable
         oneMinusBeta1 = tensor((float)(1 - beta1), device: parameters.Buffer.device);
         beta2Scalar = beta2.ToScalar();
         oneMinusBeta2 = (1 - beta2).ToScalar();
-        eps = args.AdamEpsilon.ToScalar();
+        epsilon = args.AdamEpsilon;
+        eps = epsilon.ToScalar();
         expAvg = zeros_like(parameters.Buffer);
         expAvgSq = zeros_like(parameters.Buffer);
         var skipped = parameters.Slots.Where(s => !Decays(s.Name)).SelectMany(s => Range(s.Offset, s.Length)).ToArray();
         if (skipped.Length > 0) kept = tensor(skipped, device: parameters.Buffer.device);
+        if (cpuKernel && parameters.Buffer.device_type == DeviceType.CPU && parameters.Buffer.dtype == ScalarType.Float32)
+            cpuSegments = Segments(parameters.Slots);
         long length = Math.Min(parameters.Count, range);
         using var scratch = empty(length, dtype: parameters.Buffer.dtype, device: parameters.Buffer.device);
         ranges = new (Tensor, Tensor, Tensor, Tensor)[(parameters.Count + length - 1) / length];
@@ -58,6 +67,20 @@ public sealed class AdamW : IDisposable
             long start = i * length, n = Math.Min(length, parameters.Count - start);
             ranges[i] = (parameters.Buffer.narrow(0, start, n), expAvg.narrow(0, start, n), expAvgSq.narrow(0, start, n), scratch.narrow(0, 0, n));
         }
+    }
+
+    /// <summary>The slots as runs that decay or not, adjacent ones merged (the default model: 105 slots, 83 runs).</summary>
+    static AdamWCpuKernel.Segment[] Segments(IReadOnlyList<ParameterSlot> slots)
+    {
+        var runs = new List<AdamWCpuKernel.Segment>();
+        foreach (var slot in slots)
+        {
+            bool decay = Decays(slot.Name);
+            if (runs.Count > 0 && runs[^1].Decay == decay && runs[^1].Start + runs[^1].Count == slot.Offset)
+                runs[^1] = runs[^1] with { Count = runs[^1].Count + slot.Length };
+            else runs.Add(new AdamWCpuKernel.Segment(slot.Offset, slot.Length, decay));
+        }
+        return runs.ToArray();
     }
 
     static IEnumerable<long> Range(long start, long count)
@@ -80,6 +103,11 @@ public sealed class AdamW : IDisposable
         Step++;
         double biasCorrection1 = 1 - Math.Pow(beta1, Step);
         double biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, Step));
+        if (cpuSegments is not null)
+        {
+            UpdateOnCpu(cpuSegments, learningRate, biasCorrection1, biasCorrection2Sqrt);
+            return;
+        }
         using var correction2 = biasCorrection2Sqrt.ToScalar();
         using var negativeStepSize = (-learningRate / biasCorrection1).ToScalar();
         using var scope = NewDisposeScope();
@@ -100,6 +128,15 @@ public sealed class AdamW : IDisposable
             denom.copy_(v).sqrt_().div_(correction2).add_(eps, Scalars.One);
             param.addcdiv_(m, denom, negativeStepSize);
         }
+    }
+
+    unsafe void UpdateOnCpu(AdamWCpuKernel.Segment[] segments, double learningRate, double biasCorrection1, double biasCorrection2Sqrt)
+    {
+        var constants = new AdamWCpuKernel.Constants((float)(1 - learningRate * weightDecay), (float)(1 - beta1), (float)beta2,
+            (float)(1 - beta2), (float)biasCorrection2Sqrt, (float)epsilon, (float)(-learningRate / biasCorrection1));
+        if (weightDecay == 0) constants = constants with { DecayFactor = 1 };
+        AdamWCpuKernel.Update(TensorMemory.Floats(parameters.Buffer, "AdamW", out _), TensorMemory.Floats(gradients, "AdamW", out _),
+            TensorMemory.Floats(expAvg, "AdamW", out _), TensorMemory.Floats(expAvgSq, "AdamW", out _), segments, constants, get_num_threads());
     }
 
     /// <summary>exp_avg.NAME and exp_avg_sq.NAME tensors, for checkpoints.</summary>

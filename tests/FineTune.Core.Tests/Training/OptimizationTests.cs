@@ -33,19 +33,21 @@ public class OptimizationTests
     }
 
     [Theory]
-    [InlineData(AdamW.DenominatorRange)]
-    [InlineData(7)] // ranges that cut through parameters
-    public void Fused_AdamW_matches_torch_optim_AdamW_per_parameter_with_decay_only_on_weights(long range)
+    [InlineData(AdamW.DenominatorRange, true)] // the CPU's one-pass kernel (AdamWCpuKernel)
+    [InlineData(AdamW.DenominatorRange, false)] // the libtorch calls a GPU runs
+    [InlineData(7, false)] // ranges that cut through parameters
+    public void Fused_AdamW_matches_torch_optim_AdamW_per_parameter_with_decay_only_on_weights(long range, bool cpuKernel)
     {
         manual_seed(4);
         string[] names = ["dense.weight", "dense.bias", "LayerNorm.weight", "classifier.weight"];
-        long[][] shapes = [[6, 5], [6], [6], [2, 6]];
+        // 75,300 weights: more than one of the kernel's parallel blocks, and not a multiple of its vector width.
+        long[][] shapes = [[300, 251], [300], [300], [2, 300]];
         var ours = names.Select((n, i) => (n, randn(shapes[i]))).ToList();
         var theirs = ours.Select(p => new TorchSharp.Modules.Parameter(p.Item2.clone())).ToList();
         var args = new TrainingArguments { WeightDecay = 0.1, AdamBeta1 = 0.8, AdamBeta2 = 0.95, AdamEpsilon = 1e-6 };
         using var flat = new FlatParameters(ours);
         using var grads = new FlatGradients(ours.Select(p => p.Item2).ToList());
-        using var adamw = new AdamW(flat, grads.Gradients, args, range);
+        using var adamw = new AdamW(flat, grads.Gradients, args, range, cpuKernel);
         // One torch optimizer per parameter: weight decay 0.1 on the weights, none on the bias and the LayerNorm.
         var reference = theirs.Select((p, i) => optim.AdamW([p], lr: 1e-2, beta1: 0.8, beta2: 0.95, eps: 1e-6, weight_decay: AdamW.Decays(names[i]) ? 0.1 : 0)).ToList();
         for (int step = 0; step < 5; step++)

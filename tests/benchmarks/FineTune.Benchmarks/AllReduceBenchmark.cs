@@ -39,10 +39,12 @@ static class AllReduceBenchmark
             $"median over {rounds} rounds (raw and rings interleaved, against drift on a shared machine) of per-round medians of {iters} iterations after {warmup} warm-up");
 
         var rawRounds = new List<Dictionary<int, double>>();
+        var duplexRounds = new List<Dictionary<int, double>>(); // both directions at once: the traffic a 2-rank ring puts on its link
         var ringRounds = ranks.ToDictionary(n => n, _ => new List<Dictionary<int, double>>());
         for (int round = 0; round < rounds; round++)
         {
             rawRounds.Add(Parse(Launch(["--raw", "recv", common], ["--raw", "send", common])));
+            duplexRounds.Add(Parse(Launch(["--raw", "duplex-accept", common], ["--raw", "duplex-connect", common])));
             foreach (var n in ranks)
             {
                 var token = $"bench-{Guid.NewGuid():N}";
@@ -50,16 +52,17 @@ static class AllReduceBenchmark
             }
         }
         var raw = sizes.ToDictionary(s => s, s => BenchmarkSupport.Median(rawRounds.Select(d => d[s])));
+        var duplex = sizes.ToDictionary(s => s, s => BenchmarkSupport.Median(duplexRounds.Select(d => d[s])));
         var ring = ranks.ToDictionary(n => n, n => sizes.ToDictionary(s => s, s => BenchmarkSupport.Median(ringRounds[n].Select(d => d[s]))));
 
         Console.WriteLine();
-        var header = $"{"size",8} {"raw TCP GB/s",13}" + string.Concat(ranks.Select(n => $" {$"{n} ranks busbw GB/s",19} {"vs raw",7} {"time ms",8}"));
+        var header = $"{"size",8} {"raw TCP GB/s",13} {"duplex GB/s",12}" + string.Concat(ranks.Select(n => $" {$"{n} ranks busbw GB/s",19} {"vs raw",7} {"time ms",8}"));
         Console.WriteLine(header);
         foreach (var size in sizes)
         {
             double bytes = (double)size * MiB;
             double rawBw = bytes / raw[size] / 1e9;
-            var line = $"{size + " MiB",8} {rawBw,13:F2}";
+            var line = $"{size + " MiB",8} {rawBw,13:F2} {bytes / duplex[size] / 1e9,12:F2}";
             foreach (var n in ranks)
             {
                 double busbw = bytes / ring[n][size] * 2 * (n - 1) / n / 1e9;
@@ -74,6 +77,10 @@ static class AllReduceBenchmark
             // Each round's raw and ring ran back to back: their ratio is the least exposed to a neighbour's load drifting.
             var perRound = rawRounds.Zip(ringRounds[2], (a, b) => a[64] / b[64]).ToList();
             Console.WriteLine($"per-round ratios at 64 MiB, 2 ranks: {string.Join(", ", perRound.Select(x => x.ToString("P0", CultureInfo.InvariantCulture)))}; median {BenchmarkSupport.Median(perRound):P0}");
+            // A 2-rank ring sends and receives the whole buffer on each rank at once; loopback bytes are CPU copies, so
+            // the same traffic as raw TCP (both directions at once) is the link's ceiling for it.
+            var perRoundDuplex = duplexRounds.Zip(ringRounds[2], (a, b) => a[64] / b[64]).ToList();
+            Console.WriteLine($"per-round ratios at 64 MiB, 2 ranks, against raw TCP both ways at once: {string.Join(", ", perRoundDuplex.Select(x => x.ToString("P0", CultureInfo.InvariantCulture)))}; median {BenchmarkSupport.Median(perRoundDuplex):P0}");
         }
     }
 
@@ -155,10 +162,16 @@ static class AllReduceBenchmark
         }
     }
 
-    /// <summary>The raw loopback reference: one sender streams each size to one receiver, which acknowledges with one byte.</summary>
+    /// <summary>
+    /// The raw loopback references: one sender streams each size to one receiver, which acknowledges with one byte
+    /// (send/recv); or both stream each size to the other at once, a thread sending while the main thread receives
+    /// (duplex-connect/duplex-accept): the pattern of a 2-rank ring's link, without the reduction.
+    /// </summary>
     static unsafe void RunRaw(BenchmarkOptions o)
     {
-        bool sender = o.String("--raw") == "send";
+        string mode = o.String("--raw");
+        bool duplexMode = mode.StartsWith("duplex", StringComparison.Ordinal);
+        bool sender = mode is "send" or "duplex-connect";
         int bufferBytes = o.Int("--socket-buffer-kb", 4096) * 1024;
         using var listener = RingCollective.Listen("127.0.0.1:0", bufferBytes);
         Console.WriteLine($"PORT {((IPEndPoint)listener.LocalEndPoint!).Port}");
@@ -182,6 +195,7 @@ static class AllReduceBenchmark
             {
                 long bytes = (long)size * MiB;
                 var memory = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+                var incoming = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
                 try
                 {
                     new Span<byte>(memory, (int)Math.Min(bytes, int.MaxValue)).Fill(1);
@@ -189,13 +203,17 @@ static class AllReduceBenchmark
                     for (int i = 0; i < o.Int("--warmup", 2) + o.Int("--iters", 9); i++)
                     {
                         var clock = Stopwatch.StartNew();
-                        for (long done = 0; done < bytes;)
+                        if (duplexMode)
                         {
-                            var span = new Span<byte>(memory + done, (int)Math.Min(bytes - done, 1 << 30));
-                            int n = sender ? socket.Send(span) : socket.Receive(span);
-                            if (n == 0) throw new EndOfStreamException();
-                            done += n;
+                            var outgoing = (nint)memory;
+                            var sending = new Thread(() => Stream(socket, (byte*)outgoing, bytes, send: true));
+                            sending.Start();
+                            Stream(socket, incoming, bytes, send: false);
+                            sending.Join();
+                            times.Add(clock.Elapsed.TotalSeconds);
+                            continue;
                         }
+                        Stream(socket, memory, bytes, send: sender);
                         if (sender)
                         {
                             if (socket.Receive(ack) != 1) throw new EndOfStreamException();
@@ -209,8 +227,20 @@ static class AllReduceBenchmark
                 finally
                 {
                     NativeMemory.AlignedFree(memory);
+                    NativeMemory.AlignedFree(incoming);
                 }
             }
+        }
+    }
+
+    static unsafe void Stream(Socket socket, byte* memory, long bytes, bool send)
+    {
+        for (long done = 0; done < bytes;)
+        {
+            var span = new Span<byte>(memory + done, (int)Math.Min(bytes - done, 1 << 30));
+            int n = send ? socket.Send(span) : socket.Receive(span);
+            if (n == 0) throw new EndOfStreamException();
+            done += n;
         }
     }
 }
