@@ -42,7 +42,7 @@ public sealed class CoordinatorClient : IDisposable
 {
     public const int MaxMessageBytes = CoordinatorChannel.MaxMessageBytes;
     static readonly TimeSpan QueryDeadline = TimeSpan.FromMinutes(1);
-    static readonly TimeSpan SubmitDeadline = TimeSpan.FromMinutes(5); // the coordinator reads the dataset to validate it
+    static readonly TimeSpan SubmitDeadline = TimeSpan.FromMinutes(5); // the coordinator reads and tokenizes the dataset to validate it
     const long MaxDownloadBytes = 64L << 30; // per file: the coordinator's own limit on what rank 0 sends it
 
     readonly GrpcChannel channel;

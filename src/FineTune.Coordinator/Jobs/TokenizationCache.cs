@@ -27,7 +27,7 @@ public sealed class TokenizationCache(CoordinatorOptions options)
 {
     // Entries this process tokenized at submission and no job has prepared from yet, with the seconds it took: the job
     // that made one reports it as tokenized (not cached) when it starts.
-    readonly ConcurrentDictionary<string, double> _fresh = new();
+    readonly ConcurrentDictionary<string, double> fresh = new();
     // File hashes by path, size and modification time: submission and preparation both need the key.
     static readonly ConcurrentDictionary<(string, long, DateTime), string> Hashes = new();
 
@@ -41,7 +41,7 @@ public sealed class TokenizationCache(CoordinatorOptions options)
         var dir = Path.Combine(options.TokenizedDir, key);
         if (AtomicFolder.IsComplete(dir))
         {
-            bool mine = _fresh.TryRemove(key, out double seconds);
+            bool mine = fresh.TryRemove(key, out double seconds);
             return new TokenizedData(key, Read(dir, "train.tokens"), Read(dir, "eval.tokens"), ReadLabels(dir), Cached: !mine, seconds);
         }
 
@@ -59,7 +59,7 @@ public sealed class TokenizationCache(CoordinatorOptions options)
         if (!AtomicFolder.IsComplete(dir))
         {
             var built = Build(args, modelFolder, key, dir);
-            if (!built.Cached) _fresh[key] = built.Seconds;
+            if (!built.Cached) fresh[key] = built.Seconds;
             return;
         }
         // The key leaves out --num-labels (it changes no row), so it is checked against the stored labels here.

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json.Nodes;
 using Parquet;
 using Parquet.Schema;
 
@@ -25,14 +24,6 @@ public static class YelpShapedDataset
     /// <summary>The label of a review with <paramref name="positive"/> positive sentences out of <paramref name="sentences"/>.</summary>
     public static long Label(int positive, int sentences) =>
         (long)Math.Round(4.0 * positive / sentences, MidpointRounding.AwayFromZero);
-
-    /// <summary>The default dataset's sentences and their 0/1 labels (fetched once, like <c>--dataset default</c>).</summary>
-    public static IReadOnlyList<(string Text, int Label)> DefaultSentences() =>
-        [.. File.ReadLines(DefaultDataset.EnsureFile()).Where(l => l.Length > 0).Select(l =>
-        {
-            var row = JsonNode.Parse(l)!;
-            return (row["text"]!.ToString(), row["label"]!.GetValue<int>());
-        })];
 
     /// <summary>Writes the dataset under <paramref name="root"/> and returns its folder (root/yelp_review_full).</summary>
     public static string Write(string root, IReadOnlyList<(string Text, int Label)> sentences, int train, int test, long seed = 42)

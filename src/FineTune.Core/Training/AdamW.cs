@@ -24,8 +24,8 @@ public sealed class AdamW : IDisposable
     readonly Tensor oneMinusBeta1; // lerp_'s weight: TorchSharp 0.107 takes it only as a tensor
     // The elements weight decay skips (biases, LayerNorm): a few per mille, saved around the whole-buffer decay.
     readonly Tensor? kept;
-    // On a CPU: the whole update in one pass (AdamWCpuKernel), over these runs of decaying and non-decaying elements.
-    readonly AdamWCpuKernel.Segment[]? cpuSegments;
+    // On a CPU: the whole update in one pass (AdamWCpuKernel), over these blocks of decaying or non-decaying elements.
+    readonly AdamWCpuKernel.Segment[]? cpuBlocks;
     readonly double beta1, beta2, weightDecay, epsilon;
     // The constants every step hands libtorch, owned here (a bare number would be a temporary Scalar: see Scalars).
     readonly Scalar beta2Scalar, oneMinusBeta2, eps;
@@ -55,10 +55,14 @@ public sealed class AdamW : IDisposable
         eps = epsilon.ToScalar();
         expAvg = zeros_like(parameters.Buffer);
         expAvgSq = zeros_like(parameters.Buffer);
+        if (cpuKernel && parameters.Buffer.device_type == DeviceType.CPU && parameters.Buffer.dtype == ScalarType.Float32)
+        {
+            cpuBlocks = AdamWCpuKernel.Blocks(Segments(parameters.Slots));
+            ranges = []; // the libtorch path's index and scratch are not needed
+            return;
+        }
         var skipped = parameters.Slots.Where(s => !Decays(s.Name)).SelectMany(s => Range(s.Offset, s.Length)).ToArray();
         if (skipped.Length > 0) kept = tensor(skipped, device: parameters.Buffer.device);
-        if (cpuKernel && parameters.Buffer.device_type == DeviceType.CPU && parameters.Buffer.dtype == ScalarType.Float32)
-            cpuSegments = Segments(parameters.Slots);
         long length = Math.Min(parameters.Count, range);
         using var scratch = empty(length, dtype: parameters.Buffer.dtype, device: parameters.Buffer.device);
         ranges = new (Tensor, Tensor, Tensor, Tensor)[(parameters.Count + length - 1) / length];
@@ -70,7 +74,7 @@ public sealed class AdamW : IDisposable
     }
 
     /// <summary>The slots as runs that decay or not, adjacent ones merged (the default model: 105 slots, 83 runs).</summary>
-    static AdamWCpuKernel.Segment[] Segments(IReadOnlyList<ParameterSlot> slots)
+    static List<AdamWCpuKernel.Segment> Segments(IReadOnlyList<ParameterSlot> slots)
     {
         var runs = new List<AdamWCpuKernel.Segment>();
         foreach (var slot in slots)
@@ -80,7 +84,7 @@ public sealed class AdamW : IDisposable
                 runs[^1] = runs[^1] with { Count = runs[^1].Count + slot.Length };
             else runs.Add(new AdamWCpuKernel.Segment(slot.Offset, slot.Length, decay));
         }
-        return runs.ToArray();
+        return runs;
     }
 
     static IEnumerable<long> Range(long start, long count)
@@ -103,9 +107,9 @@ public sealed class AdamW : IDisposable
         Step++;
         double biasCorrection1 = 1 - Math.Pow(beta1, Step);
         double biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, Step));
-        if (cpuSegments is not null)
+        if (cpuBlocks is not null)
         {
-            UpdateOnCpu(cpuSegments, learningRate, biasCorrection1, biasCorrection2Sqrt);
+            UpdateOnCpu(cpuBlocks, learningRate, biasCorrection1, biasCorrection2Sqrt);
             return;
         }
         using var correction2 = biasCorrection2Sqrt.ToScalar();
@@ -130,13 +134,13 @@ public sealed class AdamW : IDisposable
         }
     }
 
-    unsafe void UpdateOnCpu(AdamWCpuKernel.Segment[] segments, double learningRate, double biasCorrection1, double biasCorrection2Sqrt)
+    unsafe void UpdateOnCpu(AdamWCpuKernel.Segment[] blocks, double learningRate, double biasCorrection1, double biasCorrection2Sqrt)
     {
         var constants = new AdamWCpuKernel.Constants((float)(1 - learningRate * weightDecay), (float)(1 - beta1), (float)beta2,
             (float)(1 - beta2), (float)biasCorrection2Sqrt, (float)epsilon, (float)(-learningRate / biasCorrection1));
         if (weightDecay == 0) constants = constants with { DecayFactor = 1 };
         AdamWCpuKernel.Update(TensorMemory.Floats(parameters.Buffer, "AdamW", out _), TensorMemory.Floats(gradients, "AdamW", out _),
-            TensorMemory.Floats(expAvg, "AdamW", out _), TensorMemory.Floats(expAvgSq, "AdamW", out _), segments, constants, get_num_threads());
+            TensorMemory.Floats(expAvg, "AdamW", out _), TensorMemory.Floats(expAvgSq, "AdamW", out _), blocks, constants, get_num_threads());
     }
 
     /// <summary>exp_avg.NAME and exp_avg_sq.NAME tensors, for checkpoints.</summary>

@@ -21,14 +21,15 @@ static unsafe class AdamWCpuKernel
     /// <summary>Contiguous runs of elements that all decay or all do not (adjacent parameters merged).</summary>
     public readonly record struct Segment(long Start, long Count, bool Decay);
 
-    public static void Update(float* p, float* g, float* m, float* v, IReadOnlyList<Segment> segments, Constants c, int threads)
+    /// <summary>The segments cut into blocks of at most <see cref="Block"/> elements: the units shared out to threads (made once).</summary>
+    public static Segment[] Blocks(IEnumerable<Segment> segments) =>
+        [.. segments.SelectMany(s => Enumerable.Range(0, (int)((s.Count + Block - 1) / Block))
+            .Select(i => new Segment(s.Start + (long)i * Block, Math.Min(Block, s.Count - (long)i * Block), s.Decay)))];
+
+    public static void Update(float* p, float* g, float* m, float* v, Segment[] blocks, Constants c, int threads)
     {
-        var blocks = new List<Segment>();
-        foreach (var s in segments)
-            for (long at = s.Start; at < s.Start + s.Count; at += Block)
-                blocks.Add(new Segment(at, Math.Min(Block, s.Start + s.Count - at), s.Decay));
         nint pp = (nint)p, gp = (nint)g, mp = (nint)m, vp = (nint)v;
-        Parallel.For(0, blocks.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i =>
+        Parallel.For(0, blocks.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i =>
         {
             var b = blocks[i];
             Range((float*)pp + b.Start, (float*)gp + b.Start, (float*)mp + b.Start, (float*)vp + b.Start, (int)b.Count, b.Decay, c);

@@ -27,7 +27,8 @@ public sealed record BucketPlan(long[] Starts, long[] Frontiers, long Total)
         var offsets = new long[parameters.Count + 1];
         for (int p = 0; p < parameters.Count; p++) offsets[p + 1] = offsets[p] + parameters[p].Count;
         long total = offsets[^1] + 1; // the loss slot
-        var layerOf = parameters.Select(p => Array.FindIndex(layerPrefixes.ToArray(), prefix => p.Name.StartsWith(prefix, StringComparison.Ordinal))).ToArray();
+        var prefixes = layerPrefixes.ToArray();
+        var layerOf = parameters.Select(p => Array.FindIndex(prefixes, prefix => p.Name.StartsWith(prefix, StringComparison.Ordinal))).ToArray();
 
         // Layer i's parameters must be one run, after layer i-1's; everything between the first and last layer belongs to one.
         var frontiers = new long[layerPrefixes.Count];

@@ -163,8 +163,7 @@ public sealed class Trainer
         foreach (var micro in window.MicroBatches)
         {
             if (micro.Length == 0) continue; // a short last batch left this rank nothing: it still joins the all-reduce
-            bool overlap = buckets is not null && ReferenceEquals(micro, lastMicro);
-            if (overlap) buckets!.Arm(); // this backward launches the buckets as it finishes layers
+            if (buckets is not null && ReferenceEquals(micro, lastMicro)) buckets.Arm(); // this backward launches the buckets as it finishes layers
             using var scope = NewDisposeScope();
             var t0 = clock.Elapsed.TotalSeconds;
             var b = Batching.Collate(train, micro, args.Padding, args.MaxLength, tokenizer.PadId);
@@ -178,10 +177,9 @@ public sealed class Trainer
             // exactly the mean over every example of the step, however unevenly the last batch was split.
             var lossSum = nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum);
             var t2 = clock.Elapsed.TotalSeconds;
-            if (overlap) grads.AddLoss(lossSum.item<float>() / window.GlobalExamples); // the first bucket carries the loss slot
+            grads.AddLoss(lossSum.item<float>() / window.GlobalExamples); // before backward: the first overlapped bucket carries the loss slot
             lossSum.div(globalExamples).backward();
             precision.AccumulateGradients(); // bf16: into the fp32 master gradients
-            if (!overlap) grads.AddLoss(lossSum.item<float>() / window.GlobalExamples);
             var t3 = clock.Elapsed.TotalSeconds;
             dataWait += t1 - t0;
             forward += t2 - t1;

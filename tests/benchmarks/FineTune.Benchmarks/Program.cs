@@ -49,7 +49,7 @@ if (args.Length > 0 && args[0] == "yelp-dataset")
 {
     var root = args.Contains("--out") ? args[Array.IndexOf(args, "--out") + 1] : "datasets";
     var clock = Stopwatch.StartNew();
-    var folder = YelpShapedDataset.Write(root, YelpShapedDataset.DefaultSentences(), Arg("--train", 650_000), Arg("--test", 50_000), Arg("--seed", 42));
+    var folder = YelpShapedDataset.Write(root, [.. BenchmarkSupport.Sentences().Select(s => (s.Text, s.Label))], Arg("--train", 650_000), Arg("--test", 50_000), Arg("--seed", 42));
     Console.WriteLine($"{folder}: {Arg("--train", 650_000):N0} train + {Arg("--test", 50_000):N0} test rows in {clock.Elapsed.TotalSeconds:F1} s");
     return;
 }
