@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using FineTune.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 

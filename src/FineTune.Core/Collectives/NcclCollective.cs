@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FineTune.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using FineTune.Core.Torch;
 using static TorchSharp.torch;
 
 namespace FineTune.Core.Collectives;

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using FineTune.Core.Torch;
 
 namespace FineTune.Core.Collectives;
 

@@ -93,7 +93,8 @@ public static class PretrainedModel
         var config = model.Config.ToJson(model.Architecture);
         config["torch_dtype"] = "float32";
         File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        SafeTensors.Write(Path.Combine(dir, "model.safetensors"), StateDict(model), new Dictionary<string, string> { ["format"] = "pt" });
+        SafeTensors.Write(Path.Combine(dir, "model.safetensors"),
+            model.named_parameters().Select(p => TensorEntry.Of(p.name, p.parameter.shape, () => p.parameter)), new Dictionary<string, string> { ["format"] = "pt" });
     }
 
     /// <summary>The parameters as plain arrays, in the model's order, with Hugging Face names.</summary>

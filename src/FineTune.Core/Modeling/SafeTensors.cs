@@ -61,7 +61,14 @@ public static class SafeTensors
         return ReadHeader(stream, path).Header;
     }
 
-    public static void Write(string path, IEnumerable<NamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IEnumerable<NamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(TensorEntry.Of), metadata);
+
+    /// <summary>
+    /// Writes the header from the entries' names and shapes, then each entry's bytes in turn, so at most one tensor is
+    /// in memory outside its owner (a bert-base optimizer state is 880 MB).
+    /// </summary>
+    public static void Write(string path, IEnumerable<TensorEntry> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = tensors.ToList();
         var header = new JsonObject();
@@ -70,9 +77,7 @@ public static class SafeTensors
         long offset = 0;
         foreach (var t in list)
         {
-            if (t.Data.LongLength != t.ElementCount)
-                throw new ArgumentException($"tensor '{t.Name}' has {t.Data.LongLength} values but shape [{string.Join(", ", t.Shape)}]");
-            long size = t.Data.LongLength * 4;
+            long size = t.ElementCount * 4;
             header[t.Name] = new JsonObject
             {
                 ["dtype"] = "F32",
@@ -88,13 +93,18 @@ public static class SafeTensors
         Array.Fill(headerBytes, (byte)' ');
         json.CopyTo(headerBytes, 0);
 
-        using var stream = File.Create(path);
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
         Span<byte> len = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
         stream.Write(len);
         stream.Write(headerBytes);
         foreach (var t in list)
-            stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.Data.AsSpan()));
+        {
+            long before = stream.Position;
+            t.WriteData(stream);
+            if (stream.Position - before != t.ElementCount * 4)
+                throw new ArgumentException($"tensor '{t.Name}' wrote {stream.Position - before} bytes but shape [{string.Join(", ", t.Shape)}] x F32 needs {t.ElementCount * 4}");
+        }
     }
 
     static (JsonObject Header, long DataStart) ReadHeader(Stream stream, string path)

@@ -1,6 +1,7 @@
 using FineTune.Core.Arguments;
 using FineTune.Core.Collectives;
 using FineTune.Core.Modeling;
+using FineTune.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -102,14 +103,16 @@ public sealed class AdamW : IDisposable
     /// One step: 3 libtorch calls on the whole buffers and 5 per 16 M-element range (+3 with weight decay and parameters
     /// it skips): 13 for a 22 M-parameter model, 38 for a 110 M one.
     /// </summary>
-    public void Update(double learningRate)
+    /// <param name="gradientScale">A factor the gradients are multiplied by first, as they are read (gradient clipping's
+    /// <see cref="FlatGradients.ClipFactor"/>); the gradient buffer itself is left as it is on a CPU.</param>
+    public void Update(double learningRate, double gradientScale = 1.0)
     {
         Step++;
         double biasCorrection1 = 1 - Math.Pow(beta1, Step);
         double biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, Step));
         if (cpuBlocks is not null)
         {
-            UpdateOnCpu(cpuBlocks, learningRate, biasCorrection1, biasCorrection2Sqrt);
+            UpdateOnCpu(cpuBlocks, learningRate, gradientScale, biasCorrection1, biasCorrection2Sqrt);
             return;
         }
         using var correction2 = biasCorrection2Sqrt.ToScalar();
@@ -117,6 +120,11 @@ public sealed class AdamW : IDisposable
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var p = parameters.Buffer;
+        if (gradientScale != 1.0)
+        {
+            using var scale = gradientScale.ToScalar();
+            gradients.mul_(scale);
+        }
         if (weightDecay != 0)
         {
             // p *= 1 - lr * wd as torch does it, on every element, then the skipped ones put back bit for bit.
@@ -134,9 +142,9 @@ public sealed class AdamW : IDisposable
         }
     }
 
-    unsafe void UpdateOnCpu(AdamWCpuKernel.Segment[] blocks, double learningRate, double biasCorrection1, double biasCorrection2Sqrt)
+    unsafe void UpdateOnCpu(AdamWCpuKernel.Segment[] blocks, double learningRate, double gradientScale, double biasCorrection1, double biasCorrection2Sqrt)
     {
-        var constants = new AdamWCpuKernel.Constants((float)(1 - learningRate * weightDecay), (float)(1 - beta1), (float)beta2,
+        var constants = new AdamWCpuKernel.Constants((float)gradientScale, (float)(1 - learningRate * weightDecay), (float)(1 - beta1), (float)beta2,
             (float)(1 - beta2), (float)biasCorrection2Sqrt, (float)epsilon, (float)(-learningRate / biasCorrection1));
         if (weightDecay == 0) constants = constants with { DecayFactor = 1 };
         AdamWCpuKernel.Update(TensorMemory.Floats(parameters.Buffer, "AdamW", out _), TensorMemory.Floats(gradients, "AdamW", out _),
@@ -144,12 +152,12 @@ public sealed class AdamW : IDisposable
     }
 
     /// <summary>exp_avg.NAME and exp_avg_sq.NAME tensors, for checkpoints.</summary>
-    public IEnumerable<NamedTensor> State()
+    public IEnumerable<TensorEntry> State()
     {
         foreach (var slot in parameters.Slots)
         {
-            yield return new NamedTensor($"exp_avg.{slot.Name}", slot.Shape, FlatParameters.Floats(expAvg, slot));
-            yield return new NamedTensor($"exp_avg_sq.{slot.Name}", slot.Shape, FlatParameters.Floats(expAvgSq, slot));
+            yield return TensorEntry.Of($"exp_avg.{slot.Name}", slot.Shape, () => slot.In(expAvg));
+            yield return TensorEntry.Of($"exp_avg_sq.{slot.Name}", slot.Shape, () => slot.In(expAvgSq));
         }
     }
 

@@ -5,9 +5,10 @@ namespace FineTune.Core.Training;
 
 /// <summary>
 /// AdamW's update on CPU as one pass over the flat buffers (PyTorch's fused=True does the same): each element's
-/// weight, gradient and two moments are read once and written once. The same step as libtorch calls (decay, lerp_,
-/// mul_/addcmul_, sqrt/div_/add_, addcdiv_) costs about ten passes over 91 MB buffers for the default model, and on
-/// a CPU the optimizer is memory-bound: this one pass is what makes it cheap there. Same arithmetic, same order.
+/// weight, gradient and two moments are read once and written once. The same step as libtorch calls (clipping's mul_,
+/// decay, lerp_, mul_/addcmul_, sqrt/div_/add_, addcdiv_) costs about ten passes over 91 MB buffers for the default
+/// model, and on a CPU the optimizer is memory-bound: this one pass is what makes it cheap there. Same arithmetic,
+/// same order.
 /// </summary>
 static unsafe class AdamWCpuKernel
 {
@@ -15,7 +16,7 @@ static unsafe class AdamWCpuKernel
     const int Block = 1 << 16;
 
     /// <summary>The step's constants, in float as libtorch's float kernels use them.</summary>
-    public readonly record struct Constants(float DecayFactor, float OneMinusBeta1, float Beta2, float OneMinusBeta2,
+    public readonly record struct Constants(float GradientScale, float DecayFactor, float OneMinusBeta1, float Beta2, float OneMinusBeta2,
         float Correction2, float Eps, float NegativeStepSize);
 
     /// <summary>Contiguous runs of elements that all decay or all do not (adjacent parameters merged).</summary>
@@ -41,6 +42,7 @@ static unsafe class AdamWCpuKernel
         int i = 0;
         if (Vector.IsHardwareAccelerated)
         {
+            var gradientScale = new Vector<float>(c.GradientScale);
             var decayFactor = new Vector<float>(c.DecayFactor);
             var w = new Vector<float>(c.OneMinusBeta1);
             var beta2 = new Vector<float>(c.Beta2);
@@ -50,7 +52,7 @@ static unsafe class AdamWCpuKernel
             var step = new Vector<float>(c.NegativeStepSize);
             for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var gi = Load(g + i);
+                var gi = Load(g + i) * gradientScale; // clipping, as clip_grad_norm_'s mul_ would have done in place
                 var pi = Load(p + i);
                 if (decay) pi *= decayFactor;
                 var mi = Load(m + i);
@@ -65,7 +67,7 @@ static unsafe class AdamWCpuKernel
         }
         for (; i < count; i++)
         {
-            float gi = g[i], pi = decay ? p[i] * c.DecayFactor : p[i];
+            float gi = g[i] * c.GradientScale, pi = decay ? p[i] * c.DecayFactor : p[i];
             float mi = m[i] + c.OneMinusBeta1 * (gi - m[i]);
             float vi = v[i] * c.Beta2 + c.OneMinusBeta2 * gi * gi;
             float denom = MathF.Sqrt(vi) / c.Correction2 + c.Eps;

@@ -43,15 +43,26 @@ public sealed class FlatGradients : IDisposable
         LossSlot.add_(loss, Scalars.One);
     }
 
-    /// <summary>torch.nn.utils.clip_grad_norm_: scale by max/(norm+1e-6) when the global norm exceeds max; returns the norm before clipping.</summary>
-    public double ClipGlobalNorm(double maxNorm)
+    /// <summary>
+    /// torch.nn.utils.clip_grad_norm_'s global norm and factor: max/(norm+1e-6) when the norm exceeds max, else 1. The
+    /// trainer hands the factor to <see cref="AdamW.Update"/>, which applies it as it reads each gradient: the same
+    /// float product without a pass of its own over the buffer.
+    /// </summary>
+    public (double Norm, double Scale) ClipFactor(double maxNorm)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         double norm = Gradients.norm().item<float>();
-        if (maxNorm > 0 && norm > maxNorm)
+        return (norm, maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1.0);
+    }
+
+    /// <summary>torch.nn.utils.clip_grad_norm_ in place: scales the gradients by <see cref="ClipFactor"/>; returns the norm before clipping.</summary>
+    public double ClipGlobalNorm(double maxNorm)
+    {
+        var (norm, factor) = ClipFactor(maxNorm);
+        if (factor != 1.0)
         {
-            using var scale = (maxNorm / (norm + 1e-6)).ToScalar();
+            using var scale = factor.ToScalar();
             Gradients.mul_(scale);
         }
         return norm;

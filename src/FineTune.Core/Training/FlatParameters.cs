@@ -57,12 +57,5 @@ public sealed class FlatParameters : IDisposable
     /// <summary>Elements in all (the buffer's length).</summary>
     public long Count { get; }
 
-    /// <summary>A copy of one slot of <paramref name="flat"/> (same layout) as a plain array, for checkpoints.</summary>
-    public static float[] Floats(Tensor flat, ParameterSlot slot)
-    {
-        using var scope = NewDisposeScope();
-        return TensorData.Floats(slot.In(flat));
-    }
-
     public void Dispose() => Buffer.Dispose(); // the parameters keep the storage alive for as long as the model lives
 }

@@ -191,8 +191,8 @@ public sealed class Trainer
         if (buckets is null) collective.AllReduceSum(grads.Buffer);
         else buckets.Finish(); // what backward has not launched yet, then wait for every bucket
         var t5 = clock.Elapsed.TotalSeconds;
-        double gradNorm = grads.ClipGlobalNorm(args.MaxGradNorm);
-        optimizer.Update(learningRate);
+        var (gradNorm, clipFactor) = grads.ClipFactor(args.MaxGradNorm);
+        optimizer.Update(learningRate, clipFactor);
         precision.PullWeights();
         var t6 = clock.Elapsed.TotalSeconds;
         return new StepInfo(0, 0, 0, grads.Loss, learningRate, gradNorm, samples, tokens, new StepTimings(dataWait, forward, backward, t5 - t4, t6 - t5, t6));

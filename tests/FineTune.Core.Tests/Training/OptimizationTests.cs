@@ -71,6 +71,39 @@ public class OptimizationTests
         Assert.Equal(shapes[3], state["exp_avg_sq.classifier.weight"].Shape);
     }
 
+    [Theory]
+    [InlineData(true)] // the CPU kernel multiplies each gradient as it reads it
+    [InlineData(false)] // the libtorch path scales the buffer first
+    public void Clipping_folded_into_the_update_equals_clipping_the_gradients_in_place_bit_for_bit(bool cpuKernel)
+    {
+        manual_seed(5);
+        var args = new TrainingArguments { WeightDecay = 0.1 };
+        var start = randn(300, 251);
+        var (inPlace, folded) = (Setup(start.clone()), Setup(start.clone()));
+        int clipped = 0;
+        for (int step = 0; step < 4; step++)
+        {
+            var g = randn(300, 251).mul_(step % 2 == 0 ? 0.01 : 1.0); // norms of ~2.7 and ~274: one unclipped, one clipped
+            inPlace.Grads.Gradients.copy_(g.flatten());
+            folded.Grads.Gradients.copy_(g.flatten());
+            var norm = inPlace.Grads.ClipGlobalNorm(10.0);
+            inPlace.AdamW.Update(1e-2);
+            var (foldedNorm, factor) = folded.Grads.ClipFactor(10.0);
+            folded.AdamW.Update(1e-2, factor);
+            Assert.Equal(norm, foldedNorm);
+            if (factor < 1) clipped++;
+        }
+        Assert.Equal(2, clipped);
+        Assert.Equal(inPlace.Weight.data<float>().ToArray(), folded.Weight.data<float>().ToArray());
+
+        (Tensor Weight, FlatGradients Grads, AdamW AdamW) Setup(Tensor weight)
+        {
+            var flat = new FlatParameters([("dense.weight", weight)]);
+            var grads = new FlatGradients([weight]);
+            return (weight, grads, new AdamW(flat, grads.Gradients, args, AdamW.DenominatorRange, cpuKernel));
+        }
+    }
+
     [Fact]
     public void Weight_decay_skips_biases_and_LayerNorm()
     {

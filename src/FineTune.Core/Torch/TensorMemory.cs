@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace FineTune.Core.Collectives;
+namespace FineTune.Core.Torch;
 
 /// <summary>
 /// Zero-copy access to a tensor's memory: the ring's sockets read and write the tensor's own floats, so a 91 MB
