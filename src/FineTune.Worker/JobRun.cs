@@ -130,7 +130,8 @@ public sealed class JobRun
             if (cancel.IsCancellationRequested) return;
             lock (gate) training = !leaving; // from here a preemption waits for the step's end
             if (!training) return;
-            log.LogInformation("rank {Rank}: ring of {World} formed; training on {Device}{Resume}", a.Rank, a.WorldSize, device, args.ResumeFromCheckpoint is null ? "" : $" from {a.ResumeCheckpoint}");
+            log.LogInformation("rank {Rank}: ring of {World} formed ({Links}); training on {Device}{Resume}", a.Rank, a.WorldSize,
+                group is RingCollective ring ? ring.Links : group.GetType().Name, device, args.ResumeFromCheckpoint is null ? "" : $" from {a.ResumeCheckpoint}");
             long gradientBytes = (model.parameters().Sum(p => p.numel()) + 1) * sizeof(float); // FlatGradients: the parameters and the loss slot
             var telemetry = new TelemetryObserver(a.JobId, a.Rank, options.Name, a.WorldSize, gradientBytes);
             using var vote = new PreemptionVote(group, device, Leaving);

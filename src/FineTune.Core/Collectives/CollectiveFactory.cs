@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -35,11 +34,11 @@ public static class CollectiveFactory
     /// </summary>
     /// <param name="ring">rank, endpoints (their count is the world size), token, timeouts; the ring's settings, NCCL's timeout</param>
     /// <param name="listen">binds this rank's ring socket (called only when a group is formed); null: listen on Endpoints[Rank]</param>
-    public static Task<ICollective> CreateAsync(string name, Device device, RingOptions ring, Func<Socket>? listen = null, CancellationToken cancel = default) =>
+    public static Task<ICollective> CreateAsync(string name, Device device, RingOptions ring, Func<RingListener>? listen = null, CancellationToken cancel = default) =>
         CreateAsync(name, device, ring, listen, NcclLibrary.Shared, cancel);
 
-    /// <summary><see cref="CreateAsync(string, Device, RingOptions, Func{Socket}?, CancellationToken)"/> with the NCCL layer given (a fake in tests).</summary>
-    internal static async Task<ICollective> CreateAsync(string name, Device device, RingOptions ring, Func<Socket>? listen, INcclApi nccl, CancellationToken cancel)
+    /// <summary><see cref="CreateAsync(string, Device, RingOptions, Func{RingListener}?, CancellationToken)"/> with the NCCL layer given (a fake in tests).</summary>
+    internal static async Task<ICollective> CreateAsync(string name, Device device, RingOptions ring, Func<RingListener>? listen, INcclApi nccl, CancellationToken cancel)
     {
         if (ring.WorldSize == 1) return new SingleProcess();
         if (Problem(name, device.type == DeviceType.CUDA ? "cuda" : "cpu") is { } problem) throw new InvalidInputException($"--collective (collective) {name}: {problem}");

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using FineTune.Core.Torch;
 using static TorchSharp.torch;
 
@@ -31,6 +30,9 @@ public sealed class RingCollective : ICollective
     public int Rank => options.Rank;
     public int WorldSize => options.WorldSize;
 
+    /// <summary>How this rank reaches its neighbours, e.g. "to rank 1: unix, from rank 1: tcp" (empty at world size 1).</summary>
+    public string Links => transport?.Links ?? "";
+
     /// <summary>The limit on each call.</summary>
     public TimeSpan Timeout => options.Timeout;
 
@@ -38,25 +40,25 @@ public sealed class RingCollective : ICollective
     internal bool AlwaysStage { get; set; }
 
     /// <summary>
-    /// A listening socket for <paramref name="endpoint"/> ("host:port"; port 0 picks a free port, read it back from
-    /// LocalEndPoint). Workers bind first, report the port, then pass the socket to <see cref="Create"/>.
+    /// This rank's listening sockets for <paramref name="endpoint"/> ("host:port"; port 0 picks a free port, read it back
+    /// from LocalEndPoint). Workers bind first, report the port, then pass the listener to <see cref="Create"/>.
     /// </summary>
-    public static Socket Listen(string endpoint, int socketBufferBytes = 4 << 20) => RingRendezvous.Listen(endpoint, socketBufferBytes);
+    public static RingListener Listen(string endpoint, int socketBufferBytes = 4 << 20) => RingListener.Listen(endpoint, socketBufferBytes);
 
     /// <summary>Joins the ring; blocks until every rank is connected and checked, or throws <see cref="CollectiveException"/> after the rendezvous timeout.</summary>
     /// <param name="listener">This rank's listening socket, when bound beforehand; the group takes ownership. Null: listen on Endpoints[Rank].</param>
-    public static RingCollective Create(RingOptions options, Socket? listener = null) =>
+    public static RingCollective Create(RingOptions options, RingListener? listener = null) =>
         CreateAsync(options, listener).GetAwaiter().GetResult();
 
     /// <inheritdoc cref="Create"/>
-    public static async Task<RingCollective> CreateAsync(RingOptions options, Socket? listener = null, CancellationToken cancel = default)
+    public static async Task<RingCollective> CreateAsync(RingOptions options, RingListener? listener = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         try
         {
             options.Validate();
             if (options.WorldSize == 1) return new RingCollective(options, null);
-            listener ??= RingRendezvous.Listen(options.Endpoints[options.Rank], options.SocketBufferBytes);
+            listener ??= RingListener.Listen(options.Endpoints[options.Rank], options.SocketBufferBytes);
             var (toNext, fromPrev) = await RingRendezvous.FormAsync(options, listener, cancel);
             listener.Dispose(); // both connections exist: later connection attempts (stale processes) are refused by the kernel
             var transport = new RingTransport(toNext, fromPrev, options.Rank, options.WorldSize, options.Endpoints, options.ChunkBytes);

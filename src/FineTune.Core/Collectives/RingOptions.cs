@@ -35,6 +35,12 @@ public sealed record RingOptions
     /// <summary>SO_SNDBUF / SO_RCVBUF for the data sockets; 0 leaves the kernel's autotuning.</summary>
     public int SocketBufferBytes { get; init; } = 4 << 20;
 
+    /// <summary>
+    /// Connect to a peer on this host through its Unix socket (<see cref="RingListener"/>) rather than TCP loopback;
+    /// false: TCP to every peer (benchmarks compare the two).
+    /// </summary>
+    public bool LocalSockets { get; init; } = true;
+
     public int WorldSize => Endpoints.Count;
 
     internal TimeSpan RendezvousLimit => RendezvousTimeout ?? Timeout;

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.NetworkInformation;
 using System.Net.Sockets;
 
 namespace FineTune.Core.Collectives;
@@ -12,35 +13,8 @@ static class RingRendezvous
 {
     static readonly TimeSpan HandshakeLimit = TimeSpan.FromSeconds(5);
 
-    /// <summary>A listening socket on <paramref name="endpoint"/> ("host:port", port 0 for any free port: read it back from LocalEndPoint).</summary>
-    public static Socket Listen(string endpoint, int socketBufferBytes)
-    {
-        IPEndPoint bind = RingOptions.ParseEndpoint(endpoint, 0, allowAnyPort: true) switch
-        {
-            IPEndPoint ip => ip,
-            // A name (the host's own, as the other ranks know it): listen on every interface on that port.
-            DnsEndPoint dns => new IPEndPoint(Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any, dns.Port),
-            var other => throw new ArgumentException($"Cannot listen on '{other}'.", nameof(endpoint)),
-        };
-        var listener = new Socket(bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (bind.Address.Equals(IPAddress.IPv6Any)) listener.DualMode = true;
-            // Accepted sockets inherit the buffer sizes, and the receive window is negotiated from them at SYN time.
-            Configure(listener, socketBufferBytes, noDelay: false);
-            listener.Bind(bind);
-            listener.Listen(16);
-            return listener;
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>Both connections, or a <see cref="CollectiveException"/> saying which one did not form and why.</summary>
-    public static async Task<(Socket ToNext, Socket FromPrev)> FormAsync(RingOptions options, Socket listener, CancellationToken cancel)
+    public static async Task<(Socket ToNext, Socket FromPrev)> FormAsync(RingOptions options, RingListener listener, CancellationToken cancel)
     {
         int world = options.WorldSize, rank = options.Rank;
         int next = (rank + 1) % world, prev = (rank - 1 + world) % world;
@@ -50,7 +24,7 @@ static class RingRendezvous
         var state = new Progress();
 
         var connect = Guard(ConnectAsync(options, next, state, deadline.Token), deadline);
-        var accept = Guard(AcceptAsync(options, listener, prev, state, deadline.Token), deadline);
+        var accept = Guard(AcceptEitherAsync(options, listener, prev, state, deadline.Token), deadline);
         try
         {
             await Task.WhenAll(connect, accept);
@@ -100,39 +74,110 @@ static class RingRendezvous
     {
         var target = RingOptions.ParseEndpoint(options.Endpoints[next], next);
         var hello = new RingHandshake.Hello(options.WorldSize, options.Rank, next, options.ChunkBytes, options.Token);
+        var local = options.LocalSockets ? await LocalNameAsync(target, cancel) : null;
         var pause = TimeSpan.FromMilliseconds(20);
         while (true)
         {
-            var socket = target is IPEndPoint ip ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
-            string? refusal;
-            try
+            if (local is not null)
             {
-                Configure(socket, options.SocketBufferBytes, noDelay: true);
-                await socket.ConnectAsync(target, cancel);
-                using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-                handshake.CancelAfter(HandshakeLimit);
-                await RingHandshake.SendHelloAsync(socket, hello, handshake.Token);
-                refusal = await RingHandshake.ReceiveAnswerAsync(socket, handshake.Token);
-                if (refusal is null) return socket;
+                // Not there (no Unix socket beside that port, or not listening yet) or refused: TCP decides, as it did before.
+                var (viaUnix, _) = await AttemptAsync(local, options, hello, state: null, cancel);
+                if (viaUnix is not null) return viaUnix;
             }
-            catch (Exception e) when (e is SocketException or IOException || (e is OperationCanceledException && !cancel.IsCancellationRequested))
-            {
-                // Not listening yet, or dropped before answering: try again until the deadline.
-                socket.Dispose();
-                state.ConnectError = e is SocketException se ? se.SocketErrorCode.ToString() : e.Message;
-                await Task.Delay(pause, cancel);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMilliseconds(500).Ticks));
-                continue;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
+            var (socket, refusal) = await AttemptAsync(target, options, hello, state, cancel);
+            if (socket is not null) return socket;
+            if (refusal is not null)
+                throw new CollectiveException(
+                    $"Rank {next} at {options.Endpoints[next]} refused rank {options.Rank} (group {options.Group}, world size {options.WorldSize}): {refusal}.",
+                    next, options.Endpoints[next]);
+            // Not listening yet, or dropped before answering: try again until the deadline.
+            await Task.Delay(pause, cancel);
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMilliseconds(500).Ticks));
+        }
+    }
+
+    /// <summary>One connection and handshake: the checked socket; or no socket, with the peer's refusal, or with none when nothing answered (recorded in <paramref name="state"/>).</summary>
+    static async Task<(Socket? Socket, string? Refusal)> AttemptAsync(EndPoint target, RingOptions options, RingHandshake.Hello hello, Progress? state, CancellationToken cancel)
+    {
+        bool unix = target is UnixDomainSocketEndPoint;
+        var socket = target switch
+        {
+            UnixDomainSocketEndPoint => new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified),
+            IPEndPoint ip => new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp),
+            _ => new Socket(SocketType.Stream, ProtocolType.Tcp),
+        };
+        try
+        {
+            Configure(socket, options.SocketBufferBytes, noDelay: !unix);
+            await socket.ConnectAsync(target, cancel);
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            handshake.CancelAfter(HandshakeLimit);
+            await RingHandshake.SendHelloAsync(socket, hello, handshake.Token);
+            var refusal = await RingHandshake.ReceiveAnswerAsync(socket, handshake.Token);
+            if (refusal is null) return (socket, null);
             socket.Dispose();
-            throw new CollectiveException(
-                $"Rank {next} at {options.Endpoints[next]} refused rank {options.Rank} (group {options.Group}, world size {options.WorldSize}): {refusal}.",
-                next, options.Endpoints[next]);
+            return (null, refusal);
+        }
+        catch (Exception e) when (e is SocketException or IOException || (e is OperationCanceledException && !cancel.IsCancellationRequested))
+        {
+            socket.Dispose();
+            if (state is not null) state.ConnectError = e is SocketException se ? se.SocketErrorCode.ToString() : e.Message;
+            return (null, null);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The Unix socket beside <paramref name="target"/>'s port when <paramref name="target"/> is an address of this host (and network namespace); else null.</summary>
+    static async Task<UnixDomainSocketEndPoint?> LocalNameAsync(EndPoint target, CancellationToken cancel)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        var (addresses, port) = target switch
+        {
+            IPEndPoint ip => ([ip.Address], ip.Port),
+            DnsEndPoint dns => (await ResolveAsync(dns.Host, cancel), dns.Port),
+            _ => ([], 0),
+        };
+        var mine = NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(u => u.Address).ToHashSet();
+        bool here = addresses.Any(a => IPAddress.IsLoopback(a) || mine.Contains(a) || (a.IsIPv4MappedToIPv6 && mine.Contains(a.MapToIPv4())));
+        return here ? RingListener.LocalName(port) : null;
+    }
+
+    static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancel)
+    {
+        try
+        {
+            return await Dns.GetHostAddressesAsync(host, cancel);
+        }
+        catch (SocketException)
+        {
+            return []; // not resolvable yet: TCP keeps trying, and reports it
+        }
+    }
+
+    /// <summary>Accepts the predecessor on TCP or on the Unix socket, whichever it comes through first.</summary>
+    static async Task<Socket> AcceptEitherAsync(RingOptions options, RingListener listener, int prev, Progress state, CancellationToken cancel)
+    {
+        if (listener.Local is null) return await AcceptAsync(options, listener.Tcp, prev, state, cancel);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var pending = new List<Task<Socket>> { AcceptAsync(options, listener.Tcp, prev, state, either.Token), AcceptAsync(options, listener.Local, prev, state, either.Token) };
+        try
+        {
+            while (true)
+            {
+                var done = await Task.WhenAny(pending);
+                pending.Remove(done);
+                if (done.IsCompletedSuccessfully || pending.Count == 0) return await done;
+                // One listener failed for good: the other may still bring the predecessor.
+            }
+        }
+        finally
+        {
+            either.Cancel(); // the other one stops waiting; a connection it checked meanwhile is not needed
+            foreach (var other in pending) _ = other.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }
 
@@ -142,10 +187,11 @@ static class RingRendezvous
         while (true)
         {
             var socket = await listener.AcceptAsync(cancel);
-            string from = socket.RemoteEndPoint?.ToString() ?? "?";
+            bool unix = socket.AddressFamily == AddressFamily.Unix;
+            string from = unix ? "a local process" : socket.RemoteEndPoint?.ToString() ?? "?";
             try
             {
-                socket.NoDelay = true;
+                if (!unix) socket.NoDelay = true;
                 using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancel);
                 handshake.CancelAfter(HandshakeLimit);
                 var hello = await RingHandshake.ReceiveHelloAsync(socket, handshake.Token);

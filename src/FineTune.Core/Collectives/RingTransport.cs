@@ -46,6 +46,11 @@ sealed unsafe class RingTransport : IDisposable
         sender.Start();
     }
 
+    /// <summary>Each link's kind (tcp or unix), for logs and benchmarks.</summary>
+    public string Links => $"to rank {next}: {Kind(toNext)}, from rank {prev}: {Kind(fromPrev)}";
+
+    static string Kind(Socket s) => s.AddressFamily == AddressFamily.Unix ? "unix" : "tcp";
+
     /// <summary>The failure that ended this transport, if any.</summary>
     public CollectiveException? Failure
     {

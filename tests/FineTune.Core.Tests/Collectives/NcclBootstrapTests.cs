@@ -12,7 +12,7 @@ public class NcclBootstrapTests
 {
     static readonly Device Cuda = new("cuda:0");
 
-    /// <summary>Every rank's <see cref="CollectiveFactory.CreateAsync(string, Device, RingOptions, Func{System.Net.Sockets.Socket}?, INcclApi, CancellationToken)"/> on its own thread: the groups, or the exceptions.</summary>
+    /// <summary>Every rank's <see cref="CollectiveFactory.CreateAsync(string, Device, RingOptions, Func{RingListener}?, INcclApi, CancellationToken)"/> on its own thread: the groups, or the exceptions.</summary>
     static (ICollective?[] Groups, Exception?[] Errors) Create(int n, string name, Func<int, INcclApi> nccl, Func<int, Device>? device = null, double timeoutSeconds = 10)
     {
         var (listeners, endpoints) = RingHarness.Listen(n);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using FineTune.Core.Collectives;
 
 namespace FineTune.Core.Tests.Collectives;
@@ -9,7 +8,7 @@ namespace FineTune.Core.Tests.Collectives;
 static class RingHarness
 {
     /// <summary>Listening sockets on 127.0.0.1 with ports the kernel picked, and the endpoints they make.</summary>
-    public static (Socket[] Listeners, string[] Endpoints) Listen(int n)
+    public static (RingListener[] Listeners, string[] Endpoints) Listen(int n)
     {
         var listeners = Enumerable.Range(0, n).Select(_ => RingCollective.Listen("127.0.0.1:0")).ToArray();
         return (listeners, listeners.Select(l => $"127.0.0.1:{((IPEndPoint)l.LocalEndPoint!).Port}").ToArray());

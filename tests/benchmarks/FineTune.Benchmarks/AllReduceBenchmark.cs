@@ -30,6 +30,8 @@ static class AllReduceBenchmark
     {
         var sizes = o.Ints("--sizes", [4, 16, 64, 256]);
         var ranks = o.Ints("--ranks", [2, 4]);
+        var transports = (o.Has("--transports") ? o.String("--transports") : "tcp,unix").Split(",");
+        if (transports.Except(["tcp", "unix"]).FirstOrDefault() is { } unknown) throw new ArgumentException($"--transports: unknown transport '{unknown}' (tcp, unix)");
         int iters = o.Int("--iters", 9), warmup = o.Int("--warmup", 2), rounds = o.Int("--rounds", 3);
         var defaults = new RingOptions { Rank = 0, Endpoints = ["a:1"], Token = "t" };
         int chunkKb = o.Int("--chunk-kb", defaults.ChunkBytes / 1024);
@@ -38,49 +40,52 @@ static class AllReduceBenchmark
         Console.WriteLine($"all-reduce on loopback, {Environment.ProcessorCount} cores, one process per rank; chunk {chunkKb} KiB, socket buffers {bufferKb} KiB; " +
             $"median over {rounds} rounds (raw and rings interleaved, against drift on a shared machine) of per-round medians of {iters} iterations after {warmup} warm-up");
 
+        // Rings on TCP loopback and through the ranks' Unix sockets (RingOptions.LocalSockets), one configuration per
+        // (transport, ranks), every configuration once per round.
+        var configs = transports.SelectMany(t => ranks.Select(n => (Transport: t, Ranks: n))).ToList();
         var rawRounds = new List<Dictionary<int, double>>();
         var duplexRounds = new List<Dictionary<int, double>>(); // both directions at once: the traffic a 2-rank ring puts on its link
-        var ringRounds = ranks.ToDictionary(n => n, _ => new List<Dictionary<int, double>>());
+        var ringRounds = configs.ToDictionary(c => c, _ => new List<Dictionary<int, double>>());
         for (int round = 0; round < rounds; round++)
         {
             rawRounds.Add(Parse(Launch(["--raw", "recv", common], ["--raw", "send", common])));
             duplexRounds.Add(Parse(Launch(["--raw", "duplex-accept", common], ["--raw", "duplex-connect", common])));
-            foreach (var n in ranks)
+            foreach (var c in configs)
             {
                 var token = $"bench-{Guid.NewGuid():N}";
-                ringRounds[n].Add(Parse(Launch(Enumerable.Range(0, n).Select(r => new[] { "--rank", $"{r}", "--world", $"{n}", "--token", token, common }).ToArray())));
+                ringRounds[c].Add(Parse(Launch(Enumerable.Range(0, c.Ranks).Select(r => new[] { "--rank", $"{r}", "--world", $"{c.Ranks}", "--token", token, "--transport", c.Transport, common }).ToArray())));
             }
         }
         var raw = sizes.ToDictionary(s => s, s => BenchmarkSupport.Median(rawRounds.Select(d => d[s])));
         var duplex = sizes.ToDictionary(s => s, s => BenchmarkSupport.Median(duplexRounds.Select(d => d[s])));
-        var ring = ranks.ToDictionary(n => n, n => sizes.ToDictionary(s => s, s => BenchmarkSupport.Median(ringRounds[n].Select(d => d[s]))));
+        var ring = configs.ToDictionary(c => c, c => sizes.ToDictionary(s => s, s => BenchmarkSupport.Median(ringRounds[c].Select(d => d[s]))));
 
         Console.WriteLine();
-        var header = $"{"size",8} {"raw TCP GB/s",13} {"duplex GB/s",12}" + string.Concat(ranks.Select(n => $" {$"{n} ranks busbw GB/s",19} {"vs raw",7} {"time ms",8}"));
-        Console.WriteLine(header);
+        Console.WriteLine($"{"size",8} {"raw TCP GB/s",13} {"duplex GB/s",12}" + string.Concat(configs.Select(c => $" {$"{c.Ranks} ranks {c.Transport} busbw GB/s",24} {"vs raw",7} {"time ms",8}")));
         foreach (var size in sizes)
         {
             double bytes = (double)size * MiB;
             double rawBw = bytes / raw[size] / 1e9;
             var line = $"{size + " MiB",8} {rawBw,13:F2} {bytes / duplex[size] / 1e9,12:F2}";
-            foreach (var n in ranks)
+            foreach (var c in configs)
             {
-                double busbw = bytes / ring[n][size] * 2 * (n - 1) / n / 1e9;
-                line += $" {busbw,19:F2} {busbw / rawBw,7:P0} {ring[n][size] * 1e3,8:F1}";
+                double busbw = bytes / ring[c][size] * 2 * (c.Ranks - 1) / c.Ranks / 1e9;
+                line += $" {busbw,24:F2} {busbw / rawBw,7:P0} {ring[c][size] * 1e3,8:F1}";
             }
             Console.WriteLine(line);
         }
-        if (sizes.Contains(64) && ranks.Contains(2))
+        if (!sizes.Contains(64) || !ranks.Contains(2)) return;
+        foreach (var transport in transports)
         {
-            double ratio = (64.0 * MiB / ring[2][64]) / (64.0 * MiB / raw[64]);
-            Console.WriteLine($"ratio at 64 MiB, 2 ranks: ring busbw / raw TCP = {ratio:P0} (target >= 70%)");
+            var two = (transport, 2);
+            Console.WriteLine($"ratio at 64 MiB, 2 ranks, {transport} ring: busbw / raw TCP = {raw[64] / ring[two][64]:P0} (target >= 70%)");
             // Each round's raw and ring ran back to back: their ratio is the least exposed to a neighbour's load drifting.
-            var perRound = rawRounds.Zip(ringRounds[2], (a, b) => a[64] / b[64]).ToList();
-            Console.WriteLine($"per-round ratios at 64 MiB, 2 ranks: {string.Join(", ", perRound.Select(x => x.ToString("P0", CultureInfo.InvariantCulture)))}; median {BenchmarkSupport.Median(perRound):P0}");
+            var perRound = rawRounds.Zip(ringRounds[two], (a, b) => a[64] / b[64]).ToList();
+            Console.WriteLine($"  per-round ratios: {string.Join(", ", perRound.Select(x => x.ToString("P0", CultureInfo.InvariantCulture)))}; median {BenchmarkSupport.Median(perRound):P0}");
             // A 2-rank ring sends and receives the whole buffer on each rank at once; loopback bytes are CPU copies, so
-            // the same traffic as raw TCP (both directions at once) is the link's ceiling for it.
-            var perRoundDuplex = duplexRounds.Zip(ringRounds[2], (a, b) => a[64] / b[64]).ToList();
-            Console.WriteLine($"per-round ratios at 64 MiB, 2 ranks, against raw TCP both ways at once: {string.Join(", ", perRoundDuplex.Select(x => x.ToString("P0", CultureInfo.InvariantCulture)))}; median {BenchmarkSupport.Median(perRoundDuplex):P0}");
+            // the same traffic as raw TCP (both directions at once) is TCP's ceiling for it.
+            var perRoundDuplex = duplexRounds.Zip(ringRounds[two], (a, b) => a[64] / b[64]).ToList();
+            Console.WriteLine($"  against raw TCP both ways at once: {string.Join(", ", perRoundDuplex.Select(x => x.ToString("P0", CultureInfo.InvariantCulture)))}; median {BenchmarkSupport.Median(perRoundDuplex):P0}");
         }
     }
 
@@ -143,8 +148,12 @@ static class AllReduceBenchmark
             Timeout = TimeSpan.FromMinutes(2),
             ChunkBytes = o.Int("--chunk-kb", 1024) * 1024,
             SocketBufferBytes = o.Int("--socket-buffer-kb", 4096) * 1024,
+            LocalSockets = o.String("--transport") == "unix",
         };
         using var ring = RingCollective.Create(options, listener);
+        var expected = options.LocalSockets ? "unix" : "tcp";
+        if (ring.Links.Split(", ").Any(l => !l.EndsWith(": " + expected, StringComparison.Ordinal)))
+            throw new InvalidOperationException($"rank {rank} asked for {expected} links and got: {ring.Links}");
         foreach (var size in o.Ints("--sizes", [4]))
         {
             using var buffer = ones(size * (MiB / sizeof(float)));
@@ -173,7 +182,10 @@ static class AllReduceBenchmark
         bool duplexMode = mode.StartsWith("duplex", StringComparison.Ordinal);
         bool sender = mode is "send" or "duplex-connect";
         int bufferBytes = o.Int("--socket-buffer-kb", 4096) * 1024;
-        using var listener = RingCollective.Listen("127.0.0.1:0", bufferBytes);
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        if (bufferBytes > 0) (listener.SendBufferSize, listener.ReceiveBufferSize) = (bufferBytes, bufferBytes);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
         Console.WriteLine($"PORT {((IPEndPoint)listener.LocalEndPoint!).Port}");
         var endpoints = Console.ReadLine()!.Split(',');
         Socket socket;
