@@ -7,8 +7,8 @@ using FineTune.Core.Collectives;
 using static TorchSharp.torch;
 
 /// <summary>
-/// All-reduce bus bandwidth of the TCP ring with one process per rank on loopback, beside the raw loopback TCP
-/// bandwidth of one process pair streaming the same sizes, measured in the same run.
+/// All-reduce bus bandwidth of the ring (over TCP and over Unix sockets) with one process per rank on loopback, beside
+/// the raw loopback TCP bandwidth of one process pair streaming the same sizes, measured in the same run.
 /// busbw = bytes / time x 2(N-1)/N (nccl-tests' definition: what each rank's link carries, comparable across N);
 /// each figure is the median of the timed iterations after warm-up, timed on rank 0 from a barrier to the end of the call.
 /// The parent re-launches this program once per rank ("allreduce --rank r ..."): each child binds port 0, prints it,

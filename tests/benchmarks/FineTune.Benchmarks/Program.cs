@@ -32,13 +32,13 @@ if (args.Length > 0 && args[0] == "bert-base-folder")
     BertBaseFolder.Run(args[1..]);
     return;
 }
-// `allreduce`: bus bandwidth of the TCP ring, one process per rank, against raw loopback TCP (see AllReduceBenchmark).
+// `allreduce`: bus bandwidth of the ring (TCP and Unix sockets), one process per rank, against raw loopback TCP (see AllReduceBenchmark).
 if (args.Length > 0 && args[0] == "allreduce")
 {
     AllReduceBenchmark.Run(args[1..]);
     return;
 }
-// `scaling`: data-parallel scaling efficiency of the Trainer, 2 worker processes over the TCP ring vs 1 (see ScalingBenchmark).
+// `scaling`: data-parallel scaling efficiency of the Trainer, 2 worker processes over the ring vs 1 (see ScalingBenchmark).
 if (args.Length > 0 && args[0] == "scaling")
 {
     ScalingBenchmark.Run(args[1..]);

@@ -5,8 +5,8 @@ using FineTune.Core.Modeling.Pretrained;
 
 /// <summary>
 /// Data-parallel scaling efficiency of the real Trainer: samples/s of N workers x 1 thread (N processes joined by the
-/// TCP ring, real gradients, a real all-reduce of the flat gradient buffer every step) divided by N x the samples/s of
-/// one worker x 1 thread (world size 1, same per-device batch). Every configuration runs as separate child processes
+/// ring, over Unix sockets since they share a host; real gradients, a real all-reduce of the flat gradient buffer every
+/// step) divided by N x the samples/s of one worker x 1 thread (world size 1, same per-device batch). Every configuration runs as separate child processes
 /// (the baseline too, so all pay the same process costs); the configurations rotate round by round so all see the
 /// same machine load, and the table gives medians.
 /// Configurations: the world-1 baseline; N workers with one all-reduce after backward; N workers with the all-reduce
@@ -30,8 +30,8 @@ static class ScalingBenchmark
     static readonly (string Name, string Label, bool Ring, string Extra)[] Configurations =
     [
         ("single", "1 worker, world 1", false, ""),
-        ("plain", "{0} workers, TCP ring, one all-reduce", true, "--overlap 0"),
-        ("overlap", "{0} workers, TCP ring, overlapped buckets", true, "--overlap 1"),
+        ("plain", "{0} workers, ring, one all-reduce", true, "--overlap 0"),
+        ("overlap", "{0} workers, ring, overlapped buckets", true, "--overlap 1"),
         ("ceiling", "{0} workers, all-reduce off (ceiling)", true, "--no-allreduce"),
     ];
 
