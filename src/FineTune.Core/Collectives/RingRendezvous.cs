@@ -141,9 +141,22 @@ static class RingRendezvous
             DnsEndPoint dns => (await ResolveAsync(dns.Host, cancel), dns.Port),
             _ => ([], 0),
         };
-        var mine = NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(u => u.Address).ToHashSet();
+        var mine = HostAddresses();
         bool here = addresses.Any(a => IPAddress.IsLoopback(a) || mine.Contains(a) || (a.IsIPv4MappedToIPv6 && mine.Contains(a.MapToIPv4())));
         return here ? RingListener.LocalName(port) : null;
+    }
+
+    /// <summary>This network namespace's addresses; none where the interfaces cannot be listed (then only loopback counts as here).</summary>
+    static HashSet<IPAddress> HostAddresses()
+    {
+        try
+        {
+            return NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(u => u.Address).ToHashSet();
+        }
+        catch (NetworkInformationException)
+        {
+            return [];
+        }
     }
 
     static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancel)
