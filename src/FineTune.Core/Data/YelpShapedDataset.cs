@@ -44,9 +44,8 @@ public static class YelpShapedDataset
         // As pyarrow writes the hub's files: optional (nullable) int64 label, then text.
         var label = new DataField<long?>("label");
         var text = new DataField<string>("text");
-        var temp = path + ".tmp";
-        await using (var stream = File.Create(temp))
-        await using (var writer = await ParquetWriter.CreateAsync(new ParquetSchema(label, text), stream))
+        using var file = AtomicFile.Create(path);
+        await using (var writer = await ParquetWriter.CreateAsync(new ParquetSchema(label, text), file.Stream))
         {
             var review = new StringBuilder();
             for (int start = 0; start < rows; start += RowGroupSize)
@@ -73,6 +72,6 @@ public static class YelpShapedDataset
                 await group.WriteAsync(text, texts);
             }
         }
-        File.Move(temp, path, overwrite: true);
+        file.Commit();
     }
 }

@@ -7,7 +7,10 @@ namespace FineTune.Core.Modeling;
 /// <summary>A tensor read from or written to a checkpoint: row-major float32 data and its shape.</summary>
 public sealed record NamedTensor(string Name, long[] Shape, float[] Data)
 {
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+    public long ElementCount => CountOf(Shape);
+
+    /// <summary>The number of elements a tensor of <paramref name="shape"/> holds (1 for a scalar's empty shape).</summary>
+    public static long CountOf(IEnumerable<long> shape) => shape.Aggregate(1L, (a, b) => a * b);
 }
 
 /// <summary>
@@ -38,7 +41,7 @@ public static class SafeTensors
             var offsets = info["data_offsets"]?.AsArray().Select(d => d!.GetValue<long>()).ToArray();
             if (offsets is not { Length: 2 } || offsets[0] < 0 || offsets[1] < offsets[0])
                 throw Corrupt(path, $"entry '{name}' has invalid data_offsets");
-            long count = shape.Aggregate(1L, (a, b) => a * b);
+            long count = NamedTensor.CountOf(shape);
             int width = dtype switch { "F32" => 4, "F16" or "BF16" => 2, _ => throw Corrupt(path, $"tensor '{name}' has dtype {dtype}; only F32, F16 and BF16 are supported") };
             if (offsets[1] - offsets[0] != count * width)
                 throw Corrupt(path, $"tensor '{name}' has {offsets[1] - offsets[0]} bytes but shape [{string.Join(", ", shape)}] x {dtype} needs {count * width}");

@@ -10,7 +10,7 @@ namespace FineTune.Core.Modeling;
 /// </summary>
 public sealed record TensorEntry(string Name, long[] Shape, Action<Stream> WriteData)
 {
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+    public long ElementCount => NamedTensor.CountOf(Shape);
 
     /// <summary>Values already in a managed array.</summary>
     public static TensorEntry Of(NamedTensor t) => t.Data.LongLength == t.ElementCount

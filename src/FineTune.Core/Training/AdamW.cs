@@ -1,5 +1,4 @@
 using FineTune.Core.Arguments;
-using FineTune.Core.Collectives;
 using FineTune.Core.Modeling;
 using FineTune.Core.Torch;
 using TorchSharp;

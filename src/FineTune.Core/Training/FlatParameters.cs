@@ -1,3 +1,4 @@
+using FineTune.Core.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -6,7 +7,7 @@ namespace FineTune.Core.Training;
 /// <summary>Where one parameter lives in the flat buffers: its name, first element and shape.</summary>
 public sealed record ParameterSlot(string Name, long Offset, long[] Shape)
 {
-    public long Length { get; } = Shape.Aggregate(1L, (a, b) => a * b);
+    public long Length { get; } = NamedTensor.CountOf(Shape);
 
     /// <summary>This parameter's elements in <paramref name="flat"/>, any buffer of the same layout, in its shape.</summary>
     public Tensor In(Tensor flat) => flat.narrow(0, Offset, Length).view(Shape);

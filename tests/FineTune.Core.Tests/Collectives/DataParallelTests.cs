@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using FineTune.Core.Arguments;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
@@ -23,11 +22,7 @@ public class DataParallelTests
     public void N_ranks_with_batch_B_over_N_match_one_process_with_batch_B(int world, int batch)
     {
         var (modelDir, datasetPath, output) = TinyJobs.Setup(90);
-        var configPath = Path.Combine(modelDir, "config.json");
-        var config = (JsonObject)JsonNode.Parse(File.ReadAllText(configPath))!;
-        config["hidden_dropout_prob"] = 0.0;
-        config["attention_probs_dropout_prob"] = 0.0;
-        File.WriteAllText(configPath, config.ToJsonString());
+        TinyJobs.WithoutDropout(modelDir);
 
         var data = DatasetLoader.Load(new DatasetOptions { Dataset = datasetPath });
         var tokenizer = BertTokenizer.FromFolder(modelDir);

@@ -100,12 +100,7 @@ public class GradientBucketsTests
     public void The_trainer_on_two_ranks_reaches_bit_identical_weights_with_and_without_overlap()
     {
         var (modelDir, datasetPath, output) = TinyJobs.Setup(64);
-        // Dropout off: the two ranks are threads of one process and would draw from libtorch's one global generator.
-        var configPath = Path.Combine(modelDir, "config.json");
-        var config = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!;
-        config["hidden_dropout_prob"] = 0.0;
-        config["attention_probs_dropout_prob"] = 0.0;
-        File.WriteAllText(configPath, config.ToJsonString());
+        TinyJobs.WithoutDropout(modelDir);
         var data = DatasetLoader.Load(new DatasetOptions { Dataset = datasetPath });
         var tokenizer = BertTokenizer.FromFolder(modelDir);
         var train = TokenizedDataset.Build(data.Train, tokenizer, 32);

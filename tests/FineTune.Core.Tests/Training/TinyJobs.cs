@@ -55,6 +55,19 @@ public static class TinyJobs
         return (model, WriteDataset(dir, examples), Path.Combine(dir, "out"));
     }
 
+    /// <summary>
+    /// Turns dropout off in a model folder's config.json: ranks run as threads of one process would otherwise draw from
+    /// libtorch's one global generator, and their weights would differ for that reason alone.
+    /// </summary>
+    public static void WithoutDropout(string modelDir)
+    {
+        var configPath = Path.Combine(modelDir, "config.json");
+        var config = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!;
+        config["hidden_dropout_prob"] = 0.0;
+        config["attention_probs_dropout_prob"] = 0.0;
+        File.WriteAllText(configPath, config.ToJsonString());
+    }
+
     public static float[] Weights(string folder) =>
         SafeTensors.Read(Path.Combine(folder, "model.safetensors")).Values.OrderBy(t => t.Name, StringComparer.Ordinal).SelectMany(t => t.Data).ToArray();
 }
