@@ -1,3 +1,4 @@
+using FineTune.Core.Arguments;
 using FineTune.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 
@@ -18,12 +19,12 @@ public sealed record ClusterSettings(int Workers, string Device, int Threads, bo
     public static ClusterSettings From(IConfiguration c, int? gpus = null, string? torchBackend = null, string? libtorch = null)
     {
         var s = new ServiceSettings(c, section: null); // top-level keys: --Workers 3, or the environment Workers=3
-        var asked = s.Choice("Device", "auto", ["auto", "cpu", "cuda"]);
-        int found = asked == "cpu" ? 0 : gpus ?? GpuCount();
-        var device = asked != "auto" ? asked : found > 0 && CarriesCuda(torchBackend ?? TorchBackend, libtorch ?? LibTorch) ? "cuda" : "cpu";
-        int cudaWorkers = device == "cuda" ? found : 0;
-        if (device == "cuda" && cudaWorkers == 0 && s.Find("Workers") is null) throw new SettingsException("--Device cuda: no CUDA devices found (/dev/nvidia0, ...); give --Workers N");
-        int workers = s.Int("Workers", device == "cuda" ? cudaWorkers : 2, min: 1);
+        var asked = s.Choice("Device", DeviceNames.Auto, [DeviceNames.Auto, DeviceNames.Cpu, DeviceNames.Cuda]);
+        int found = asked == DeviceNames.Cpu ? 0 : gpus ?? GpuCount();
+        var device = asked != DeviceNames.Auto ? asked : found > 0 && CarriesCuda(torchBackend ?? TorchBackend, libtorch ?? LibTorch) ? DeviceNames.Cuda : DeviceNames.Cpu;
+        int cudaWorkers = device == DeviceNames.Cuda ? found : 0;
+        if (device == DeviceNames.Cuda && cudaWorkers == 0 && s.Find("Workers") is null) throw new SettingsException("--Device cuda: no CUDA devices found (/dev/nvidia0, ...); give --Workers N");
+        int workers = s.Int("Workers", device == DeviceNames.Cuda ? cudaWorkers : 2, min: 1);
         int threads = s.Int("Threads", Math.Max(1, Environment.ProcessorCount / workers), min: 1);
         var demo = s.Bool("Demo", true);
         var dataDir = s.String("DataDir") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "finetune", "apphost");
@@ -32,7 +33,7 @@ public sealed record ClusterSettings(int Workers, string Device, int Threads, bo
     }
 
     /// <summary>Worker i's device: cuda:i on a GPU machine (one worker per GPU), else cpu.</summary>
-    public string DeviceOf(int worker) => Device == "cuda" ? $"cuda:{worker}" : "cpu";
+    public string DeviceOf(int worker) => Device == DeviceNames.Cuda ? DeviceNames.OfGpu(worker) : DeviceNames.Cpu;
 
     public string DataDirOf(string resource) => Path.Combine(DataDir, resource);
 

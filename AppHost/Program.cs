@@ -5,7 +5,8 @@ using FineTune.ServiceDefaults;
 // join it and train their rank of a job, and a demo resource that submits the default job through the `finetune` CLI.
 // Settings (command line `--Workers 3`, or environment `Workers=3`):
 //   Workers   how many workers (default: one per GPU with --Device cuda, else 2)
-//   Device    cpu (default) or cuda: cuda gives worker i `--device cuda:i`
+//   Device    auto (default: cuda when the machine has GPUs and the build carries CUDA libtorch, else cpu), cpu or
+//             cuda: cuda gives worker i `--device cuda:i`
 //   Threads   CPU threads per worker (default: the cores divided among the workers, so they do not oversubscribe)
 //   Demo      false: start the cluster without submitting the default job
 //   DataDir   where the coordinator and the workers keep their state (default: the user's local data folder)

@@ -61,13 +61,17 @@ builder.Services.AddSingleton<Scheduler>();
 builder.Services.AddSingleton<JobCompletion>();
 builder.Services.AddSingleton<JobCheckpoints>();
 builder.Services.AddSingleton<Heartbeats>();
+builder.Services.AddSingleton<JobDataWork>();
 builder.Services.AddCoordinatorHealth();
 builder.Services.AddSingleton<JobTelemetry>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<Scheduler>());
+builder.Services.AddHostedService(sp => sp.GetRequiredService<JobDataWork>());
 
 var app = builder.Build();
 if (libtorch.External is not null) app.Logger.LogInformation("{LibTorch}", libtorch.ToString());
 app.Services.GetRequiredService<JobTelemetry>(); // subscribes to job state changes from the start
+app.Services.GetRequiredService<JobCompletion>(); // likewise (it drops a generation's reports when the generation ends)
+app.Services.GetRequiredService<JobLifecycle>().Reopen(); // the jobs loaded: before anything is served or scheduled
 app.MapGrpcService<JobsService>();
 app.MapGrpcService<ClusterService>();
 app.MapGrpcHealthChecksService(); // no interceptor: kubelet's grpc probe sends no key

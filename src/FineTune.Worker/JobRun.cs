@@ -103,10 +103,14 @@ public sealed class JobRun
         try
         {
             var folder = blobs.ModelFolder(a.ModelFiles, cancel.Token);
-            var args = ArgumentTable.Bind(a.Options);
-            args.OutputDir = Path.Combine(options.DataDir, "jobs", a.JobId, $"rank-{a.Rank}");
-            args.ResumeFromCheckpoint = a.ResumeCheckpoint.Length > 0 ? blobs.Folder(a.ResumeFiles, Path.Combine(options.DataDir, "jobs", a.JobId, "resume", a.ResumeCheckpoint), cancel.Token) : null;
-            args.Threads ??= options.Threads; // the job's threads when it sets them, else this worker's --threads
+            // The job's spec as the coordinator bound it (every option, canonical text), plus what only this rank knows.
+            var spec = ArgumentTable.Bind(a.Options);
+            var args = spec with
+            {
+                OutputDir = Path.Combine(options.DataDir, "jobs", a.JobId, $"rank-{a.Rank}"),
+                ResumeFromCheckpoint = a.ResumeCheckpoint.Length > 0 ? blobs.Folder(a.ResumeFiles, Path.Combine(options.DataDir, "jobs", a.JobId, "resume", a.ResumeCheckpoint), cancel.Token) : null,
+                Threads = spec.Threads ?? options.Threads, // the job's threads when it sets them, else this worker's --threads
+            };
             set_num_threads(args.Threads.Value);
             var device = DeviceChoice.Resolve(options.Device, args.Device); // refused (invalid input: the job fails) if this worker cannot
 

@@ -34,7 +34,7 @@ public sealed record WorkerOptions(string Coordinator, string Name, string Devic
         if (!Uri.TryCreate(coordinator, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             throw new SettingsException($"--coordinator {coordinator}: must be an http:// or https:// URL");
         var name = s.String("name", "WorkerName") ?? $"worker-{Environment.ProcessId}";
-        var device = s.Choice("device", "cpu", ["cpu", "cuda"], DeviceChoice.IsName, "cuda:N");
+        var device = s.Choice("device", DeviceNames.Cpu, [DeviceNames.Cpu, DeviceNames.Cuda], DeviceNames.IsName, "cuda:N");
         if (DeviceChoice.Unavailable(device) is { } why) throw new SettingsException($"--device {device}: {why}");
         var threads = s.Int("threads", Environment.ProcessorCount, min: 1);
         var host = s.String("ring-host") ?? "127.0.0.1";

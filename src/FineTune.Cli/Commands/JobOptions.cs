@@ -30,12 +30,12 @@ public sealed class JobOptions
     public TrainingArguments Bind(ParseResult parse)
     {
         var args = new TrainingArguments();
-        if (parse.GetValue(SpecFile) is FileInfo file) ArgumentTable.ApplyFile(args, file.FullName);
+        if (parse.GetValue(SpecFile) is FileInfo file) args = ArgumentTable.ApplyFile(args, file.FullName);
         foreach (var (entry, option) in options)
         {
             if (parse.GetResult(option) is not { Implicit: false }) continue; // not typed: keep the file's or the default
             var value = option is Option<bool> b ? (parse.GetValue(b) ? "true" : "false") : parse.GetValue((Option<string>)option) ?? "";
-            entry.Set(args, value, entry.Flag);
+            args = entry.Set(args, value, entry.Flag);
         }
         return args;
     }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using FineTune.Core;
 using FineTune.Core.Checkpointing;
 
@@ -24,8 +23,7 @@ public sealed class JobCheckpoints(JobStore jobs, CoordinatorOptions options, IL
         {
             received.Commit(replace: true); // the same step saved again after a recovery replaces the old folder
             var best = TrainerState.Load(Path.Combine(target, Checkpoints.StateFile)).BestModelCheckpoint is string b ? Path.Combine(dir, Path.GetFileName(b)) : null;
-            if (job.Options.TryGetValue("save_total_limit", out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var limit) && limit > 0)
-                Checkpoints.Rotate(dir, limit, best);
+            if (job.Spec.SaveTotalLimit is { } limit) Checkpoints.Rotate(dir, limit, best);
             jobs.Update(job, j =>
             {
                 j.LastCheckpoint = name;

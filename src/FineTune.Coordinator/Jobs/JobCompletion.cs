@@ -8,30 +8,56 @@ namespace FineTune.Coordinator.Jobs;
 
 /// <summary>
 /// Collects every rank's end-of-job report (one instance for the process: gRPC services are created per call),
-/// checks that all ranks ended with the same parameters, and writes the job's results and report.
+/// checks that all ranks ended with the same parameters, and writes the job's results and report. What it collects is
+/// per job and generation, and dropped as soon as that generation ends (a recovery, or the job's end).
 /// </summary>
-public sealed class JobCompletion(JobStore jobs, JobLifecycle lifecycle, ILogger<JobCompletion> log)
+public sealed class JobCompletion
 {
+    readonly JobStore jobs;
+    readonly JobLifecycle lifecycle;
+    readonly ILogger<JobCompletion> log;
+
+    // Guarded by the store's lock (JobStore.Read; the lock is reentrant): the generation check, the bookkeeping and the
+    // StateChanged handler that drops a generation's entries (called under that lock) are never interleaved.
     readonly Dictionary<string, HashSet<int>> finishedRanks = [];
     readonly Dictionary<string, List<string>> checksums = [];
     readonly Dictionary<(string Job, int Step), Dictionary<int, string>> stepChecksums = [];
-    readonly Lock gate = new();
+
+    public JobCompletion(JobStore jobs, JobLifecycle lifecycle, ILogger<JobCompletion> log)
+    {
+        (this.jobs, this.lifecycle, this.log) = (jobs, lifecycle, log);
+        // A generation ends when its job leaves running (recovering, or any end): what its ranks sent is of no use now.
+        jobs.StateChanged += (job, before) =>
+        {
+            if (before == JobState.Running) Forget(job.Id);
+        };
+    }
+
+    /// <summary>How many entries are held (tests: none once every generation ended).</summary>
+    public int Pending => jobs.Read(() => finishedRanks.Count + checksums.Count + stepChecksums.Count);
+
+    void Forget(string jobId) => jobs.Read(() =>
+    {
+        var prefix = jobId + "/";
+        foreach (var k in finishedRanks.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList()) finishedRanks.Remove(k);
+        foreach (var k in checksums.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList()) checksums.Remove(k);
+        foreach (var k in stepChecksums.Keys.Where(k => k.Job.StartsWith(prefix, StringComparison.Ordinal)).ToList()) stepChecksums.Remove(k);
+        return 0;
+    });
 
     /// <summary>After an evaluation every rank sends a checksum of its parameters; any disagreement fails the job at once.</summary>
-    public void OnChecksum(JobRecord job, int rank, ParameterChecksum checksum)
+    public void OnChecksum(JobRecord job, long generation, int rank, ParameterChecksum checksum)
     {
-        Dictionary<int, string>? complete = null;
-        lock (gate)
+        var complete = jobs.Read(() =>
         {
-            var key = ($"{job.Id}/{job.Generation}", checksum.Step); // a recovered group repeats steps: never mix generations
+            if (!IsCurrent(job, generation)) return null;
+            var key = ($"{job.Id}/{generation}", checksum.Step); // a recovered group repeats steps: never mix generations
             if (!stepChecksums.TryGetValue(key, out var byRank)) stepChecksums[key] = byRank = [];
             byRank[rank] = checksum.Sha256;
-            if (byRank.Count == job.Workers.Count)
-            {
-                complete = byRank;
-                stepChecksums.Remove(key);
-            }
-        }
+            if (byRank.Count < job.Workers.Count) return null;
+            stepChecksums.Remove(key);
+            return byRank;
+        });
         if (complete is null || complete.Values.Distinct().Count() == 1) return;
         var detail = string.Join(", ", complete.OrderBy(kv => kv.Key).Select(kv => $"rank {kv.Key} {kv.Value[..12]}"));
         log.LogError("job {Job}: parameters differ across ranks at step {Step}: {Detail}", job.Id, checksum.Step, detail);
@@ -41,31 +67,29 @@ public sealed class JobCompletion(JobStore jobs, JobLifecycle lifecycle, ILogger
     public void OnFinished(JobRecord job, WorkerReport report)
     {
         var f = report.Finished;
-        bool all;
-        var key = $"{job.Id}/{report.Generation}";
-        List<string> sums;
-        lock (gate)
-        {
-            if (!finishedRanks.TryGetValue(key, out var ranks)) finishedRanks[key] = ranks = [];
-            ranks.Add(report.Rank);
-            if (!checksums.TryGetValue(key, out sums!)) checksums[key] = sums = [];
-            sums.Add(f.ParameterChecksum);
-            all = ranks.Count == job.Workers.Count;
-        }
         if (report.Rank == 0)
         {
-            // Rank 0 uploaded trainer_state.json and the final evaluation into the output folder before this report.
+            // Rank 0 uploaded trainer_state.json and the final evaluation into the output folder before this report;
+            // recorded before rank 0 counts as finished, so the last rank to finish always sees the final metrics.
             var evalPath = Path.Combine(job.OutputDir, EvalResult.FinalFile);
             var eval = File.Exists(evalPath) ? JsonSerializer.Deserialize<EvalResult>(File.ReadAllText(evalPath)) : LegacyEval(f);
-            jobs.Update(job, j =>
+            if (!lifecycle.OnFinished(job, report.Generation, f.GlobalStep, j =>
             {
                 j.FinalEval = eval;
-                j.GlobalStep = f.GlobalStep;
                 j.Metrics = JobJson.Metrics(JobJson.TrainMetrics(f.Epoch, f.TrainLoss, f.TrainRuntime, f.SamplesSeen, f.GlobalStep), JobJson.EvalMetrics(f.Epoch, eval), restarts: j.Restarts);
-            });
+            })) return; // the group was fenced off meanwhile
             Directory.CreateDirectory(job.OutputDir);
         }
-        if (!all) return;
+        var key = $"{job.Id}/{report.Generation}";
+        var sums = jobs.Read(() =>
+        {
+            if (!IsCurrent(job, report.Generation)) return null;
+            if (!finishedRanks.TryGetValue(key, out var ranks)) finishedRanks[key] = ranks = [];
+            if (!checksums.TryGetValue(key, out var all)) checksums[key] = all = [];
+            if (ranks.Add(report.Rank)) all.Add(f.ParameterChecksum);
+            return ranks.Count == job.Workers.Count ? all.ToList() : null;
+        });
+        if (sums is null) return;
         if (sums.Distinct().Count() > 1)
         {
             lifecycle.Fail(job, $"the ranks' parameters differ at the end (checksums {string.Join(", ", sums.Select(c => c[..12]))}): data parallelism broke");
@@ -73,6 +97,8 @@ public sealed class JobCompletion(JobStore jobs, JobLifecycle lifecycle, ILogger
         }
         Complete(job);
     }
+
+    bool IsCurrent(JobRecord job, long generation) => job.Generation == generation && job.State == JobState.Running;
 
     // A worker from before results travelled as files sends the final evaluation inside Finished.
 #pragma warning disable CS0612 // the deprecated field, read only for such workers
@@ -88,8 +114,8 @@ public sealed class JobCompletion(JobStore jobs, JobLifecycle lifecycle, ILogger
         train.Remove("restarts");
         var summary = new Dictionary<string, string>
         {
-            ["model"] = job.Options.GetValueOrDefault("model", "default"),
-            ["dataset"] = job.Options.GetValueOrDefault("dataset", "default"),
+            ["model"] = job.Spec.Model,
+            ["dataset"] = job.Spec.Dataset,
             ["labels"] = string.Join(", ", job.LabelNames),
             ["workers"] = string.Join(", ", job.Workers),
             ["steps"] = job.GlobalStep.ToString(),

@@ -1,5 +1,6 @@
 using FineTune.Contracts.V1;
 using FineTune.Core;
+using FineTune.Core.Reporting;
 
 namespace FineTune.Coordinator.Jobs;
 
@@ -11,6 +12,90 @@ namespace FineTune.Coordinator.Jobs;
 /// </summary>
 public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, PreparedJobs prepared, CoordinatorOptions options, ILogger<JobLifecycle> log)
 {
+    /// <summary>
+    /// The coordinator (re)started with the jobs it loaded: one whose options no longer bind fails with the reason; one
+    /// it was running recovers (its workers carry on without us until they notice; the job resumes from its last
+    /// checkpoint with the group that re-registers, the new generation fencing the old one off).
+    /// </summary>
+    public void Reopen()
+    {
+        foreach (var job in jobs.All())
+            jobs.Update(job, j =>
+            {
+                if (j.IsTerminal) return false;
+                if (jobs.Unbound.TryGetValue(j.Id, out var problem))
+                    return FailHeld(j, $"its options no longer bind on this coordinator: {problem}", FailureKind.InvalidInput);
+                if (j.State is not (JobState.Preparing or JobState.Running or JobState.Recovering)) return false;
+                j.Reopen(workers.Now.ToUnixTimeMilliseconds());
+                return true;
+            });
+    }
+
+    /// <summary>The data work's progress on a queued job: published, not persisted (a restart starts the work again).</summary>
+    public bool OnDataProgress(JobRecord job, DataProgress progress) => jobs.Update(job, j =>
+    {
+        if (j.State != JobState.Queued || j.DataReady) return false;
+        j.Progress(progress);
+        return true;
+    }, new JobEvent { JobId = job.Id, Data = progress }, persist: false);
+
+    /// <summary>The job's data is read and tokenized: from now on the scheduler may give it workers.</summary>
+    public bool OnDataReady(JobRecord job) => jobs.Update(job, j =>
+    {
+        if (j.State != JobState.Queued || j.DataReady) return false;
+        j.DataPrepared();
+        return true;
+    });
+
+    /// <summary>
+    /// The data work failed. Invalid input (a bad row, a missing column in a later file) fails the job; a fault (I/O)
+    /// counts as a recovery and the work runs again, within the restart limit, unless the same error recurs. Returns
+    /// true when the work should run again.
+    /// </summary>
+    public bool OnDataFailed(JobRecord job, Exception error)
+    {
+        bool retry = false;
+        jobs.Update(job, j =>
+        {
+            if (j.State != JobState.Queued || j.DataReady) return false;
+            var line = ErrorText.FirstLine(Faults.Unwrap(error).Message);
+            if (Faults.IsInvalidInput(error)) return FailHeld(j, line, FailureKind.InvalidInput);
+            var failure = ErrorText.Summary(error);
+            if (Recovery.Earlier(j.Recoveries, ErrorText.FirstLine(failure), step: 0) is { } earlier)
+                return FailHeld(j, $"reading the data: {failure} (again, as before recovery {j.Recoveries.IndexOf(earlier) + 1}: a deterministic failure, not retried)", FailureKind.Fault);
+            if (j.Restarts >= options.MaxRestarts) return FailHeld(j, $"reading the data: {failure}; gave up after {j.Restarts} recoveries", FailureKind.Fault);
+            log.LogWarning("job {Job}: reading its data failed, trying again: {Failure}", j.Id, failure);
+            j.RetryData(new Recovery { Reason = $"reading the data: {failure}", StartedUnixMs = workers.Now.ToUnixTimeMilliseconds(), Failure = ErrorText.FirstLine(failure), FailedStep = 0 });
+            return retry = true;
+        });
+        return retry;
+    }
+
+    /// <summary>Rank 0 of the job's current group finished a step: progress, and the end of a recovery's time lost.</summary>
+    public bool OnStep(JobRecord job, long generation, StepEvent step) => jobs.Update(job, j =>
+    {
+        if (j.Generation != generation || j.State != JobState.Running) return false;
+        j.Step(step.Step, step.MaxSteps, workers.Now.ToUnixTimeMilliseconds());
+        return true;
+    }, new JobEvent { JobId = job.Id, Step = step });
+
+    /// <summary>Rank 0 of the job's current group logged (loss, learning rate, an evaluation): kept in the job's history.</summary>
+    public bool OnLog(JobRecord job, long generation, LogEvent log) => jobs.Update(job, j =>
+    {
+        if (j.Generation != generation || j.State != JobState.Running) return false;
+        j.History.Add(new LogEntry(log.Step, log.Epoch, log.Values.ToDictionary(kv => kv.Key, kv => kv.Value)).ToJson());
+        return true;
+    }, new JobEvent { JobId = job.Id, Log = log });
+
+    /// <summary>Rank 0 of the current group ended training at <paramref name="globalStep"/> (results follow).</summary>
+    public bool OnFinished(JobRecord job, long generation, int globalStep, Action<JobRecord> results) => jobs.Update(job, j =>
+    {
+        if (j.Generation != generation || j.State != JobState.Running) return false;
+        j.Finish(globalStep);
+        results(j);
+        return true;
+    });
+
     /// <summary>A group is chosen for a queued or recovering job: its workers are reserved while it is prepared.</summary>
     public bool Prepare(JobRecord job, IReadOnlyList<WorkerInfo> group) => jobs.Update(job, j =>
     {
@@ -48,9 +133,9 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
     {
         if (j.Generation != generation || !j.HasGroup) return false; // moved on already
         if (!failure.Recoverable)
-            return FailHeld(j, failure.Reason);
+            return FailHeld(j, failure.Reason, FailureKind.InvalidInput);
         if (failure.Recurs(j.Recoveries) is { } earlier)
-            return FailHeld(j, $"{failure.Reason} (again at step {failure.Step}, as before recovery {j.Recoveries.IndexOf(earlier) + 1}: a deterministic failure, not retried)");
+            return FailHeld(j, $"{failure.Reason} (again at step {failure.Step}, as before recovery {j.Recoveries.IndexOf(earlier) + 1}: a deterministic failure, not retried)", FailureKind.Fault);
         return RecoverHeld(j, failure.Reason, failure);
     });
 
@@ -62,7 +147,7 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
         jobs.Update(job, j => j.Generation == generation && j.HasGroup && RecoverHeld(j, reason, null));
 
     /// <summary>Ends a job with an error and releases its workers (they stop on their next heartbeat). False if it had ended.</summary>
-    public bool Fail(JobRecord job, string error) => jobs.Update(job, j => !j.IsTerminal && FailHeld(j, error));
+    public bool Fail(JobRecord job, string error, FailureKind kind = FailureKind.Fault) => jobs.Update(job, j => !j.IsTerminal && FailHeld(j, error, kind));
 
     /// <summary>The user cancels the job: its workers stop on their next heartbeat. False if it had ended.</summary>
     public bool Cancel(JobRecord job) => jobs.Update(job, j =>
@@ -85,7 +170,7 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
 
     bool RecoverHeld(JobRecord job, string reason, RankFailure? failure)
     {
-        if (job.Restarts >= options.MaxRestarts) return FailHeld(job, $"{reason}; gave up after {job.Restarts} recoveries");
+        if (job.Restarts >= options.MaxRestarts) return FailHeld(job, $"{reason}; gave up after {job.Restarts} recoveries", FailureKind.Fault);
         log.LogWarning("job {Job} recovering: {Reason}", job.Id, reason);
         job.Recover(new Recovery
         {
@@ -100,10 +185,10 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
         return true;
     }
 
-    bool FailHeld(JobRecord job, string error)
+    bool FailHeld(JobRecord job, string error, FailureKind kind)
     {
         log.LogWarning("job {Job} failed: {Error}", job.Id, error);
-        job.Fail(error);
+        job.Fail(error, kind);
         EndGroup(job);
         return true;
     }

@@ -1,4 +1,5 @@
 using FineTune.Contracts.V1;
+using FineTune.Core.Arguments;
 using FineTune.Core.Checkpointing;
 using FineTune.Core.Data;
 using FineTune.Core.Sharding;
@@ -33,7 +34,7 @@ public sealed class JobPreparation(JobStore jobs, BlobStore blobs, TokenizationC
         try
         {
             var tokenize = JobTelemetry.StartPhase("tokenize", prepare, job);
-            var args = JobSpec.Parse(job.Options, options);
+            var args = job.Spec;
             var folder = JobSpec.CheckModel(args);
             var data = tokenized.Get(args, folder);
             var (train, eval) = (data.Train, data.Eval);
@@ -55,7 +56,7 @@ public sealed class JobPreparation(JobStore jobs, BlobStore blobs, TokenizationC
                 TraceParent = jobSpan?.Id ?? "",
             };
             template.RingEndpoints.AddRange(group.Select(w => w.RingEndpoint));
-            template.Options.Add(job.Options);
+            foreach (var (key, value) in ArgumentTable.Canonical(args)) template.Options[key] = value; // the whole spec: every option, as the table writes it
             template.LabelNames.AddRange(data.LabelNames);
             template.ModelFiles.AddRange(FolderBlobs(folder));
             var checkpoint = resume ? LatestCheckpoint(job) : null;

@@ -3,21 +3,24 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using FineTune.Contracts;
 using FineTune.Contracts.V1;
+using FineTune.Core.Arguments;
 using FineTune.Core.Reporting;
 using FineTune.Core.Training;
 
 namespace FineTune.Coordinator.Jobs;
 
 /// <summary>
-/// A job as the coordinator keeps it: spec, state, progress and results; persisted as job.json. Its state changes only
-/// through the transitions below (queued -> preparing -> running -> succeeded; recovering back to preparing; failed or
-/// cancelled from any state that is not final); any other change is refused loudly. Callers hold the store's lock
-/// (JobStore.Update).
+/// A job as the coordinator keeps it: its spec (bound once, at submission), state, progress and results; persisted as
+/// job.json. Its state changes only through the transitions below (queued -> preparing -> running -> succeeded;
+/// recovering back to preparing; failed or cancelled from any state that is not final; a queued job's data becomes
+/// ready once); any other change is refused loudly. Callers hold the store's lock (JobLifecycle, through JobStore.Update).
 /// </summary>
 public sealed class JobRecord
 {
     public required string Id { get; init; }
-    public required Dictionary<string, string> Options { get; init; }
+    /// <summary>The job's options, bound and validated once at submission; stored in the table's canonical form.</summary>
+    [JsonConverter(typeof(SpecJson))]
+    public required TrainingArguments Spec { get; init; }
     public string? RequestId { get; init; }
     public long CreatedUnixMs { get; init; }
     [JsonInclude, JsonConverter(typeof(JobStateJson))]
@@ -26,8 +29,13 @@ public sealed class JobRecord
     [JsonInclude] public List<string> Workers { get; private set; } = [];
     public string OutputDir { get; set; } = "";
     [JsonInclude] public string? Error { get; private set; }
-    public int GlobalStep { get; set; }
-    public int MaxSteps { get; set; }
+    [JsonInclude, JsonConverter(typeof(JsonStringEnumConverter<FailureKind>))] public FailureKind FailureKind { get; private set; }
+    /// <summary>The job's data is read, labelled and tokenized (in the tokenization cache): it may take workers.</summary>
+    [JsonInclude] public bool DataReady { get; private set; }
+    /// <summary>The data work's progress while it runs (not persisted: a restarted coordinator starts it again).</summary>
+    [JsonIgnore] public DataProgress Data { get; private set; } = new() { Phase = DataPhase.Waiting };
+    [JsonInclude] public int GlobalStep { get; private set; }
+    [JsonInclude] public int MaxSteps { get; private set; }
     /// <summary>Fences groups: bumped by every recovery and every new group; reports of an older one are refused.</summary>
     [JsonInclude] public long Generation { get; private set; }
     [JsonInclude] public List<string> LabelNames { get; private set; } = [];
@@ -46,10 +54,51 @@ public sealed class JobRecord
     /// <summary>A group holds (or is being given) the job: a fault now means recovering.</summary>
     public bool HasGroup => State is JobState.Preparing or JobState.Running;
 
+    /// <summary>The data work reports progress (a queued job whose data is not ready yet).</summary>
+    public void Progress(DataProgress progress)
+    {
+        Require("report data progress for", JobState.Queued);
+        Data = progress;
+    }
+
+    /// <summary>The data is read and tokenized: the queued job may now take workers.</summary>
+    public void DataPrepared()
+    {
+        Require("finish the data of", JobState.Queued);
+        if (DataReady) throw new InvalidOperationException($"job {Id}: its data is ready already");
+        DataReady = true;
+        Data = new DataProgress { Phase = DataPhase.Ready, ExamplesRead = Data.ExamplesRead, ExamplesTokenized = Data.ExamplesTotal, ExamplesTotal = Data.ExamplesTotal };
+    }
+
+    /// <summary>The data work hit a fault (I/O): it counts as a recovery and runs again; the job stays queued.</summary>
+    public void RetryData(Recovery recovery)
+    {
+        Require("retry the data of", JobState.Queued);
+        Recoveries.Add(recovery);
+        Data = new DataProgress { Phase = DataPhase.Waiting };
+    }
+
+    /// <summary>Rank 0 of the current group reached a step; the first step after a recovery closes its time lost.</summary>
+    public void Step(int step, int maxSteps, long nowUnixMs)
+    {
+        Require("record a step of", JobState.Running);
+        if (Recoveries is [.., { Seconds: null } recovery]) recovery.Seconds = Math.Round((nowUnixMs - recovery.StartedUnixMs) / 1000.0, 2);
+        GlobalStep = step;
+        MaxSteps = maxSteps;
+    }
+
+    /// <summary>Rank 0's final report: the step it ended at.</summary>
+    public void Finish(int globalStep)
+    {
+        Require("finish", JobState.Running);
+        GlobalStep = globalStep;
+    }
+
     /// <summary>A group of workers is chosen: data and assignments are being prepared for it.</summary>
     public void Prepare(IReadOnlyList<string> workers)
     {
         Require("prepare", JobState.Queued, JobState.Recovering);
+        if (State == JobState.Queued && !DataReady) throw new InvalidOperationException($"job {Id}: cannot prepare a job whose data is not ready");
         Workers = [.. workers];
         State = JobState.Preparing;
     }
@@ -87,10 +136,12 @@ public sealed class JobRecord
         State = JobState.Succeeded;
     }
 
-    public void Fail(string error)
+    public void Fail(string error, FailureKind kind)
     {
         RequireNotFinal("fail");
         Error = error;
+        FailureKind = kind == FailureKind.Unspecified ? FailureKind.Fault : kind;
+        if (!DataReady) Data = new DataProgress(Data) { Phase = DataPhase.Failed };
         State = JobState.Failed;
     }
 
@@ -119,7 +170,24 @@ public sealed class JobRecord
         metrics["restarts"] = Restarts;
         var json = JobJson.Build(Id, State.Name(), Workers, OutputDir, BestCheckpoint, metrics, History.Select(LogEntry.FromJson), FinalEval, LabelNames, Error);
         json["recoveries"] = new JsonArray(Recoveries.Select(r => (JsonNode?)r.ToJson()).ToArray());
+        json["data"] = new JsonObject
+        {
+            ["phase"] = Data.Phase,
+            ["examples_read"] = Data.ExamplesRead,
+            ["examples_tokenized"] = Data.ExamplesTokenized,
+            ["examples_total"] = Data.ExamplesTotal,
+        };
+        json["failure_kind"] = State == JobState.Failed ? FailureKinds.Name(FailureKind) : null;
         return json;
+    }
+
+    /// <summary>The spec in job.json: the table's canonical form, bound again by the same table (see JobFile for old records).</summary>
+    sealed class SpecJson : JsonConverter<TrainingArguments>
+    {
+        public override TrainingArguments Read(ref Utf8JsonReader reader, Type type, JsonSerializerOptions options) =>
+            ArgumentTable.Bind(JsonSerializer.Deserialize<Dictionary<string, string>>(ref reader, options)!);
+        public override void Write(Utf8JsonWriter writer, TrainingArguments value, JsonSerializerOptions options) =>
+            JsonSerializer.Serialize(writer, ArgumentTable.Canonical(value).ToDictionary(kv => kv.Key, kv => kv.Value), options);
     }
 
     /// <summary>job.json keeps the state's name ("running"), as coordinators before the enum wrote it.</summary>

@@ -1,10 +1,14 @@
 using FineTune.Core;
 using FineTune.Core.Arguments;
-using FineTune.Core.Modeling;
+using FineTune.Core.Data;
+using FineTune.Core.Tokenization;
 
 namespace FineTune.Coordinator.Jobs;
 
-/// <summary>A submitted options map turned into TrainingArguments, and everything checked before the job is accepted.</summary>
+/// <summary>
+/// The submission check: a submitted options map bound once into the job's spec (TrainingArguments, paths confined),
+/// and everything checked before the job is accepted.
+/// </summary>
 public static class JobSpec
 {
     public const string CoordinatorPrefix = JobPaths.Prefix;
@@ -40,10 +44,15 @@ public static class JobSpec
     }
 
     /// <summary>
-    /// Options, model folder, dataset and labels, as `finetune train` checks them; throws InvalidInputException. The
-    /// dataset is read once per job: here, tokenized into the cache that preparation then reads.
+    /// What Submit checks before accepting a job, without reading the whole dataset: the options, the model folder
+    /// (config, weights, tokenizer) and the dataset's files, columns and first rows; throws InvalidInputException
+    /// naming the field. The whole dataset is read and tokenized after acceptance (JobDataWork).
     /// </summary>
-    public static void Validate(TrainingArguments args, TokenizationCache tokenized) => tokenized.Ensure(args, CheckModel(args));
+    public static void Check(TrainingArguments args)
+    {
+        BertTokenizer.FromFolder(CheckModel(args));
+        DatasetLoader.Check(args.ToDatasetOptions());
+    }
 
     /// <summary>The options and the model folder (returned) without reading the dataset.</summary>
     public static string CheckModel(TrainingArguments args)

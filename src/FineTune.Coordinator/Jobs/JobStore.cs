@@ -1,8 +1,8 @@
-using System.Text.Json;
 using System.Threading.Channels;
 using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Core;
+using FineTune.Core.Arguments;
 
 namespace FineTune.Coordinator.Jobs;
 
@@ -12,30 +12,27 @@ namespace FineTune.Coordinator.Jobs;
 /// </summary>
 public sealed class JobStore
 {
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     readonly CoordinatorOptions options;
     readonly Dictionary<string, JobRecord> jobs = [];
     readonly Dictionary<string, List<Channel<JobEvent>>> watchers = [];
     readonly Lock gate = new();
 
-    public JobStore(CoordinatorOptions options, ILogger<JobStore> log, TimeProvider? clock = null)
+    /// <summary>Loads every job.json as it is; JobLifecycle.Reopen then moves what a restart changes (no state changes here).</summary>
+    public JobStore(CoordinatorOptions options, ILogger<JobStore> log)
     {
         this.options = options;
         Directory.CreateDirectory(options.JobsDir);
         foreach (var file in Directory.GetFiles(options.JobsDir, "job.json", SearchOption.AllDirectories))
         {
-            var job = JsonSerializer.Deserialize<JobRecord>(File.ReadAllText(file), Json)!;
-            if (job.State is JobState.Preparing or JobState.Running or JobState.Recovering)
-            {
-                // Its workers carry on without us until they notice; the job resumes from its last checkpoint with the
-                // group that re-registers (the new generation fences the old one off).
-                job.Reopen((clock ?? TimeProvider.System).GetUtcNow().ToUnixTimeMilliseconds());
-                Save(job);
-            }
+            var (job, problem) = JobFile.Read(File.ReadAllText(file), options);
             jobs[job.Id] = job;
+            if (problem is not null) Unbound[job.Id] = problem;
         }
         log.LogInformation("{Count} jobs loaded from {Dir}", jobs.Count, options.JobsDir);
     }
+
+    /// <summary>Jobs loaded whose options no longer bind or validate, with the reason (see <see cref="JobFile"/>).</summary>
+    public Dictionary<string, string> Unbound { get; } = [];
 
     public JobRecord Add(JobRecord job)
     {
@@ -71,17 +68,24 @@ public sealed class JobStore
     /// <summary>Changes a job under the lock, persists it, and tells its watchers.</summary>
     public void Update(JobRecord job, Action<JobRecord> change, JobEvent? evt = null) => Update(job, j => { change(j); return true; }, evt);
 
+    /// <summary>Runs <paramref name="read"/> under the lock: a consistent look at jobs that other threads change.</summary>
+    public T Read<T>(Func<T> read)
+    {
+        lock (gate) return read();
+    }
+
     /// <summary>
     /// Decides and changes under the lock (a check and the transition it allows, with no other change in between):
-    /// persisted and published only when <paramref name="change"/> returns true. Returns what it returned.
+    /// persisted (unless <paramref name="persist"/> is false: a change to nothing job.json holds) and published only when
+    /// <paramref name="change"/> returns true. Returns what it returned.
     /// </summary>
-    public bool Update(JobRecord job, Func<JobRecord, bool> change, JobEvent? evt = null)
+    public bool Update(JobRecord job, Func<JobRecord, bool> change, JobEvent? evt = null, bool persist = true)
     {
         lock (gate)
         {
             var before = job.State;
             if (!change(job)) return false;
-            Save(job);
+            if (persist) Save(job);
             Publish(job, evt ?? new JobEvent { JobId = job.Id, Job = ToMessage(job) });
             if (job.State != before) StateChanged?.Invoke(job, before);
             return true;
@@ -133,9 +137,11 @@ public sealed class JobStore
             MaxSteps = j.MaxSteps,
             Json = j.ToJson().ToJsonString(),
             CreatedUnixMs = j.CreatedUnixMs,
+            Data = j.Data.Clone(),
+            FailureKind = j.State == JobState.Failed ? j.FailureKind : FailureKind.Unspecified,
         };
         m.Workers.AddRange(j.Workers);
-        m.Options.Add(j.Options);
+        foreach (var (key, value) in ArgumentTable.Canonical(j.Spec)) m.Options[key] = value;
         return m;
     }
 
@@ -143,6 +149,6 @@ public sealed class JobStore
     {
         var dir = Path.Combine(options.JobsDir, job.Id);
         Directory.CreateDirectory(dir);
-        AtomicFile.WriteAllText(Path.Combine(dir, "job.json"), JsonSerializer.Serialize(job, Json));
+        AtomicFile.WriteAllText(Path.Combine(dir, "job.json"), JobFile.Write(job));
     }
 }

@@ -15,5 +15,5 @@ public sealed record RankFailure(int Rank, string? Worker, string Error, int? St
     /// <summary>The same error (type and first line) at the same step as one a recovery already followed: a
     /// deterministic failure, which another restart would only repeat. A group's failure never counts.</summary>
     public Recovery? Recurs(IEnumerable<Recovery> recoveries) =>
-        GroupFailure || Step is null ? null : recoveries.FirstOrDefault(r => r.FailedStep == Step && r.Failure == ErrorText.FirstLine(Error));
+        GroupFailure || Step is not { } step ? null : Recovery.Earlier(recoveries, ErrorText.FirstLine(Error), step);
 }

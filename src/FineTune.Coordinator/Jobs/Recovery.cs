@@ -18,6 +18,11 @@ public sealed class Recovery
     public string? Failure { get; init; }
     public int? FailedStep { get; init; }
 
+    /// <summary>The recovery that followed the same error (type and first line) at the same step, if any: met again, it is
+    /// a deterministic failure that another restart would only repeat.</summary>
+    public static Recovery? Earlier(IEnumerable<Recovery> recoveries, string failure, int step) =>
+        recoveries.FirstOrDefault(r => r.FailedStep == step && r.Failure == failure);
+
     public JsonObject ToJson() => new()
     {
         ["reason"] = Reason,

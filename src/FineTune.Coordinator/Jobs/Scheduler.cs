@@ -42,7 +42,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, PreparedJob
         foreach (var job in jobs.All().Where(j => j.State == JobState.Recovering))
             if (Regroup(job) is { } group) started.Add(Start(job, group, resume: true));
 
-        if (jobs.All().FirstOrDefault(j => j.State == JobState.Queued) is { } next)
+        if (jobs.All().FirstOrDefault(j => j.State == JobState.Queued && j.DataReady) is { } next) // workers only for data that is ready
         {
             var ready = Placement.Candidates(next, workers.Ready());
             int needed = next.RequestedWorkers > 0 ? next.RequestedWorkers : Math.Max(1, ready.Count);
@@ -88,7 +88,8 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, PreparedJob
             catch (Exception e)
             {
                 log.LogWarning(e, "job {Job} failed while preparing", job.Id);
-                lifecycle.Fail(job, Faults.IsInvalidInput(e) ? e.Message : ErrorText.Summary(e)); // our own messages name the field; anything else in one line
+                // Our own messages name the field; anything else in one line.
+                lifecycle.Fail(job, Faults.IsInvalidInput(e) ? e.Message : ErrorText.Summary(e), Faults.IsInvalidInput(e) ? FailureKind.InvalidInput : FailureKind.Fault);
             }
         });
     }

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using FineTune.Contracts;
+using FineTune.Contracts.V1;
 using FineTune.Core;
 using FineTune.Core.Arguments;
 using FineTune.Core.Data;
@@ -20,8 +22,8 @@ public sealed record TokenizedData(string Key, TokenizedDataset Train, Tokenized
 /// Tokenized datasets under the data folder (tokenized/KEY/), written atomically, so a job on the same data, options and
 /// tokenizer as an earlier one skips reading and tokenizing. KEY is the SHA-256 of everything that changes the rows:
 /// the dataset files' contents (in order, by role and type), the options that pick and split rows, the tokenizer files'
-/// contents and the max length. Submission fills the cache (<see cref="Ensure"/>: reading the dataset is its validation),
-/// so preparation reads the compact tokens back instead of the dataset a second time.
+/// contents and the max length. The data work after submission fills the cache (<see cref="Ensure"/>: reading the
+/// dataset is its full validation), so preparation reads the compact tokens back instead of the dataset a second time.
 /// </summary>
 public sealed class TokenizationCache(CoordinatorOptions options)
 {
@@ -49,16 +51,17 @@ public sealed class TokenizationCache(CoordinatorOptions options)
     }
 
     /// <summary>
-    /// At submission: reads and tokenizes the dataset into the cache unless it is there (throws InvalidInputException
-    /// for a bad dataset, as <see cref="DatasetLoader.Load"/> does), keeping nothing in memory.
+    /// Right after submission (JobDataWork): reads and tokenizes the dataset into the cache unless it is there (throws
+    /// InvalidInputException for a bad dataset, as <see cref="DatasetLoader.Load"/> does), keeping nothing in memory.
+    /// <paramref name="progress"/> hears of the examples read, then tokenized.
     /// </summary>
-    public void Ensure(TrainingArguments args, string modelFolder)
+    public void Ensure(TrainingArguments args, string modelFolder, Action<DataProgress>? progress = null)
     {
         var key = Key(args, modelFolder);
         var dir = Path.Combine(options.TokenizedDir, key);
         if (!AtomicFolder.IsComplete(dir))
         {
-            var built = Build(args, modelFolder, key, dir);
+            var built = Build(args, modelFolder, key, dir, progress);
             if (!built.Cached) fresh[key] = built.Seconds;
             return;
         }
@@ -68,16 +71,21 @@ public sealed class TokenizationCache(CoordinatorOptions options)
             throw new InvalidInputException($"--num-labels {expected}: {args.Dataset} has {labels.Length} labels ({string.Join(", ", labels)})");
     }
 
-    TokenizedData Build(TrainingArguments args, string modelFolder, string key, string dir)
+    TokenizedData Build(TrainingArguments args, string modelFolder, string key, string dir, Action<DataProgress>? progress = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         TokenizedData? built = null;
         AtomicFolder.Ensure(dir, temp =>
         {
-            var data = DatasetLoader.Load(args.ToDatasetOptions());
+            progress?.Invoke(new DataProgress { Phase = DataPhase.Reading });
+            var data = DatasetLoader.Load(args.ToDatasetOptions(), read => progress?.Invoke(new DataProgress { Phase = DataPhase.Reading, ExamplesRead = read }));
             var tokenizer = BertTokenizer.FromFolder(modelFolder);
-            var train = TokenizedDataset.Build(data.Train, tokenizer, args.MaxLength);
-            var eval = TokenizedDataset.Build(data.Eval, tokenizer, args.MaxLength);
+            long total = data.Train.Count + data.Eval.Count; // every example read is tokenized
+            Action<int>? Tokenized(long before) => progress is null ? null
+                : done => progress(new DataProgress { Phase = DataPhase.Tokenizing, ExamplesRead = total, ExamplesTokenized = before + done, ExamplesTotal = total });
+            Tokenized(0)?.Invoke(0);
+            var train = TokenizedDataset.Build(data.Train, tokenizer, args.MaxLength, Tokenized(0));
+            var eval = TokenizedDataset.Build(data.Eval, tokenizer, args.MaxLength, Tokenized(data.Train.Count));
             built = new TokenizedData(key, train, eval, data.LabelNames, Cached: false, clock.Elapsed.TotalSeconds);
             Write(Path.Combine(temp, "train.tokens"), built.Train);
             Write(Path.Combine(temp, "eval.tokens"), built.Eval);

@@ -75,15 +75,10 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
         switch (report.ReportCase)
         {
             case WorkerReport.ReportOneofCase.Step:
-                if (job.Recoveries is [.., { Seconds: null } recovery])
-                    jobs.Update(job, _ => recovery.Seconds = Math.Round((workers.Now.ToUnixTimeMilliseconds() - recovery.StartedUnixMs) / 1000.0, 2));
-                job.GlobalStep = report.Step.Step;
-                job.MaxSteps = report.Step.MaxSteps;
-                jobs.Publish(job, new JobEvent { JobId = job.Id, Step = report.Step });
+                lifecycle.OnStep(job, report.Generation, report.Step);
                 break;
             case WorkerReport.ReportOneofCase.Log:
-                var entry = new LogEntry(report.Log.Step, report.Log.Epoch, report.Log.Values.ToDictionary(kv => kv.Key, kv => kv.Value));
-                jobs.Update(job, j => j.History.Add(entry.ToJson()), new JobEvent { JobId = job.Id, Log = report.Log });
+                lifecycle.OnLog(job, report.Generation, report.Log);
                 break;
             case WorkerReport.ReportOneofCase.Failed:
                 var failure = new RankFailure(report.Rank, report.Rank >= 0 && report.Rank < job.Workers.Count ? job.Workers[report.Rank] : workers.Find(report.WorkerId)?.Name,
@@ -95,7 +90,7 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
                 lifecycle.OnPreempted(job, report.Generation, Preemption.Reason(job, report.Preempted));
                 break;
             case WorkerReport.ReportOneofCase.Checksum:
-                completion.OnChecksum(job, report.Rank, report.Checksum);
+                completion.OnChecksum(job, report.Generation, report.Rank, report.Checksum);
                 break;
             case WorkerReport.ReportOneofCase.Finished:
                 completion.OnFinished(job, report);

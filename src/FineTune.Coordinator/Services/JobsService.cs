@@ -9,7 +9,7 @@ using Grpc.Core;
 namespace FineTune.Coordinator.Services;
 
 /// <summary>The Jobs API: a thin gRPC face over the job store and the job lifecycle.</summary>
-public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerRegistry workers, CoordinatorOptions coordinator, TokenizationCache tokenized) : FineTune.Contracts.V1.Jobs.JobsBase
+public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerRegistry workers, CoordinatorOptions coordinator, JobDataWork dataWork) : FineTune.Contracts.V1.Jobs.JobsBase
 {
     public override Task<Job> Submit(SubmitJobRequest request, ServerCallContext context)
     {
@@ -19,19 +19,20 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
         Invalid(() => JobSpec.CheckRequest(options, request.RequestId));
         // A retry (same request id, e.g. after a lost reply) gets the first job back, without reading anything again.
         if (request.RequestId.Length > 0 && jobs.FindByRequestId(request.RequestId) is { } existing) return Task.FromResult(JobStore.ToMessage(existing));
-        var args = Invalid(() => JobSpec.Parse(options, coordinator));
-        Invalid(() => JobSpec.CheckCluster(args, coordinator));
-        Invalid(() => JobSpec.Validate(args, tokenized)); // refused before anything starts: the message names the field or file
+        // The options are bound here, once: the spec is what every later step (and every rank) reads.
+        var spec = Invalid(() => JobSpec.Parse(options, coordinator));
+        Invalid(() => JobSpec.CheckCluster(spec, coordinator));
+        Invalid(() => JobSpec.Check(spec)); // refused before anything starts: the message names the field or file
         var job = jobs.Add(new JobRecord
         {
             Id = $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
-            Options = options,
+            Spec = spec,
             RequestId = request.RequestId,
             CreatedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-            // --workers omitted: all the workers ready at submission (at least one).
-            RequestedWorkers = args.Workers ?? Math.Max(1, Placement.Candidates(args.Device, workers.Ready(), 0).Count),
-            MinWorkers = args.MinWorkers ?? 0,
+            RequestedWorkers = Placement.WorldSize(spec, workers.Ready()), // the scheduler places it by the same rule
+            MinWorkers = spec.MinWorkers ?? 0,
         });
+        dataWork.Start(job); // the whole dataset is read and tokenized from now on, in the background
         return Task.FromResult(JobStore.ToMessage(job));
     }
 

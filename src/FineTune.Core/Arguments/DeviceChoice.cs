@@ -1,4 +1,3 @@
-using System.Globalization;
 using FineTune.Core.Torch;
 using static TorchSharp.torch;
 
@@ -12,15 +11,6 @@ namespace FineTune.Core.Arguments;
 /// </summary>
 public static class DeviceChoice
 {
-    /// <summary>cpu, cuda or cuda:N: a device a worker can be started with (jobs may also say auto).</summary>
-    public static bool IsName(string name) => name is "cpu" or "cuda" || CudaIndex(name) is not null;
-
-    /// <summary>The CUDA ordinal of a device name (cuda: 0, cuda:N: N), or null for cpu and anything else.</summary>
-    public static int? CudaIndex(string name) =>
-        name == "cuda" ? 0
-        : name.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
-        : null;
-
     /// <summary>
     /// The device to train on. Without a worker: auto is a GPU when this process sees one (as Hugging Face's Trainer
     /// does), else the CPU. On a worker: auto is the worker's device; cpu is always allowed; cuda or cuda:N mean the
@@ -38,7 +28,7 @@ public static class DeviceChoice
             ("cpu", var job) => throw new InvalidInputException($"--device (device) {job}: this worker trains on cpu (its --device): submit with --device cpu or auto, or start GPU workers"),
             (var worker, _) => worker,
         };
-        if (!IsName(name)) throw new InvalidInputException($"--device (device) {name}: unknown device (choose auto, cpu, cuda or cuda:N)");
+        if (!DeviceNames.IsName(name)) throw new InvalidInputException($"--device (device) {name}: unknown device (choose auto, cpu, cuda or cuda:N)");
         if (Unavailable(name, gpus) is { } why) throw new InvalidInputException($"--device (device) {name}: {why}");
         return new Device(name);
     }
@@ -46,7 +36,7 @@ public static class DeviceChoice
     /// <summary>Why this process cannot train on <paramref name="name"/> (cpu, cuda, cuda:N), or null when it can.</summary>
     public static string? Unavailable(string name, int? gpus = null)
     {
-        if (CudaIndex(name) is not int index) return null;
+        if (DeviceNames.CudaIndex(name) is not int index) return null;
         int count = gpus ?? CudaDevices();
         return count == 0 ? $"CUDA is not available: {WhyNoCuda()}; use cpu"
             : index >= count ? $"this machine has {count} CUDA device(s) (cuda:0 to cuda:{count - 1})"

@@ -11,57 +11,57 @@ namespace FineTune.Core.Arguments;
 public sealed record TrainingArguments
 {
     // model and data
-    public string Model { get; set; } = "default";
-    public string Dataset { get; set; } = "default";
-    public string? EvalDataset { get; set; }
-    public string TextColumn { get; set; } = "text";
-    public string? TextPairColumn { get; set; }
-    public string LabelColumn { get; set; } = "label";
-    public int? NumLabels { get; set; }
-    public int? TrainSubset { get; set; }
-    public int? EvalSubset { get; set; }
-    public double EvalSplit { get; set; } = 0.2;
-    public int MaxLength { get; set; } = 128;
-    public Padding Padding { get; set; } = Padding.Dynamic;
-    public bool GroupByLength { get; set; }
+    public string Model { get; init; } = "default";
+    public string Dataset { get; init; } = "default";
+    public string? EvalDataset { get; init; }
+    public string TextColumn { get; init; } = "text";
+    public string? TextPairColumn { get; init; }
+    public string LabelColumn { get; init; } = "label";
+    public int? NumLabels { get; init; }
+    public int? TrainSubset { get; init; }
+    public int? EvalSubset { get; init; }
+    public double EvalSplit { get; init; } = 0.2;
+    public int MaxLength { get; init; } = 128;
+    public Padding Padding { get; init; } = Padding.Dynamic;
+    public bool GroupByLength { get; init; }
 
     // optimisation
-    public double NumTrainEpochs { get; set; } = 3;
-    public int MaxSteps { get; set; } = -1;
-    public double LearningRate { get; set; } = 5e-5;
-    public int PerDeviceTrainBatchSize { get; set; } = 8;
-    public int PerDeviceEvalBatchSize { get; set; } = 8;
-    public int GradientAccumulationSteps { get; set; } = 1;
-    public double WeightDecay { get; set; }
-    public double AdamBeta1 { get; set; } = 0.9;
-    public double AdamBeta2 { get; set; } = 0.999;
-    public double AdamEpsilon { get; set; } = 1e-8;
-    public string LrSchedulerType { get; set; } = "linear";
-    public int WarmupSteps { get; set; }
-    public double WarmupRatio { get; set; }
-    public double MaxGradNorm { get; set; } = 1.0;
-    public long Seed { get; set; } = 42;
+    public double NumTrainEpochs { get; init; } = 3;
+    public int MaxSteps { get; init; } = -1;
+    public double LearningRate { get; init; } = 5e-5;
+    public int PerDeviceTrainBatchSize { get; init; } = 8;
+    public int PerDeviceEvalBatchSize { get; init; } = 8;
+    public int GradientAccumulationSteps { get; init; } = 1;
+    public double WeightDecay { get; init; }
+    public double AdamBeta1 { get; init; } = 0.9;
+    public double AdamBeta2 { get; init; } = 0.999;
+    public double AdamEpsilon { get; init; } = 1e-8;
+    public string LrSchedulerType { get; init; } = "linear";
+    public int WarmupSteps { get; init; }
+    public double WarmupRatio { get; init; }
+    public double MaxGradNorm { get; init; } = 1.0;
+    public long Seed { get; init; } = 42;
 
     // evaluation, saving, logging
-    public string EvalStrategy { get; set; } = "epoch";
-    public int? EvalSteps { get; set; }
-    public string SaveStrategy { get; set; } = "epoch";
-    public int SaveSteps { get; set; } = 500;
-    public int? SaveTotalLimit { get; set; }
-    public bool LoadBestModelAtEnd { get; set; }
-    public string MetricForBestModel { get; set; } = "accuracy";
-    public int? EarlyStoppingPatience { get; set; }
-    public int LoggingSteps { get; set; } = 10;
-    public string? ResumeFromCheckpoint { get; set; }
-    public string? OutputDir { get; set; }
+    public string EvalStrategy { get; init; } = "epoch";
+    public int? EvalSteps { get; init; }
+    public string SaveStrategy { get; init; } = "epoch";
+    public int SaveSteps { get; init; } = 500;
+    public int? SaveTotalLimit { get; init; }
+    public bool LoadBestModelAtEnd { get; init; }
+    public string MetricForBestModel { get; init; } = "accuracy";
+    public int? EarlyStoppingPatience { get; init; }
+    public int LoggingSteps { get; init; } = 10;
+    public string? ResumeFromCheckpoint { get; init; }
+    public string? OutputDir { get; init; }
 
     // resources
-    public int? Threads { get; set; }
-    public int? Workers { get; set; }
-    public int? MinWorkers { get; set; }
-    public string Device { get; set; } = "auto";
-    public string Precision { get; set; } = "fp32";
-    public string Collective { get; set; } = "auto";
+    public int? Threads { get; init; }
+    public int? Workers { get; init; }
+    public int? MinWorkers { get; init; }
+    public string Device { get; init; } = "auto";
+    public string Precision { get; init; } = "fp32";
+    public string Collective { get; init; } = "auto";
 
     public static readonly string[] Schedulers = ["linear", "cosine", "constant", "constant_with_warmup"];
     public static readonly string[] Strategies = ["no", "steps", "epoch"];
@@ -147,7 +147,7 @@ public sealed record TrainingArguments
         Check(Workers is null or > 0, "workers", $"must be at least 1, got {Workers}");
         Check(MinWorkers is null or > 0, "min_workers", $"must be at least 1, got {MinWorkers}");
         Check(MinWorkers is null || Workers is null || MinWorkers <= Workers, "min_workers", $"({MinWorkers}) is more than --workers ({Workers})");
-        Check(Device is "auto" or "cpu" or "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), "device", $"unknown device '{Device}' (choose auto, cpu, cuda or cuda:N)");
+        Check(DeviceNames.IsJobDevice(Device), "device", $"unknown device '{Device}' (choose auto, cpu, cuda or cuda:N)");
         Check(CollectiveFactory.Problem(Collective, Device) is null, "collective", CollectiveFactory.Problem(Collective, Device) ?? "");
         Check(Precision is "fp32" or "bf16" or "fp16", "precision", $"unknown precision '{Precision}' (choose fp32 or bf16)");
         Check(Precision != "fp16", "precision", "fp16 needs loss scaling, which FineTune does not do: use bf16 (fp32's range, no scaling; CPUs and GPUs since Ampere)");

@@ -8,17 +8,15 @@ namespace FineTune.Core.Data;
 /// </summary>
 public static class DatasetLoader
 {
-    public static LoadedDataset Load(DatasetOptions options)
+    /// <param name="read">told the rows read so far (train and eval files together), every few thousand rows</param>
+    public static LoadedDataset Load(DatasetOptions options, Action<long>? read = null)
     {
         var columns = DatasetColumns.From(options);
-        if (!(options.EvalSplit >= 0 && options.EvalSplit < 1))
-            throw new InvalidInputException($"--eval-split: must be at least 0 and below 1, got {options.EvalSplit}");
-
-        var (trainFiles, trainSource, folderEval) = ResolveTrain(options.Dataset);
-        var evalFiles = options.EvalDataset is { } evalPath ? ResolveEval(evalPath, "--eval-dataset") : folderEval;
+        var (trainFiles, trainSource, evalFiles) = Files(options);
+        var rowsRead = new RowCounter(read);
 
         int skipped = 0;
-        var trainRows = ReadSplit(trainFiles, trainSource, columns, ref skipped);
+        var trainRows = ReadSplit(trainFiles, trainSource, columns, ref skipped, rowsRead);
         var labels = LabelSet.Infer(trainRows.Select(r => r.Row.Label!));
         if (labels.Names.Count < 2)
             throw new InvalidInputException($"{trainSource}: every training example has the label '{labels.Names[0]}' (column '{columns.Label}'); a classifier needs at least 2 labels");
@@ -32,7 +30,7 @@ public static class DatasetLoader
         {
             evalSource = DatasetFolder.Source(evalFiles);
             train = all;
-            eval = ToExamples(ReadSplit(evalFiles, evalSource, columns, ref skipped), labels, trainSource);
+            eval = ToExamples(ReadSplit(evalFiles, evalSource, columns, ref skipped, rowsRead), labels, trainSource);
         }
         else
         {
@@ -52,6 +50,39 @@ public static class DatasetLoader
     }
 
     /// <summary>
+    /// What can be checked without reading the whole dataset: the options, the files (they exist, of a known type), and
+    /// the first <paramref name="rows"/> rows of each file (columns present, labels not empty). Throws as
+    /// <see cref="Load"/> does, with the same messages.
+    /// </summary>
+    public static void Check(DatasetOptions options, int rows = 100)
+    {
+        var columns = DatasetColumns.From(options);
+        var (trainFiles, trainSource, evalFiles) = Files(options);
+        int skipped = 0;
+        ReadSplit(trainFiles, trainSource, columns, ref skipped, new RowCounter(null), rows);
+        if (evalFiles.Count > 0) ReadSplit(evalFiles, DatasetFolder.Source(evalFiles), columns, ref skipped, new RowCounter(null), rows);
+    }
+
+    static (IReadOnlyList<string> Train, string TrainSource, IReadOnlyList<string> Eval) Files(DatasetOptions options)
+    {
+        if (!(options.EvalSplit >= 0 && options.EvalSplit < 1))
+            throw new InvalidInputException($"--eval-split: must be at least 0 and below 1, got {options.EvalSplit}");
+        var (trainFiles, trainSource, folderEval) = ResolveTrain(options.Dataset);
+        return (trainFiles, trainSource, options.EvalDataset is { } evalPath ? ResolveEval(evalPath, "--eval-dataset") : folderEval);
+    }
+
+    /// <summary>Rows read so far, told to a listener every 4,096 rows.</summary>
+    sealed class RowCounter(Action<long>? listener)
+    {
+        long count;
+
+        public void Add()
+        {
+            if (++count % 4096 == 0) listener?.Invoke(count);
+        }
+    }
+
+    /// <summary>
     /// The rows of a file, or of a folder's test (else validation) split, with their labels as written: for
     /// <c>finetune evaluate</c>, which maps them with the model's own label names (<see cref="WithLabels"/>).
     /// Empty texts are dropped and <see cref="DatasetOptions.EvalSubset"/> applies. "default" gives the default
@@ -68,7 +99,7 @@ public static class DatasetLoader
         var files = ResolveEval(path, "--dataset");
         var source = DatasetFolder.Source(files);
         int skipped = 0;
-        var rows = ReadSplit(files, source, columns, ref skipped);
+        var rows = ReadSplit(files, source, columns, ref skipped, new RowCounter(null));
         var result = rows.Select(r => (r.Row.Text!, r.Row.Pair, r.Row.Label!)).ToList();
         return Subset(result, options.EvalSubset, options.Seed, "--eval-subset", $"examples in {source}");
     }
@@ -139,8 +170,12 @@ public static class DatasetLoader
         return path;
     }
 
-    /// <summary>Reads a split's files in order, dropping (and counting) empty texts; every kept row has a trimmed label.</summary>
-    static List<(string File, SourceRow Row)> ReadSplit(IReadOnlyList<string> files, string source, DatasetColumns columns, ref int skipped)
+    /// <summary>
+    /// Reads a split's files in order, dropping (and counting) empty texts; every kept row has a trimmed label. With
+    /// <paramref name="limit"/>, only each file's first rows (a check, not a load).
+    /// </summary>
+    static List<(string File, SourceRow Row)> ReadSplit(IReadOnlyList<string> files, string source, DatasetColumns columns, ref int skipped,
+        RowCounter read, int limit = int.MaxValue)
     {
         var rows = new List<(string, SourceRow)>();
         int empty = 0;
@@ -149,7 +184,8 @@ public static class DatasetLoader
             int count = 0;
             foreach (var row in DataFile.Read(file, columns))
             {
-                count++;
+                if (count++ == limit) break;
+                read.Add();
                 if (string.IsNullOrWhiteSpace(row.Text)) { empty++; continue; }
                 if (string.IsNullOrWhiteSpace(row.Label))
                     throw new InvalidInputException($"{DataFile.Where(file, row.Line)}: the label (column '{columns.Label}') is missing or empty");
@@ -158,7 +194,7 @@ public static class DatasetLoader
             }
             if (count == 0) throw new InvalidInputException($"{file}: empty file (no rows)");
         }
-        if (rows.Count == 0)
+        if (rows.Count == 0 && limit == int.MaxValue)
             throw new InvalidInputException($"{source}: every text (column '{columns.Text}') is empty");
         skipped += empty;
         return rows;

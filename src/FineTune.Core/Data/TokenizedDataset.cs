@@ -31,9 +31,10 @@ public sealed partial class TokenizedDataset
 
     /// <summary>
     /// Tokenizes the examples ("[CLS] text [SEP]", or "[CLS] text [SEP] pair [SEP]" truncated longest-first),
-    /// in parallel chunk by chunk; the result does not depend on the thread count.
+    /// in parallel chunk by chunk; the result does not depend on the thread count. <paramref name="tokenized"/> is told
+    /// the examples done after each chunk.
     /// </summary>
-    public static TokenizedDataset Build(IReadOnlyList<LabeledExample> examples, BertTokenizer tokenizer, int maxLength)
+    public static TokenizedDataset Build(IReadOnlyList<LabeledExample> examples, BertTokenizer tokenizer, int maxLength, Action<int>? tokenized = null)
     {
         int n = examples.Count;
         var offsets = new long[n + 1];
@@ -75,6 +76,7 @@ public sealed partial class TokenizedDataset
                 offsets[start + k + 1] = used;
                 encoded[k] = null!;
             }
+            tokenized?.Invoke(start + count);
         }
         Array.Resize(ref ids, (int)used);
         return new TokenizedDataset(ids, offsets, secondStarts, labels);

@@ -54,7 +54,7 @@ public sealed class GpuTelemetry : IDisposable
 
     internal static GpuTelemetry? Start(string device, string worker, Action<string>? warn, INvml nvml, string? visibleDevices)
     {
-        if (DeviceChoice.CudaIndex(device) is not { } index) return null;
+        if (DeviceNames.CudaIndex(device) is not { } index) return null;
         var gpu = NvmlGpu.Open(nvml, index, visibleDevices, out var reason);
         if (gpu is null)
         {

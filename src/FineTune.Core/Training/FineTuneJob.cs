@@ -30,7 +30,7 @@ public static class FineTuneJob
             if (args.Threads is int threads) set_num_threads(threads);
         }
         var outputDir = Path.GetFullPath(args.OutputDir ?? throw new InvalidInputException("--output (output_dir): required"));
-        args.OutputDir = outputDir;
+        args = args with { OutputDir = outputDir };
 
         string folder;
         using (PhaseProfile.Measure("model folder (convert, check)")) (folder, _) = ModelCheck.Run(args);

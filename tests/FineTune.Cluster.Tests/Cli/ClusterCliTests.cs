@@ -136,7 +136,7 @@ public class ClusterCliTests(FakeCoordinator fake) : IClassFixture<FakeCoordinat
 
         // The coordinator rebuilds the same arguments from the map with the same table.
         var rebuilt = new FineTune.Core.Arguments.TrainingArguments();
-        foreach (var (k, v) in map) FineTune.Core.Arguments.ArgumentTable.Apply(rebuilt, k, v, k);
+        foreach (var (k, v) in map) rebuilt = FineTune.Core.Arguments.ArgumentTable.Apply(rebuilt, k, v, k);
         Assert.Equal(args, rebuilt);
     }
 

@@ -172,7 +172,7 @@ public class ClusterBadInputTests(BadInputCoordinator c, ITestOutputHelper outpu
                 Assert.Equal("queued", job.State);
                 // Accepted means valid: the same table, read back from the stored job, reports no problem.
                 var args = new TrainingArguments();
-                foreach (var (k, v) in job.Options) ArgumentTable.Apply(args, k, v, k);
+                foreach (var (k, v) in job.Options) args = ArgumentTable.Apply(args, k, v, k);
                 Assert.Empty(args.Problems());
                 Assert.True(args.Workers is null or <= BadInputCoordinator.MaxWorkers);
             }

@@ -49,10 +49,10 @@ public class CollectiveFactoryTests
     public void The_job_option_is_checked_with_the_others(string value, string device, string message)
     {
         var a = new TrainingArguments();
-        ArgumentTable.Apply(a, "device", device, "device");
-        ArgumentTable.Apply(a, "collective", value, "collective");
+        a = ArgumentTable.Apply(a, "device", device, "device");
+        a = ArgumentTable.Apply(a, "collective", value, "collective");
         Assert.Contains(message, Assert.Throws<InvalidInputException>(a.Validate).Message);
-        ArgumentTable.Apply(a, "collective", "ring", "collective");
+        a = ArgumentTable.Apply(a, "collective", "ring", "collective");
         Assert.Empty(a.Problems());
     }
 
@@ -63,8 +63,8 @@ public class CollectiveFactoryTests
     public void Nccl_is_accepted_for_jobs_that_may_run_on_cuda(string device)
     {
         var a = new TrainingArguments();
-        ArgumentTable.Apply(a, "device", device, "device");
-        ArgumentTable.Apply(a, "collective", "nccl", "collective");
+        a = ArgumentTable.Apply(a, "device", device, "device");
+        a = ArgumentTable.Apply(a, "collective", "nccl", "collective");
         Assert.Empty(a.Problems());
     }
 }

@@ -51,15 +51,25 @@ public sealed class InProcessCoordinator
     public InProcessCoordinator(string? dataDir = null)
     {
         Options = new CoordinatorOptions(dataDir ?? Path.Combine(Path.GetTempPath(), "finetune-tests", "coordinator-" + Guid.NewGuid().ToString("N")[..8]));
-        Jobs = new JobStore(Options, NullLogger<JobStore>.Instance, Clock);
+        Jobs = new JobStore(Options, NullLogger<JobStore>.Instance);
         Workers = new WorkerRegistry(Options, Clock);
         Lifecycle = new JobLifecycle(Jobs, Workers, Prepared, Options, NullLogger<JobLifecycle>.Instance);
         Scheduler = new Scheduler(Jobs, Workers, Prepared, Lifecycle, Preparation, Options, NullLogger<Scheduler>.Instance);
         Completion = new JobCompletion(Jobs, Lifecycle, NullLogger<JobCompletion>.Instance);
+        Lifecycle.Reopen();
     }
 
-    public JobRecord Submit(int workers, int minWorkers = 0, string id = "job-1", string? device = null) =>
-        Jobs.Add(new JobRecord { Id = id, Options = device is null ? [] : new() { ["device"] = device }, CreatedUnixMs = 1, RequestedWorkers = workers, MinWorkers = minWorkers });
+    /// <summary>A job accepted and its data made ready (the data work is not what these tests are about).</summary>
+    public JobRecord Submit(int workers, int minWorkers = 0, string id = "job-1", string? device = null)
+    {
+        var job = Accept(new TrainingArguments { Device = device ?? "auto" }, id, workers, minWorkers);
+        Assert.True(Lifecycle.OnDataReady(job));
+        return job;
+    }
+
+    /// <summary>A job as Submit leaves it: queued, its data not read yet.</summary>
+    public JobRecord Accept(TrainingArguments spec, string id = "job-1", int? workers = null, int minWorkers = 0) =>
+        Jobs.Add(new JobRecord { Id = id, Spec = spec, CreatedUnixMs = 1, RequestedWorkers = workers ?? Placement.WorldSize(spec, Workers.Ready()), MinWorkers = minWorkers });
 
     public WorkerInfo Join(string name, string device = "cpu") =>
         Workers.Register(new RegisterRequest { Name = name, RingEndpoint = $"127.0.0.1:{7000 + name.Length}", Device = device });

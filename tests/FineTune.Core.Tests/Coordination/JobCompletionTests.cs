@@ -18,9 +18,9 @@ public class JobCompletionTests
     public void Ranks_that_disagree_after_an_evaluation_fail_the_job_loudly()
     {
         var (_, completion, job) = Running();
-        completion.OnChecksum(job, 0, new ParameterChecksum { Step = 50, Sha256 = new string('a', 64) });
+        completion.OnChecksum(job, job.Generation, 0, new ParameterChecksum { Step = 50, Sha256 = new string('a', 64) });
         Assert.Equal(JobState.Running, job.State); // waits for every rank
-        completion.OnChecksum(job, 1, new ParameterChecksum { Step = 50, Sha256 = new string('b', 64) });
+        completion.OnChecksum(job, job.Generation, 1, new ParameterChecksum { Step = 50, Sha256 = new string('b', 64) });
         Assert.Equal(JobState.Failed, job.State);
         Assert.Contains("parameters differ after the evaluation at step 50", job.Error);
         Assert.Contains("rank 1 bbbbbbbbbbbb", job.Error);
@@ -30,7 +30,7 @@ public class JobCompletionTests
     public void Ranks_that_agree_keep_the_job_running()
     {
         var (_, completion, job) = Running();
-        foreach (var rank in new[] { 0, 1 }) completion.OnChecksum(job, rank, new ParameterChecksum { Step = 50, Sha256 = new string('c', 64) });
+        foreach (var rank in new[] { 0, 1 }) completion.OnChecksum(job, job.Generation, rank, new ParameterChecksum { Step = 50, Sha256 = new string('c', 64) });
         Assert.Equal(JobState.Running, job.State);
     }
 

@@ -8,7 +8,12 @@ namespace FineTune.Core.Tests.Coordination;
 /// <summary>A job's states and the transitions between them: every legal one, and every illegal one refused loudly.</summary>
 public class JobLifecycleTests
 {
-    static JobRecord NewJob() => new() { Id = "job-1", Options = [] };
+    static JobRecord NewJob()
+    {
+        var job = new JobRecord { Id = "job-1", Spec = new() };
+        job.DataPrepared();
+        return job;
+    }
 
     [Fact]
     public void A_job_goes_queued_preparing_running_succeeded()
@@ -44,8 +49,8 @@ public class JobLifecycleTests
         { "cannot succeed a job that is queued (only from running)", j => j.Succeed() },
         { "cannot recover a job that is queued (only from preparing or running)", j => j.Recover(new Recovery { Reason = "x" }) },
         { "cannot prepare a job that is running (only from queued or recovering)", j => { j.Prepare(["w"]); j.Run(1, [], false, null); j.Prepare(["w"]); } },
-        { "cannot fail a job that is already succeeded", j => { j.Prepare(["w"]); j.Run(1, [], false, null); j.Succeed(); j.Fail("late"); } },
-        { "cannot cancel a job that is already failed", j => { j.Fail("bad"); j.Cancel(); } },
+        { "cannot fail a job that is already succeeded", j => { j.Prepare(["w"]); j.Run(1, [], false, null); j.Succeed(); j.Fail("late", FailureKind.Fault); } },
+        { "cannot cancel a job that is already failed", j => { j.Fail("bad", FailureKind.InvalidInput); j.Cancel(); } },
         { "cannot succeed a job that is cancelled (only from running)", j => { j.Cancel(); j.Succeed(); } },
     };
 
@@ -115,7 +120,8 @@ public class JobLifecycleTests
         var dir = Path.Combine(coordinator.Options.JobsDir, "job-20261201-120000-abc123");
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "job.json"), LegacyRecord);
-        var store = new JobStore(coordinator.Options, NullLogger<JobStore>.Instance, coordinator.Clock);
+        var store = new JobStore(coordinator.Options, NullLogger<JobStore>.Instance);
+        new JobLifecycle(store, coordinator.Workers, coordinator.Prepared, coordinator.Options, NullLogger<JobLifecycle>.Instance).Reopen();
         var job = Assert.Single(store.All());
         // It was running when that coordinator stopped: it recovers, fenced by a new generation, from its checkpoint.
         Assert.Equal((JobState.Recovering, 4L, 2), (job.State, job.Generation, job.Restarts));
@@ -123,6 +129,9 @@ public class JobLifecycleTests
         Assert.Equal(("req-1", "checkpoint-40", 40), (job.RequestId, job.LastCheckpoint, job.GlobalStep));
         Assert.Equal(["neg", "pos"], job.LabelNames);
         Assert.Single(job.History);
+        // Its options map became the spec, bound by the table: every option, the submitted ones as given.
+        Assert.Equal((1.0, "default", 5e-5), (job.Spec.NumTrainEpochs, job.Spec.Model, job.Spec.LearningRate));
+        Assert.True(job.DataReady);
         // And what it wrote back still says "recovering" in words, for the next coordinator (of either version).
         Assert.Contains("\"State\": \"recovering\"", File.ReadAllText(Path.Combine(dir, "job.json")));
     }

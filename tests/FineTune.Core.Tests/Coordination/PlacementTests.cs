@@ -59,8 +59,7 @@ public class PlacementTests
     [InlineData("cpu", "ring", "cpu")]
     public void A_job_asking_for_nccl_is_placed_as_a_cuda_job(string device, string? collective, string expected)
     {
-        var options = new Dictionary<string, string> { ["device"] = device };
-        if (collective is not null) options["collective"] = collective;
-        Assert.Equal(expected, FineTune.Coordinator.Jobs.Placement.DeviceOf(options));
+        var spec = new FineTune.Core.Arguments.TrainingArguments { Device = device, Collective = collective ?? "auto" };
+        Assert.Equal(expected, FineTune.Coordinator.Jobs.Placement.DeviceOf(spec));
     }
 }

@@ -151,5 +151,5 @@ public class GpuTelemetryTests
     [InlineData("cuda:7", 7)]
     [InlineData("cuda:x", null)]
     [InlineData("auto", null)]
-    public void The_cuda_ordinal_of_a_device_name(string device, int? index) => Assert.Equal(index, DeviceChoice.CudaIndex(device));
+    public void The_cuda_ordinal_of_a_device_name(string device, int? index) => Assert.Equal(index, DeviceNames.CudaIndex(device));
 }

@@ -60,5 +60,5 @@ public class DeviceChoiceTests
     [InlineData("cuda:", false)]
     [InlineData("cuda:x", false)]
     [InlineData("gpu", false)]
-    public void Device_names(string name, bool valid) => Assert.Equal(valid, DeviceChoice.IsName(name));
+    public void Device_names(string name, bool valid) => Assert.Equal(valid, DeviceNames.IsName(name));
 }

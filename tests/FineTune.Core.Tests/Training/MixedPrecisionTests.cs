@@ -162,7 +162,7 @@ public class MixedPrecisionTests
         var path = Path.Combine(TinyModels.TempDir(), "job.yaml");
         File.WriteAllText(path, yaml);
         var args = new TrainingArguments();
-        ArgumentTable.ApplyFile(args, path);
+        args = ArgumentTable.ApplyFile(args, path);
         Assert.Equal(expected, args.Precision);
     }
 

@@ -18,7 +18,7 @@ public class OptionsPipelineTests
         // What `finetune submit -f` sends, bound as the coordinator and the workers bind it, equals what `finetune train -f` applies.
         var bound = ArgumentTable.Bind(read.Select(kv => KeyValuePair.Create(kv.Key, kv.Value)));
         var applied = new TrainingArguments();
-        ArgumentTable.ApplyFile(applied, yaml);
+        applied = ArgumentTable.ApplyFile(applied, yaml);
         Assert.Equal(JsonSerializer.Serialize(applied), JsonSerializer.Serialize(bound));
         Assert.Equal((2.0, 1e-4, "steps", 5, true), (bound.NumTrainEpochs, bound.LearningRate, bound.EvalStrategy, bound.EvalSteps, bound.GroupByLength));
     }

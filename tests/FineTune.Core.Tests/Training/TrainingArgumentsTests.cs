@@ -35,7 +35,7 @@ public class TrainingArgumentsTests
     public void Bad_values_name_the_option(string key, string value, string message)
     {
         var a = new TrainingArguments();
-        ArgumentTable.Apply(a, key, value, key);
+        a = ArgumentTable.Apply(a, key, value, key);
         var e = Assert.Throws<InvalidInputException>(a.Validate);
         Assert.Contains(message, e.Message);
     }
@@ -50,7 +50,7 @@ public class TrainingArgumentsTests
     public void Metric_for_best_model_reads_its_value_from_an_evaluation(string metric, double expected, bool greaterIsBetter)
     {
         var a = new TrainingArguments();
-        ArgumentTable.Apply(a, "metric_for_best_model", metric, "--metric-for-best-model");
+        a = ArgumentTable.Apply(a, "metric_for_best_model", metric, "--metric-for-best-model");
         Assert.Empty(a.Problems());
         var result = new EvalResult(Accuracy: 0.75, F1Macro: 0.5, Loss: 0.25, [], [], ["0", "1"], Samples: 4);
         Assert.Equal(expected, a.BestModelMetric(result));
@@ -80,7 +80,7 @@ public class TrainingArgumentsTests
         var json = Path.Combine(dir, "job.json");
         File.WriteAllText(json, """{"num_train_epochs": 5, "learning_rate": 3e-5, "per_device_train_batch_size": 16, "lr_scheduler_type": "cosine", "warmup_ratio": 0.1, "load_best_model_at_end": true, "evaluation_strategy": "epoch", "text_column": "review"}""");
         var a = new TrainingArguments();
-        ArgumentTable.ApplyFile(a, json);
+        a = ArgumentTable.ApplyFile(a, json);
         Assert.Equal(5, a.NumTrainEpochs);
         Assert.Equal(3e-5, a.LearningRate);
         Assert.Equal(16, a.PerDeviceTrainBatchSize);
@@ -91,8 +91,8 @@ public class TrainingArgumentsTests
         var yaml = Path.Combine(dir, "job.yaml");
         File.WriteAllText(yaml, "num_train_epochs: 2\nweight_decay: 0.01\nmax_length: 64\ngroup_by_length: true\n");
         var b = new TrainingArguments();
-        ArgumentTable.ApplyFile(b, yaml);
-        ArgumentTable.Apply(b, "num_train_epochs", "4", "--epochs"); // a flag given on the command line wins
+        b = ArgumentTable.ApplyFile(b, yaml);
+        b = ArgumentTable.Apply(b, "num_train_epochs", "4", "--epochs"); // a flag given on the command line wins
         Assert.Equal(4, b.NumTrainEpochs);
         Assert.Equal(0.01, b.WeightDecay);
         Assert.Equal(64, b.MaxLength);

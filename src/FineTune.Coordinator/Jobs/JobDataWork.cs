@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using FineTune.Contracts.V1;
+
+namespace FineTune.Coordinator.Jobs;
+
+/// <summary>
+/// Reads, labels and tokenizes each accepted job's data in the background, right after Submit answers and before any
+/// worker is reserved (the scheduler takes a queued job only once its data is ready). One job at a time, in submission
+/// order: the tokenizer already uses every core. The job's watchers see the examples read, then tokenized, a few times a
+/// second. Bad data fails the job with the loader's one-line reason; a fault (I/O) counts as a recovery and the work
+/// runs again (JobLifecycle.OnDataFailed). A job cancelled meanwhile stops its work at the next progress report.
+/// </summary>
+public sealed class JobDataWork(JobStore jobs, JobLifecycle lifecycle, TokenizationCache tokenized, ILogger<JobDataWork> log) : BackgroundService
+{
+    static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+    readonly Channel<JobRecord> queue = Channel.CreateUnbounded<JobRecord>();
+
+    /// <summary>Queues an accepted job's data work.</summary>
+    public void Start(JobRecord job) => queue.Writer.TryWrite(job);
+
+    protected override async Task ExecuteAsync(CancellationToken stop)
+    {
+        // After a restart: the jobs still waiting for their data (in creation order, as the store lists them).
+        foreach (var job in jobs.All().Where(j => j.State == JobState.Queued && !j.DataReady)) Start(job);
+        await foreach (var job in queue.Reader.ReadAllAsync(stop))
+            await Task.Run(() => Prepare(job), stop).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    /// <summary>One job's data, until it is ready, the job fails or it ends otherwise (blocking; tests call it directly).</summary>
+    public void Prepare(JobRecord job)
+    {
+        while (IsWaiting(job))
+        {
+            var clock = Stopwatch.StartNew();
+            string phase = "";
+            try
+            {
+                var folder = JobSpec.CheckModel(job.Spec);
+                tokenized.Ensure(job.Spec, folder, progress =>
+                {
+                    if (!IsWaiting(job)) throw new OperationCanceledException($"job {job.Id} ended while its data was read");
+                    if (progress.Phase == phase && clock.Elapsed < ProgressInterval) return;
+                    (phase, clock) = (progress.Phase, Stopwatch.StartNew());
+                    lifecycle.OnDataProgress(job, progress);
+                });
+                if (lifecycle.OnDataReady(job)) log.LogInformation("job {Job}: data ready", job.Id);
+                return;
+            }
+            catch (OperationCanceledException) when (!IsWaiting(job))
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                log.LogWarning(e, "job {Job}: reading its data failed", job.Id);
+                if (!lifecycle.OnDataFailed(job, e)) return;
+            }
+        }
+    }
+
+    bool IsWaiting(JobRecord job) => jobs.Read(() => job.State == JobState.Queued && !job.DataReady);
+}
