@@ -13,7 +13,8 @@ namespace FineTune.Coordinator.Jobs;
 /// </summary>
 public sealed class JobDataWork(JobStore jobs, JobLifecycle lifecycle, TokenizationCache tokenized, ILogger<JobDataWork> log) : BackgroundService
 {
-    static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+    /// <summary>The least time between two progress events of one phase (tests: zero, every report).</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
     readonly Channel<JobRecord> queue = Channel.CreateUnbounded<JobRecord>();
 
     /// <summary>Queues an accepted job's data work.</summary>

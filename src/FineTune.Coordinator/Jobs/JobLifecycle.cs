@@ -59,7 +59,7 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
         {
             if (j.State != JobState.Queued || j.DataReady) return false;
             var line = ErrorText.FirstLine(Faults.Unwrap(error).Message);
-            if (Faults.IsInvalidInput(error)) return FailHeld(j, line, FailureKind.InvalidInput);
+            if (Faults.IsBadRequest(error)) return FailHeld(j, line, FailureKind.InvalidInput); // a bad row, a file gone or not UTF-8
             var failure = ErrorText.Summary(error);
             if (Recovery.Earlier(j.Recoveries, ErrorText.FirstLine(failure), step: 0) is { } earlier)
                 return FailHeld(j, $"reading the data: {failure} (again, as before recovery {j.Recoveries.IndexOf(earlier) + 1}: a deterministic failure, not retried)", FailureKind.Fault);
