@@ -71,13 +71,21 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
         return retry;
     }
 
-    /// <summary>Rank 0 of the job's current group finished a step: progress, and the end of a recovery's time lost.</summary>
-    public bool OnStep(JobRecord job, long generation, StepEvent step) => jobs.Update(job, j =>
+    /// <summary>
+    /// Rank 0 of the job's current group finished a step: progress, published at once; written to job.json with the
+    /// job's next durable change (a log entry every logging_steps), not per step (rank 0 waits for this answer), except
+    /// the first step after a recovery, which closes the recovery's time lost.
+    /// </summary>
+    public bool OnStep(JobRecord job, long generation, StepEvent step)
     {
-        if (j.Generation != generation || j.State != JobState.Running) return false;
-        j.Step(step.Step, step.MaxSteps, workers.Now.ToUnixTimeMilliseconds());
-        return true;
-    }, new JobEvent { JobId = job.Id, Step = step });
+        bool closesRecovery = jobs.Read(() => job.Recoveries is [.., { Seconds: null }]); // only rank 0's reports close it: no race
+        return jobs.Update(job, j =>
+        {
+            if (j.Generation != generation || j.State != JobState.Running) return false;
+            j.Step(step.Step, step.MaxSteps, workers.Now.ToUnixTimeMilliseconds());
+            return true;
+        }, new JobEvent { JobId = job.Id, Step = step }, persist: closesRecovery);
+    }
 
     /// <summary>Rank 0 of the job's current group logged (loss, learning rate, an evaluation): kept in the job's history.</summary>
     public bool OnLog(JobRecord job, long generation, LogEvent log) => jobs.Update(job, j =>

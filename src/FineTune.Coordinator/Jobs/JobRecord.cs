@@ -99,6 +99,7 @@ public sealed class JobRecord
     {
         Require("prepare", JobState.Queued, JobState.Recovering);
         if (State == JobState.Queued && !DataReady) throw new InvalidOperationException($"job {Id}: cannot prepare a job whose data is not ready");
+        if (State == JobState.Recovering) Recoveries[^1].ToWorldSize = workers.Count;
         Workers = [.. workers];
         State = JobState.Preparing;
     }

@@ -62,8 +62,12 @@ public sealed class JobStore
         lock (gate) return jobs.Values.OrderBy(j => j.CreatedUnixMs).ToList();
     }
 
-    /// <summary>A job's state changed (the job, its previous state): telemetry listens here.</summary>
+    /// <summary>A job's state changed (the job, its previous state): telemetry listens here. Called under the lock.</summary>
     public event Action<JobRecord, JobState>? StateChanged;
+
+    /// <summary>Any change made through <see cref="Update(JobRecord, Func{JobRecord, bool}, JobEvent?, bool)"/> (the job, its state
+    /// before, whether job.json was written), under the lock: tests check invariants here.</summary>
+    public event Action<JobRecord, JobState, bool>? Updated;
 
     /// <summary>Changes a job under the lock, persists it, and tells its watchers.</summary>
     public void Update(JobRecord job, Action<JobRecord> change, JobEvent? evt = null) => Update(job, j => { change(j); return true; }, evt);
@@ -88,6 +92,7 @@ public sealed class JobStore
             if (persist) Save(job);
             Publish(job, evt ?? new JobEvent { JobId = job.Id, Job = ToMessage(job) });
             if (job.State != before) StateChanged?.Invoke(job, before);
+            Updated?.Invoke(job, before, persist);
             return true;
         }
     }

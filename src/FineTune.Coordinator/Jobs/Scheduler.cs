@@ -63,11 +63,7 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, PreparedJob
         var ready = Placement.Candidates(job, workers.Ready());
         int want = job.RequestedWorkers, min = job.MinWorkers > 0 ? job.MinWorkers : want;
         int take = ready.Count >= want ? want : ready.Count >= min && waited >= options.RecoveryGrace ? ready.Count : 0;
-        if (take > 0)
-        {
-            recovery.ToWorldSize = take;
-            return ready.Take(take).ToList();
-        }
+        if (take > 0) return ready.Take(take).ToList();
         if (waited >= options.RecoveryWait)
             lifecycle.Fail(job, $"{recovery.Reason}; no group to recover with: {ready.Count} ready worker(s) after {options.RecoveryWait.TotalSeconds:0} s, the job needs at least {min} (--min-workers)");
         return null;

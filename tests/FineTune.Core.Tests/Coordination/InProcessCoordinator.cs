@@ -10,9 +10,9 @@ namespace FineTune.Core.Tests.Coordination;
 /// <summary>A clock that moves only when a test says so.</summary>
 public sealed class ManualClock : TimeProvider
 {
-    DateTimeOffset now = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
-    public override DateTimeOffset GetUtcNow() => now;
-    public void Advance(TimeSpan by) => now += by;
+    long ticks = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks; // atomic: tests move it from many threads
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref ticks), TimeSpan.Zero);
+    public void Advance(TimeSpan by) => Interlocked.Add(ref ticks, by.Ticks);
 }
 
 /// <summary>Preparation without data: an assignment per rank, at once (or the exception a test sets).</summary>
@@ -95,7 +95,6 @@ public sealed class InProcessCoordinator
     public void Regroup(JobRecord job)
     {
         var group = job.Workers.Select(n => Workers.FindByName(n)!).ToList();
-        job.Recoveries[^1].ToWorldSize = group.Count;
         Assert.True(Lifecycle.Prepare(job, group));
         Assert.True(Lifecycle.Run(job, group, Preparation.Prepare(job, group, job.Generation + 1, resume: true), resume: true));
     }
