@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using FineTune.Contracts;
+using FineTune.Contracts.Transfers;
 using FineTune.Contracts.V1;
 using FineTune.Core;
 
