@@ -42,8 +42,9 @@ if (Unprotected(ListenAddresses.BeyondLoopback(ListenAddresses.Configured(builde
 builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(e => e.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
 builder.Services.AddGrpc(o =>
 {
-    o.MaxReceiveMessageSize = 16 << 20; // chunks are 1 MiB; anything far larger is refused with RESOURCE_EXHAUSTED
-    o.MaxSendMessageSize = 16 << 20;
+    // The clients' limit too: chunks are 1 MiB; anything far larger is refused with RESOURCE_EXHAUSTED.
+    o.MaxReceiveMessageSize = FineTune.Contracts.CoordinatorChannel.MaxMessageBytes;
+    o.MaxSendMessageSize = FineTune.Contracts.CoordinatorChannel.MaxMessageBytes;
 })
     .AddServiceOptions<JobsService>(o => o.Interceptors.Add<ApiKeyInterceptor>())
     .AddServiceOptions<ClusterService>(o => o.Interceptors.Add<JoinTokenInterceptor>());

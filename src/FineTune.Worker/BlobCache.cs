@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
+using FineTune.Contracts.Transfers;
 using FineTune.Contracts.V1;
 using FineTune.Core;
-using FineTune.Core.Transfers;
 
 namespace FineTune.Worker;
 
@@ -35,8 +35,7 @@ sealed class BlobCache(Cluster.ClusterClient client, string workerId, string dat
         // The coordinator names the chunks by the hash asked for: only that name, that size and that hash are taken.
         using var receiver = new FileChunkReceiver(dir, blob.Size) { Accept = name => name == blob.Sha256, ExpectedSha256 = _ => blob.Sha256 };
         using var call = client.FetchBlob(new FetchBlobRequest { Sha256 = blob.Sha256, WorkerId = workerId }, cancellationToken: cancel);
-        while (call.ResponseStream.MoveNext(cancel).GetAwaiter().GetResult()) receiver.Add(call.ResponseStream.Current);
-        receiver.End();
+        FileTransfers.ReceiveAsync(call.ResponseStream, receiver, cancel).GetAwaiter().GetResult();
         return File.Exists(path) ? path : throw new InvalidDataException($"blob {blob.Name}: the coordinator sent no file");
     }
 }

@@ -1,4 +1,4 @@
-using FineTune.Contracts;
+using FineTune.Contracts.Transfers;
 using FineTune.Contracts.V1;
 
 namespace FineTune.Worker;
@@ -32,10 +32,8 @@ sealed class CoordinatorLink(Cluster.ClusterClient client, Assignment a, string 
     public void UploadFolder(string folder, string? checkpoint = null)
     {
         using var call = client.UploadResult();
-        foreach (var file in Directory.GetFiles(folder).Where(f => !Path.GetFileName(f).StartsWith('.')))
-            foreach (var chunk in FileChunks.Read(file, Path.GetFileName(file)))
-                call.RequestStream.WriteAsync(new ResultChunk { JobId = a.JobId, WorkerId = workerId, Generation = a.Generation, Checkpoint = checkpoint ?? "", Chunk = chunk }).GetAwaiter().GetResult();
-        call.RequestStream.CompleteAsync().GetAwaiter().GetResult();
+        FileTransfers.UploadAsync(call.RequestStream, FolderFiles.List(folder),
+            chunk => new ResultChunk { JobId = a.JobId, WorkerId = workerId, Generation = a.Generation, Checkpoint = checkpoint ?? "", Chunk = chunk }).GetAwaiter().GetResult();
         var ack = call.ResponseAsync.GetAwaiter().GetResult();
         if (!ack.Ok) throw new InvalidOperationException($"the coordinator refused the result: {ack.Message}");
     }

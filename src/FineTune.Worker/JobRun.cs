@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using FineTune.Contracts.Transfers;
 using FineTune.Contracts.V1;
 using FineTune.Core;
 using FineTune.Core.Arguments;

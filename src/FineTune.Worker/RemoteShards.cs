@@ -1,9 +1,8 @@
+using FineTune.Contracts.Transfers;
 using FineTune.Contracts.V1;
 using FineTune.Core.Arguments;
 using FineTune.Core.Data;
 using FineTune.Core.Sharding;
-using FineTune.Core.Transfers;
-using Grpc.Core;
 
 namespace FineTune.Worker;
 
@@ -56,11 +55,8 @@ public sealed class RemoteShards(Cluster.ClusterClient client, Assignment a, str
         try
         {
             using var receiver = new FileChunkReceiver(spool, long.MaxValue);
-            ReceivedFile? shard = null;
-            await foreach (var chunk in call.ResponseStream.ReadAllAsync(stop.Token))
-                shard = await receiver.AddAsync(chunk, stop.Token) ?? shard;
-            receiver.End();
-            if (shard is null) throw new InvalidDataException($"epoch {epoch} shard: the stream ended before its last chunk");
+            var files = await FileTransfers.ReceiveAsync(call.ResponseStream, receiver, stop.Token);
+            if (files is not [var shard]) throw new InvalidDataException($"epoch {epoch} shard: the coordinator sent {files.Count} files, not one");
             EpochShard result;
             using (var bytes = new BufferedStream(shard.OpenRead(), 1 << 20)) result = EpochShard.Read(bytes);
             // The scale benchmark reads this line: bytes and time of each shard transfer.

@@ -3,7 +3,6 @@ using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Core.Telemetry;
 using Grpc.Core;
-using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 
 namespace FineTune.Worker;
@@ -25,9 +24,7 @@ public sealed class WorkerLoop(WorkerOptions options, ILogger<WorkerLoop> log, I
         // Pings every 5 s: a restarted coordinator must not leave heartbeats waiting on a dead connection.
         using var channel = GrpcChannel.ForAddress(options.Coordinator, CoordinatorChannel.Options(ping: TimeSpan.FromSeconds(5)));
         // The join token rides on every call (Register, Heartbeat, FetchBlob, Report, UploadResult), not only on Register.
-        var client = new Cluster.ClusterClient(options.JoinToken is { } token
-            ? channel.Intercept(headers => { headers.Add(Secrets.JoinTokenHeader, token); return headers; })
-            : channel.CreateCallInvoker());
+        var client = new Cluster.ClusterClient(Credentials.Attach(channel.CreateCallInvoker(), Secrets.JoinTokenHeader, options.JoinToken));
         while (!stop.IsCancellationRequested)
         {
             try

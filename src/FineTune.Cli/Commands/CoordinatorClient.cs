@@ -3,9 +3,9 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Contracts;
+using FineTune.Contracts.Transfers;
 using FineTune.Contracts.V1;
 using FineTune.Core;
-using FineTune.Core.Transfers;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Configuration;
@@ -40,14 +40,12 @@ public sealed class CoordinatorOptions
 /// </summary>
 public sealed class CoordinatorClient : IDisposable
 {
-    public const int MaxMessageBytes = CoordinatorChannel.MaxMessageBytes;
     static readonly TimeSpan QueryDeadline = TimeSpan.FromMinutes(1);
     static readonly TimeSpan SubmitDeadline = TimeSpan.FromMinutes(5); // the coordinator reads and tokenizes the dataset to validate it
     const long MaxDownloadBytes = 64L << 30; // per file: the coordinator's own limit on what rank 0 sends it
 
     readonly GrpcChannel channel;
     readonly Jobs.JobsClient jobs;
-    readonly Metadata headers = [];
 
     public string Address { get; }
 
@@ -56,7 +54,6 @@ public sealed class CoordinatorClient : IDisposable
         if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new InvalidInputException($"--coordinator: '{address}' is not an http:// or https:// URL");
         Address = address;
-        if (apiKey is not null) headers.Add("x-api-key", apiKey);
         // A watch can sit quiet for minutes (data preparation, evaluation): pings keep it alive and notice a dead coordinator.
         var channelOptions = CoordinatorChannel.Options(ping: TimeSpan.FromSeconds(20));
         // Submit carries a request id, so retrying it (and the read-only calls) when the coordinator is briefly unavailable is safe.
@@ -79,7 +76,8 @@ public sealed class CoordinatorClient : IDisposable
                 },
         };
         channel = GrpcChannel.ForAddress(uri, channelOptions);
-        jobs = new Jobs.JobsClient(channel);
+        // The API key rides on every call through the interceptor, never in a command's own headers.
+        jobs = new Jobs.JobsClient(Credentials.Attach(channel.CreateCallInvoker(), Secrets.ApiKeyHeader, apiKey));
     }
 
     public Job Submit(IReadOnlyDictionary<string, string> options, string requestId)
@@ -99,21 +97,18 @@ public sealed class CoordinatorClient : IDisposable
         {
             return UploadFile(localPath, $"{Sha256(localPath)}/{Path.GetFileName(localPath)}");
         }
-        var files = Directory.GetFiles(localPath, "*", SearchOption.AllDirectories)
-            .Where(f => !Path.GetRelativePath(localPath, f).Split(Path.DirectorySeparatorChar).Any(p => p.StartsWith('.')))
-            .Order(StringComparer.Ordinal).ToList();
-        var listing = string.Join("\n", files.Select(f => $"{Path.GetRelativePath(localPath, f).Replace('\\', '/')} {Sha256(f)}"));
+        // The folder's ID is the SHA-256 of its listing (jobs.proto): "relative/path SHA256" per file, joined by "\n".
+        var files = FolderFiles.List(localPath, recursive: true);
+        var listing = string.Join("\n", files.Select(f => $"{f.Name} {Sha256(f.Path)}"));
         var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(listing)));
-        foreach (var f in files) UploadFile(f, $"{id}/{Path.GetRelativePath(localPath, f).Replace('\\', '/')}");
+        foreach (var f in files) UploadFile(f.Path, $"{id}/{f.Name}");
         return $"coordinator:/uploads/{id}";
     }
 
     string UploadFile(string path, string name)
     {
-        using var call = Call(() => jobs.Upload(new CallOptions(headers, DateTime.UtcNow + SubmitDeadline)));
-        foreach (var chunk in FileChunks.Read(path, name))
-            Call(() => { call.RequestStream.WriteAsync(chunk).GetAwaiter().GetResult(); return 0; });
-        Call(() => { call.RequestStream.CompleteAsync().GetAwaiter().GetResult(); return 0; });
+        using var call = Call(() => jobs.Upload(deadline: DateTime.UtcNow + SubmitDeadline));
+        Call(() => { FileTransfers.UploadAsync(call.RequestStream, [new FolderFile(path, name)]).GetAwaiter().GetResult(); return 0; });
         return Call(() => call.ResponseAsync.GetAwaiter().GetResult()).Path;
     }
 
@@ -127,13 +122,9 @@ public sealed class CoordinatorClient : IDisposable
     public IReadOnlyList<string> Download(string jobId, string dir)
     {
         Directory.CreateDirectory(dir);
-        var names = new List<string>();
-        using var call = Call(() => jobs.Download(new DownloadRequest { JobId = jobId }, new CallOptions(headers, DateTime.UtcNow + SubmitDeadline)));
+        using var call = Call(() => jobs.Download(new DownloadRequest { JobId = jobId }, deadline: DateTime.UtcNow + SubmitDeadline));
         using var receiver = new FileChunkReceiver(dir, MaxDownloadBytes); // each file written aside, renamed once checked
-        while (Call(() => call.ResponseStream.MoveNext(CancellationToken.None).GetAwaiter().GetResult()))
-            if (receiver.Add(call.ResponseStream.Current) is { } file) names.Add(file.Name);
-        receiver.End();
-        return names;
+        return Call(() => FileTransfers.ReceiveAsync(call.ResponseStream, receiver).GetAwaiter().GetResult()).Select(f => f.Name).ToList();
     }
 
     public Job Get(string jobId) => Call(() => jobs.GetJob(new GetJobRequest { JobId = jobId }, Options(QueryDeadline)));
@@ -145,7 +136,7 @@ public sealed class CoordinatorClient : IDisposable
     /// <summary>The job's events until it ends (the stream closes) or <paramref name="cancel"/> fires.</summary>
     public async IAsyncEnumerable<JobEvent> Watch(string jobId, [EnumeratorCancellation] CancellationToken cancel = default)
     {
-        using var call = Call(() => jobs.WatchJob(new WatchJobRequest { JobId = jobId }, new CallOptions(headers, cancellationToken: cancel)));
+        using var call = Call(() => jobs.WatchJob(new WatchJobRequest { JobId = jobId }, new CallOptions(cancellationToken: cancel)));
         while (true)
         {
             bool more;
@@ -162,7 +153,7 @@ public sealed class CoordinatorClient : IDisposable
         }
     }
 
-    CallOptions Options(TimeSpan deadline) => new(headers, DateTime.UtcNow + deadline);
+    static CallOptions Options(TimeSpan deadline) => new(deadline: DateTime.UtcNow + deadline);
 
     T Call<T>(Func<T> call)
     {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using FineTune.Contracts.Transfers;
 using FineTune.Core;
 
 namespace FineTune.Coordinator.Jobs;

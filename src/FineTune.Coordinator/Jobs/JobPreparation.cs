@@ -86,10 +86,10 @@ public sealed class JobPreparation(JobStore jobs, BlobStore blobs, TokenizationC
     }
 
     IEnumerable<Blob> FolderBlobs(string folder) =>
-        Directory.GetFiles(folder).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal).Select(file =>
+        Contracts.Transfers.FolderFiles.List(folder).Select(file =>
         {
-            var (sha, size) = blobs.Put(file);
-            return new Blob { Name = Path.GetFileName(file), Sha256 = sha, Size = size };
+            var (sha, size) = blobs.Put(file.Path);
+            return new Blob { Name = file.Name, Sha256 = sha, Size = size };
         });
 
     /// <summary>The newest complete checkpoint the coordinator holds for the job, if any.</summary>

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using FineTune.Contracts;
+using FineTune.Contracts.Transfers;
 using FineTune.Contracts.V1;
 using FineTune.Core;
 using FineTune.Core.Arguments;

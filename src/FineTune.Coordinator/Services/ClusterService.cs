@@ -1,9 +1,9 @@
 using FineTune.Contracts;
+using FineTune.Contracts.Transfers;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
 using FineTune.Core;
 using FineTune.Core.Reporting;
-using FineTune.Core.Transfers;
 using Grpc.Core;
 
 namespace FineTune.Coordinator.Services;
@@ -35,8 +35,7 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
     {
         if (!blobs.IsValidHash(request.Sha256) || !File.Exists(blobs.PathOf(request.Sha256)))
             throw new RpcException(new Status(StatusCode.NotFound, $"no blob {request.Sha256}"));
-        foreach (var chunk in FileChunks.Read(blobs.PathOf(request.Sha256), request.Sha256))
-            await stream.WriteAsync(chunk, context.CancellationToken);
+        await FileTransfers.SendAsync(stream, [new FolderFile(blobs.PathOf(request.Sha256), request.Sha256)], context.CancellationToken);
     }
 
     public override async Task FetchShard(ShardRequest request, IServerStreamWriter<FileChunk> stream, ServerCallContext context)
@@ -134,7 +133,7 @@ public sealed partial class ClusterService(JobStore jobs, WorkerRegistry workers
         }
         catch (FileTransferException e)
         {
-            throw new RpcException(new Status(e.Problem.StatusCode(), e.Message));
+            throw RpcErrors.Refused(e);
         }
         finally
         {

@@ -1,9 +1,9 @@
 using FineTune.Contracts;
+using FineTune.Contracts.Transfers;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
 using FineTune.Core;
 using FineTune.Core.Arguments;
-using FineTune.Core.Transfers;
 using Grpc.Core;
 
 namespace FineTune.Coordinator.Services;
@@ -88,14 +88,14 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
         }
         catch (FileTransferException e)
         {
-            // The status as every receiver answers; the Jobs API's own wording for what clients are told to fix.
-            throw new RpcException(new Status(e.Problem.StatusCode(), e.Problem switch
+            // The status as every receiver answers (RpcErrors); the Jobs API's own wording for what clients are told to fix.
+            throw RpcErrors.Refused(e, e.Problem switch
             {
                 TransferProblem.BadName => $"upload name '{e.File}' must be SHA256/relative/path with no '..'",
                 TransferProblem.TooLarge => $"{e.File}: larger than the coordinator's upload limit of {coordinator.MaxUploadBytes} bytes",
                 TransferProblem.Incomplete => "upload ended before its last chunk",
-                _ => e.Message,
-            }));
+                _ => null,
+            });
         }
         throw new RpcException(new Status(StatusCode.InvalidArgument, "upload ended before its last chunk"));
     }
@@ -105,9 +105,8 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
     {
         var job = Find(request.JobId);
         if (job.State != JobState.Succeeded) throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job {job.Id} is {job.State.Name()}: only a succeeded job has an output to download"));
-        foreach (var path in Directory.GetFiles(job.OutputDir).Where(f => !Path.GetFileName(f).StartsWith('.') && !f.EndsWith(".part", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-            foreach (var chunk in FileChunks.Read(path, Path.GetFileName(path)))
-                await stream.WriteAsync(chunk, context.CancellationToken);
+        var files = FolderFiles.List(job.OutputDir).Where(f => !f.Name.EndsWith(".part", StringComparison.Ordinal));
+        await FileTransfers.SendAsync(stream, files, context.CancellationToken);
     }
 
     /// <summary>An upload's ID (the first part of its name) is a SHA-256 in hex; the receiver checks the rest of the path.</summary>
@@ -118,15 +117,5 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
     static void Invalid(Action action) => Invalid(() => { action(); return 0; });
 
     /// <summary>Bad input of any kind (a wrong value, a missing or unreadable file, bytes that are not UTF-8) is INVALID_ARGUMENT with its message.</summary>
-    static T Invalid<T>(Func<T> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (Exception e) when (Faults.IsBadRequest(e))
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, Faults.Unwrap(e).Message));
-        }
-    }
+    static T Invalid<T>(Func<T> action) => RpcErrors.Input(action);
 }

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTune.Contracts.Transfers;
 using FineTune.Core.Reporting;
 
 namespace FineTune.Core.Checkpointing;

@@ -1,4 +1,5 @@
 using System.Text;
+using FineTune.Contracts.Transfers;
 using Parquet;
 using Parquet.Schema;
 

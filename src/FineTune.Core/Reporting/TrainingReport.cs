@@ -1,3 +1,4 @@
+using FineTune.Contracts.Transfers;
 using FineTune.Core.Training;
 namespace FineTune.Core.Reporting;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTune.Contracts.Transfers;
 using FineTune.Core.Arguments;
 using FineTune.Core.Checkpointing;
 using FineTune.Core.Collectives;

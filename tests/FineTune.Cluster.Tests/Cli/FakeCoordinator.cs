@@ -74,7 +74,7 @@ public sealed class FakeJobs : Contracts.V1.Jobs.JobsBase
 
     static Task Authorize(ServerCallContext context)
     {
-        var key = context.RequestHeaders.GetValue("x-api-key");
+        var key = context.RequestHeaders.GetValue(FineTune.Contracts.Secrets.ApiKeyHeader);
         if (key is null) throw new RpcException(new Status(StatusCode.Unauthenticated, "an API key is required"));
         if (key != FakeCoordinator.Key) throw new RpcException(new Status(StatusCode.PermissionDenied, "wrong API key"));
         return Task.CompletedTask;

@@ -1,3 +1,5 @@
+using FineTune.Contracts.Transfers;
+
 namespace FineTune.Core.Tests.Training;
 
 public sealed class AtomicFileTests : IDisposable

@@ -1,23 +1,14 @@
-using FineTune.Contracts;
+using FineTune.Contracts.Transfers;
 using FineTune.Contracts.V1;
 using FineTune.Core.Tests.Data;
-using FineTune.Core.Transfers;
 using Google.Protobuf;
+using static FineTune.Core.Tests.Transfers.TransferData;
 
 namespace FineTune.Core.Tests.Transfers;
 
 /// <summary>The one receiver of chunked files, fed by the one sender (FileChunks), without processes.</summary>
 public class FileChunkReceiverTests
 {
-    static byte[] Bytes(int length, int seed)
-    {
-        var bytes = new byte[length];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
-
-    static List<FileChunk> Chunks(byte[] bytes, string name) => FileChunks.Read(new MemoryStream(bytes), name).ToList();
-
     /// <summary>Everything in the folder, temporary files included (hidden names too).</summary>
     static string[] Everything(string dir) => Directory.GetFileSystemEntries(dir, "*", SearchOption.AllDirectories);
 

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace FineTune.Core;
+namespace FineTune.Contracts.Transfers;
 
 /// <summary>
 /// Writes files so that a reader or a crash never sees a half-written one: the content goes to a temporary hidden

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using FineTune.Contracts.V1;
 
-namespace FineTune.Core.Transfers;
+namespace FineTune.Contracts.Transfers;
 
 /// <summary>What was wrong with a received file; each service maps it to its status code.</summary>
 public enum TransferProblem
@@ -51,7 +51,7 @@ public sealed class ReceivedFile(string name, long size, string sha256, string? 
 }
 
 /// <summary>
-/// The one receiver of chunked files (the sender is <see cref="Contracts.FileChunks"/>): feed it a stream's
+/// The one receiver of chunked files (the sender is <see cref="FileChunks"/>): feed it a stream's
 /// <see cref="FileChunk"/>s, one file after another (a file ends with a chunk with <c>last</c> set). For each file it
 /// checks the name (a relative path under the folder: no empty, '.'-leading or '\' parts, so no '..'), that every
 /// chunk's offset is the number of bytes received so far, the size cap, and on the last chunk the SHA-256; the bytes go

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using FineTune.Contracts.V1;
 using Google.Protobuf;
 
-namespace FineTune.Contracts;
+namespace FineTune.Contracts.Transfers;
 
 /// <summary>
 /// A file as the wire carries it: 1 MiB FileChunks named <c>name</c>, the SHA-256 of the whole file on the last one.
