@@ -42,9 +42,9 @@ if [[ -n "${BASE:-}" ]]; then
   git worktree add --detach "$WORK/base" "$BASE" >/dev/null
   echo "building $BASE in $WORK/base" >&2
   build "$WORK/base"
-  LABEL=("this build ($(git rev-parse --short HEAD))" "$BASE"); ROOTS=("$ROOT" "$WORK/base")
+  LABEL=("this build ($(git describe --always --dirty))" "$BASE"); ROOTS=("$ROOT" "$WORK/base")
 else
-  LABEL=("this build ($(git rev-parse --short HEAD))"); ROOTS=("$ROOT")
+  LABEL=("this build ($(git describe --always --dirty))"); ROOTS=("$ROOT")
 fi
 
 # The dataset (once, git-ignored, shared with scale.sh) and the default model in the cache (once), before any timing.
@@ -128,7 +128,6 @@ awk -v n="${#ROOTS[@]}" -v label0="${LABEL[0]}" -v label1="${LABEL[1]:-}" '
       }
       printf "\n"
     }
-  }
   }' "$WORK/values"
 echo "all seconds from sending Submit: submit_s to its reply; first_step_s to the first StepEvent on WatchJob; preparing_s, running_s to the job's first event in that state"
 [[ ${#ROOTS[@]} == 1 ]] || echo "ratio: ${LABEL[0]} / ${LABEL[1]} (below 1: this build is faster)"
