@@ -70,6 +70,7 @@ run_one() { # CONFIG ROUND
   # Ready when the worker has registered (the coordinator logs it); else go on after 60 s and say so.
   local waited=0
   until grep -q "worker-0 registered" "$dir/coordinator.log" 2>/dev/null; do
+    kill -0 "${PIDS[0]}" 2>/dev/null || { echo "  the coordinator exited (port $PORT taken? PORT=... picks another): $dir/coordinator.log" >&2; tail -3 "$dir/coordinator.log" >&2; break; }
     sleep 0.5; waited=$((waited + 1))
     if ((waited >= 120)); then echo "  (no 'worker-0 registered' line after 60 s: submitting anyway)" >&2; break; fi
   done
