@@ -53,6 +53,11 @@ if (args.Length > 0 && args[0] == "yelp-dataset")
     Console.WriteLine($"{folder}: {Arg("--train", 650_000):N0} train + {Arg("--test", 50_000):N0} test rows in {clock.Elapsed.TotalSeconds:F1} s");
     return;
 }
+// `submit-latency`: one job's Submit RPC latency and submit-to-first-step against a running coordinator (see SubmitLatencyBenchmark, submit-latency.sh).
+if (args.Length > 0 && args[0] == "submit-latency")
+{
+    Environment.Exit(SubmitLatencyBenchmark.Run(args[1..]));
+}
 // `anchor`: our Trainer against plain PyTorch eager on the default job's batches (see AnchorBenchmark, pytorch-anchor.sh).
 if (args.Length > 0 && args[0] == "anchor")
 {
