@@ -41,7 +41,8 @@ public sealed class CoordinatorOptions
 public sealed class CoordinatorClient : IDisposable
 {
     static readonly TimeSpan QueryDeadline = TimeSpan.FromMinutes(1);
-    static readonly TimeSpan SubmitDeadline = TimeSpan.FromMinutes(5); // the coordinator reads and tokenizes the dataset to validate it
+    // Submit answers within a second or so (the data is read after it); uploads and downloads of large files take longer.
+    static readonly TimeSpan SubmitDeadline = TimeSpan.FromMinutes(5);
     const long MaxDownloadBytes = 64L << 30; // per file: the coordinator's own limit on what rank 0 sends it
 
     readonly GrpcChannel channel;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
 
 namespace FineTune.Cli.Commands;
@@ -35,12 +36,29 @@ public static class StatusCommand
         table.Add("world size", job.WorldSize.ToString(CultureInfo.InvariantCulture));
         table.Add("workers", job.Workers.Count == 0 ? "-" : string.Join(", ", job.Workers));
         table.Add("step", Step(job));
+        if (job.Data is { } data && data.Phase is not ("" or DataPhase.Ready)) table.Add("data", DataLine(data));
         if (CoordinatorClient.ToJson(job)["metrics"] is JsonObject metrics && metrics["eval_accuracy"] is JsonValue accuracy && accuracy.TryGetValue<double>(out var a))
             table.Add("eval_accuracy", a.ToString("0.0000", CultureInfo.InvariantCulture));
         if (job.OutputDir is not "") table.Add("output", job.OutputDir);
         if (job.Error is not "") table.Add("error", job.Error);
         table.Write(Console.Out);
     }
+
+    /// <summary>"tokenizing 120,000/652,000 examples": the data work's progress in words.</summary>
+    public static string DataLine(DataProgress d) => d.Phase switch
+    {
+        DataPhase.Reading => string.Create(CultureInfo.InvariantCulture, $"reading: {d.ExamplesRead:N0} examples read"),
+        DataPhase.Tokenizing => string.Create(CultureInfo.InvariantCulture, $"tokenizing: {d.ExamplesTokenized:N0}/{d.ExamplesTotal:N0} examples"),
+        var phase => phase,
+    };
+
+    /// <summary>watch and submit --wait: 0 for a job that succeeded, 2 for one that failed on its input, else 1.</summary>
+    public static int ExitCode(Job job) => JobStates.StateOf(job) switch
+    {
+        JobState.Succeeded => Cli.Success,
+        JobState.Failed => FailureKinds.ExitCode(job.FailureKind),
+        _ => Cli.Failed,
+    };
 
     public static string Step(Job job) => job.MaxSteps > 0 ? $"{job.GlobalStep}/{job.MaxSteps}" : job.GlobalStep.ToString(CultureInfo.InvariantCulture);
 }

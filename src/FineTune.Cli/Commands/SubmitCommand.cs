@@ -53,7 +53,7 @@ public static class SubmitCommand
             if (final is null) return Cli.Failed; // interrupted: the job keeps running
             if (parse.GetValue(json)) Console.WriteLine(CoordinatorClient.ToJson(final).ToJsonString(Json.Indented));
             else StatusCommand.PrintSummary(final);
-            return JobStates.StateOf(final) == JobState.Succeeded ? Cli.Success : Cli.Failed;
+            return StatusCommand.ExitCode(final);
         });
         return command;
     }

@@ -8,7 +8,7 @@ using Grpc.Core;
 
 namespace FineTune.Cli.Commands;
 
-/// <summary>finetune watch JOB_ID: a job's progress on stderr until it ends; exit code 0 only if it succeeded.</summary>
+/// <summary>finetune watch JOB_ID: a job's progress on stderr until it ends; exit code 0 if it succeeded, 2 if it failed on its input, else 1.</summary>
 public static class WatchCommand
 {
     const int MaxReconnects = 30;
@@ -18,7 +18,7 @@ public static class WatchCommand
     {
         var jobId = new Argument<string>("JOB_ID") { Description = "the job's id (from submit or list)" };
         var coordinator = new CoordinatorOptions();
-        var command = new Command("watch", "Follow a job's progress until it ends (exit code 0 only if it succeeded)") { jobId };
+        var command = new Command("watch", "Follow a job's progress until it ends (exit code 0 if it succeeded, 2 if it failed on its input, else 1)") { jobId };
         coordinator.AddTo(command);
         command.SetAction(parse =>
         {
@@ -26,7 +26,7 @@ public static class WatchCommand
             var final = Follow(client, parse.GetValue(jobId)!);
             if (final is null) return Cli.Failed;
             StatusCommand.PrintSummary(final);
-            return JobStates.StateOf(final) == JobState.Succeeded ? Cli.Success : Cli.Failed;
+            return StatusCommand.ExitCode(final);
         });
         return command;
     }
@@ -81,6 +81,9 @@ public static class WatchCommand
                             break;
                         case JobEvent.EventOneofCase.Message:
                             progress.Line(e.Message);
+                            break;
+                        case JobEvent.EventOneofCase.Data:
+                            progress.Data(e.Data);
                             break;
                     }
                 }
@@ -146,6 +149,18 @@ public static class WatchCommand
                 $"\repoch {s.Epoch:0.00} [{new string('#', filled)}{new string('.', width - filled)}] step {s.Step}/{s.MaxSteps} loss {s.Loss:0.0000} {s.SamplesPerSecond:0.0} samples/s ETA {eta}   "));
             barShown = true;
         }
+
+        /// <summary>The data's reading and tokenizing: a line per phase, and a live count between them.</summary>
+        public void Data(DataProgress d)
+        {
+            if (d.Phase != dataPhase) Line($"data: {d.Phase}");
+            dataPhase = d.Phase;
+            if (!live) return;
+            writer.Write($"\r{StatusCommand.DataLine(d)}   ");
+            barShown = true;
+        }
+
+        string dataPhase = "";
 
         public void Log(LogEvent e) => Line(string.Join("  ",
             new[] { $"step {e.Step}", string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch:0.00}") }
