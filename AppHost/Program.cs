@@ -4,7 +4,7 @@ using FineTune.ServiceDefaults;
 // The system's wiring diagram: one coordinator (the Jobs API for users, the cluster API for workers), N workers that
 // join it and train their rank of a job, and a demo resource that submits the default job through the `finetune` CLI.
 // Settings (command line `--Workers 3`, or environment `Workers=3`):
-//   Workers   how many workers (default: one per GPU with --Device cuda, else 2)
+//   Workers   how many workers (default: one per GPU when the device is cuda, chosen or picked by auto, else 2)
 //   Device    auto (default: cuda when the machine has GPUs and the build carries CUDA libtorch, else cpu), cpu or
 //             cuda: cuda gives worker i `--device cuda:i`
 //   Threads   CPU threads per worker (default: the cores divided among the workers, so they do not oversubscribe)

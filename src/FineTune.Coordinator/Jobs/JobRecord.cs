@@ -32,8 +32,18 @@ public sealed class JobRecord
     [JsonInclude, JsonConverter(typeof(JsonStringEnumConverter<FailureKind>))] public FailureKind FailureKind { get; private set; }
     /// <summary>The job's data is read, labelled and tokenized (in the tokenization cache): it may take workers.</summary>
     [JsonInclude] public bool DataReady { get; private set; }
-    /// <summary>The data work's progress while it runs (not persisted: a restarted coordinator starts it again).</summary>
-    [JsonIgnore] public DataProgress Data { get; private set; } = new() { Phase = DataPhase.Waiting };
+    /// <summary>
+    /// The data work's progress while it runs; not persisted (a restarted coordinator starts the work again), so a
+    /// loaded record says only ready, failed or waiting.
+    /// </summary>
+    [JsonIgnore]
+    public DataProgress Data
+    {
+        get => data ?? new DataProgress { Phase = DataReady ? DataPhase.Ready : State == JobState.Failed ? DataPhase.Failed : DataPhase.Waiting };
+        private set => data = value;
+    }
+
+    DataProgress? data;
     [JsonInclude] public int GlobalStep { get; private set; }
     [JsonInclude] public int MaxSteps { get; private set; }
     /// <summary>Fences groups: bumped by every recovery and every new group; reports of an older one are refused.</summary>

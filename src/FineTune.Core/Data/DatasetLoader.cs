@@ -51,16 +51,19 @@ public static class DatasetLoader
 
     /// <summary>
     /// What can be checked without reading the whole dataset: the options, the files (they exist, of a known type), and
-    /// the first <paramref name="rows"/> rows of each file (columns present, labels not empty). Throws as
-    /// <see cref="Load"/> does, with the same messages.
+    /// the first <paramref name="rows"/> rows of each file (columns present, labels not empty). A dataset whose files
+    /// all end within those rows is small: it is loaded whole, so every check of <see cref="Load"/> applies at once.
+    /// Throws as <see cref="Load"/> does, with the same messages.
     /// </summary>
     public static void Check(DatasetOptions options, int rows = 100)
     {
         var columns = DatasetColumns.From(options);
         var (trainFiles, trainSource, evalFiles) = Files(options);
         int skipped = 0;
-        ReadSplit(trainFiles, trainSource, columns, ref skipped, new RowCounter(null), rows);
-        if (evalFiles.Count > 0) ReadSplit(evalFiles, DatasetFolder.Source(evalFiles), columns, ref skipped, new RowCounter(null), rows);
+        var counter = new RowCounter(null);
+        ReadSplit(trainFiles, trainSource, columns, ref skipped, counter, rows);
+        if (evalFiles.Count > 0) ReadSplit(evalFiles, DatasetFolder.Source(evalFiles), columns, ref skipped, counter, rows);
+        if (!counter.Truncated) Load(options);
     }
 
     static (IReadOnlyList<string> Train, string TrainSource, IReadOnlyList<string> Eval) Files(DatasetOptions options)
@@ -71,10 +74,12 @@ public static class DatasetLoader
         return (trainFiles, trainSource, options.EvalDataset is { } evalPath ? ResolveEval(evalPath, "--eval-dataset") : folderEval);
     }
 
-    /// <summary>Rows read so far, told to a listener every 4,096 rows.</summary>
+    /// <summary>Rows read so far, told to a listener every 4,096 rows; <see cref="Truncated"/> once a file was read only in part.</summary>
     sealed class RowCounter(Action<long>? listener)
     {
         long count;
+
+        public bool Truncated { get; set; }
 
         public void Add()
         {
@@ -184,7 +189,11 @@ public static class DatasetLoader
             int count = 0;
             foreach (var row in DataFile.Read(file, columns))
             {
-                if (count++ == limit) break;
+                if (count++ == limit)
+                {
+                    read.Truncated = true;
+                    break;
+                }
                 read.Add();
                 if (string.IsNullOrWhiteSpace(row.Text)) { empty++; continue; }
                 if (string.IsNullOrWhiteSpace(row.Label))

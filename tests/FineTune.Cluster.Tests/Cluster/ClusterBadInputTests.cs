@@ -104,6 +104,29 @@ public class ClusterBadInputTests(BadInputCoordinator c, ITestOutputHelper outpu
     }
 
     [Fact]
+    public void Bad_data_past_the_rows_submit_reads_fails_the_job_as_invalid_input_and_submit_wait_exits_2()
+    {
+        // 300 rows: Submit reads the first 100 of each file, and row 251 has no label; the rest is read after acceptance.
+        var dir = Path.Combine(c.Cluster.Root, "late-bad-data");
+        Directory.CreateDirectory(dir);
+        var dataset = FineTune.Core.Tests.Training.TinyJobs.WriteDataset(dir, 300);
+        var lines = File.ReadAllLines(dataset);
+        lines[250] = "{\"text\": \"fine food\", \"label\": null}";
+        File.WriteAllLines(dataset, lines);
+        var r = Finetune(null, "submit", "--coordinator", c.Cluster.Url, "--api-key", BadInputCoordinator.Key, "--model", c.Local["model"],
+            "--dataset", dataset, "--max-length", "32", "--workers", "2", "--wait", "--json");
+        output.WriteLine($"exit {r.ExitCode}: {r.Stderr.Trim()}");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("submitted job", r.Stderr); // accepted first: the data is read after Submit answers
+        var job = System.Text.Json.Nodes.JsonNode.Parse(r.Stdout)!;
+        Assert.Equal(("failed", "invalid_input"), (job["state"]!.GetValue<string>(), job["failure_kind"]!.GetValue<string>()));
+        Assert.EndsWith("/data.jsonl:251: the label (column 'label') is missing or empty", job["error"]!.GetValue<string>());
+        Assert.Equal("failed", job["data"]!["phase"]!.GetValue<string>());
+        Assert.DoesNotContain("   at ", r.Stderr);
+        c.AssertEarlierUntouched(); // and the coordinator serves on
+    }
+
+    [Fact]
     public void Requests_get_not_found_failed_precondition_resource_exhausted_and_invalid_argument()
     {
         var key = ApiKey(BadInputCoordinator.Key);
