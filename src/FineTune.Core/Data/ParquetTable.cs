@@ -10,39 +10,65 @@ namespace FineTune.Core.Data;
 /// </summary>
 internal static class ParquetTable
 {
-    public static IEnumerable<SourceRow> Read(string path, DatasetColumns columns) =>
-        ReadAsync(path, columns).GetAwaiter().GetResult();
+    /// <summary>The rows, one row group at a time: a reader that stops early (Submit's check of the first rows) reads one group.</summary>
+    public static IEnumerable<SourceRow> Read(string path, DatasetColumns columns)
+    {
+        using var file = Guard(path, () => Open(path, columns).GetAwaiter().GetResult());
+        int before = 0;
+        for (int g = 0; g < file.Reader.RowGroupCount; g++)
+        {
+            var rows = Guard(path, () => ReadGroup(file, g, path, before).GetAwaiter().GetResult());
+            before += rows.Count;
+            foreach (var row in rows) yield return row;
+        }
+    }
 
-    static async Task<List<SourceRow>> ReadAsync(string path, DatasetColumns columns)
+    sealed record OpenFile(ParquetReader Reader, DataField Text, DataField? Pair, DataField Label) : IDisposable
+    {
+        public void Dispose() => Reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    static async Task<OpenFile> Open(string path, DatasetColumns columns)
+    {
+        // Binary columns without a UTF-8 annotation (some writers) still read as text.
+        var reader = await ParquetReader.CreateAsync(path, new ParquetOptions { TreatByteArrayAsString = true });
+        var top = reader.Schema.Fields;
+        DataField Column(string name) =>
+            top.FirstOrDefault(f => f.Name == name) switch
+            {
+                DataField { IsArray: false } field => field,
+                null => throw columns.Missing(path, name, top.Select(f => f.Name)),
+                _ => throw new InvalidInputException($"{path}: column '{name}' is nested or a list; expected plain values"),
+            };
+        try
+        {
+            return new OpenFile(reader, Column(columns.Text), columns.Pair is null ? null : Column(columns.Pair), Column(columns.Label));
+        }
+        catch
+        {
+            await reader.DisposeAsync();
+            throw;
+        }
+    }
+
+    static async Task<List<SourceRow>> ReadGroup(OpenFile file, int g, string path, int before)
+    {
+        using var group = file.Reader.OpenRowGroupReader(g);
+        int n = checked((int)group.RowCount);
+        var texts = await Strings(group, file.Text, n, path);
+        var pairs = file.Pair is null ? null : await Strings(group, file.Pair, n, path);
+        var labels = await Labels(group, file.Label, n, path);
+        var rows = new List<SourceRow>(n);
+        for (int i = 0; i < n; i++) rows.Add(new SourceRow(before + i + 1, texts[i], pairs?[i], labels[i]));
+        return rows;
+    }
+
+    /// <summary>Anything the Parquet library throws is this file's problem, said in one line naming it.</summary>
+    static T Guard<T>(string path, Func<T> read)
     {
         try
         {
-            // Binary columns without a UTF-8 annotation (some writers) still read as text.
-            await using var reader = await ParquetReader.CreateAsync(path, new ParquetOptions { TreatByteArrayAsString = true });
-            var top = reader.Schema.Fields;
-            DataField text = Column(columns.Text), label = Column(columns.Label);
-            DataField? pair = columns.Pair is null ? null : Column(columns.Pair);
-
-            var rows = new List<SourceRow>();
-            for (int g = 0; g < reader.RowGroupCount; g++)
-            {
-                using var group = reader.OpenRowGroupReader(g);
-                int n = checked((int)group.RowCount);
-                var texts = await Strings(group, text, n, path);
-                var pairs = pair is null ? null : await Strings(group, pair, n, path);
-                var labels = await Labels(group, label, n, path);
-                for (int i = 0; i < n; i++)
-                    rows.Add(new SourceRow(rows.Count + 1, texts[i], pairs?[i], labels[i]));
-            }
-            return rows;
-
-            DataField Column(string name) =>
-                top.FirstOrDefault(f => f.Name == name) switch
-                {
-                    DataField { IsArray: false } field => field,
-                    null => throw columns.Missing(path, name, top.Select(f => f.Name)),
-                    _ => throw new InvalidInputException($"{path}: column '{name}' is nested or a list; expected plain values"),
-                };
+            return read();
         }
         catch (Exception e) when (e is not InvalidInputException and not OutOfMemoryException)
         {
