@@ -13,6 +13,16 @@ public sealed class WorkerInfo
     Assignment? pending;
     bool stopRequested;
     bool took; // the worker took the assignment of the job it is reserved for
+    bool delivered; // an assignment went out and the worker has not said it is idle since
+
+    /// <summary>
+    /// Free for a new group: reserved for no job, and its last heartbeat said it runs none and came after the last
+    /// assignment it took (a worker killed within a heartbeat of taking one would otherwise look idle).
+    /// </summary>
+    public bool IsFree
+    {
+        get { lock (gate) return JobId is null && ReportedJob.Length == 0 && !delivered && !Draining; }
+    }
 
     public required string Id { get; init; }
     public required string Name { get; init; }
@@ -100,6 +110,7 @@ public sealed class WorkerInfo
             if (Draining) return new HeartbeatResponse { Leave = JobId is null };
             var response = new HeartbeatResponse { Assignment = pending };
             took |= pending is not null;
+            delivered = pending is not null; // idle now, unless it takes work with this reply
             pending = null;
             return response;
         }

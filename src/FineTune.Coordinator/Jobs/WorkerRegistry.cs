@@ -39,7 +39,7 @@ public sealed class WorkerRegistry(CoordinatorOptions options, TimeProvider? clo
 
     public IReadOnlyList<WorkerInfo> Ready()
     {
-        lock (gate) return workers.Values.Where(w => IsAlive(w) && w.JobId is null && w.ReportedJob.Length == 0 && !w.Draining).OrderBy(w => w.Name, StringComparer.Ordinal).ToList();
+        lock (gate) return workers.Values.Where(w => IsAlive(w) && w.IsFree).OrderBy(w => w.Name, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>A draining worker that no job holds leaves: forgotten, as if it had never registered.</summary>

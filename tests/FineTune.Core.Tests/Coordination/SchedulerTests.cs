@@ -154,4 +154,22 @@ public class SchedulerTests
         Assert.Equal(JobState.Running, job.State);
         return (job, w0, w1, a0, a1);
     }
+
+    [Fact]
+    public async Task A_worker_killed_right_after_taking_its_rank_is_not_taken_for_the_new_group()
+    {
+        var c = new InProcessCoordinator();
+        var job = c.Submit(workers: 2);
+        var (w0, w1) = (c.Join("worker-0"), c.Join("worker-1"));
+        await c.Scheduler.Tick();
+        var a0 = c.Idle(w0)!;
+        Assert.NotNull(c.Idle(w1)); // worker-1 takes its rank and dies before its next heartbeat: its last one said idle
+        Assert.False(c.Busy(w0, a0));
+        Assert.True(c.Lifecycle.OnRankFailed(job, job.Generation, new RankFailure(0, "worker-0", "CollectiveException: rank 1 closed the connection", 20, Recoverable: true, GroupFailure: true)));
+        Assert.True(c.Busy(w0, a0)); // worker-0 is told to stop, and then says it is idle
+        Assert.Null(c.Idle(w0));
+        await c.Scheduler.Tick();
+        Assert.Equal([w0], c.Workers.Ready());
+        Assert.Equal(JobState.Recovering, job.State); // waits for a second worker instead of regrouping with a dead one
+    }
 }
