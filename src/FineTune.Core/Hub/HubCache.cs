@@ -15,16 +15,14 @@ public sealed class HubCache(string root)
 {
     public string Root { get; } = Path.GetFullPath(root);
 
-    /// <summary>HF_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.</summary>
+    /// <summary>HF_HUB_CACHE (or its old name HUGGINGFACE_HUB_CACHE), else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.</summary>
     /// <param name="variable">for tests: reads an environment variable (default: this process's environment)</param>
     public static string DefaultRoot(Func<string, string?>? variable = null)
     {
         variable ??= Environment.GetEnvironmentVariable;
-        string? Set(string name) => variable(name) is { Length: > 0 } v ? v : null;
-        if (Set("HF_HUB_CACHE") is { } hub) return hub;
-        if (Set("HF_HOME") is { } home) return Path.Combine(home, "hub");
-        var cache = Set("XDG_CACHE_HOME") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        return Path.Combine(cache, "huggingface", "hub");
+        return variable("HF_HUB_CACHE") is { Length: > 0 } hub ? hub
+            : variable("HUGGINGFACE_HUB_CACHE") is { Length: > 0 } old ? old
+            : Path.Combine(HubSettings.Home(variable), "hub");
     }
 
     public string RepoDir(HubRepo repo) => Path.Combine(Root, repo.CacheFolder);

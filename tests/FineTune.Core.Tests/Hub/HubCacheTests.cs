@@ -50,10 +50,12 @@ public class HubCacheTests
     [Fact]
     public void The_cache_root_follows_the_variables_in_huggingface_hubs_order()
     {
-        var env = new Dictionary<string, string> { ["HF_HUB_CACHE"] = "/a", ["HF_HOME"] = "/b", ["XDG_CACHE_HOME"] = "/c" };
+        var env = new Dictionary<string, string> { ["HF_HUB_CACHE"] = "/a", ["HUGGINGFACE_HUB_CACHE"] = "/old", ["HF_HOME"] = "/b", ["XDG_CACHE_HOME"] = "/c" };
         string? Read(string name) => env.GetValueOrDefault(name);
         Assert.Equal("/a", HubCache.DefaultRoot(Read));
         env.Remove("HF_HUB_CACHE");
+        Assert.Equal("/old", HubCache.DefaultRoot(Read));
+        env.Remove("HUGGINGFACE_HUB_CACHE");
         Assert.Equal("/b/hub", HubCache.DefaultRoot(Read));
         env.Remove("HF_HOME");
         Assert.Equal("/c/huggingface/hub", HubCache.DefaultRoot(Read));
