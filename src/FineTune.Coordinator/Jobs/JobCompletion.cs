@@ -50,7 +50,7 @@ public sealed class JobCompletion
     {
         var complete = jobs.Read(() =>
         {
-            if (!IsCurrent(job, generation)) return null;
+            if (!job.RunsGeneration(generation)) return null;
             var key = ($"{job.Id}/{generation}", checksum.Step); // a recovered group repeats steps: never mix generations
             if (!stepChecksums.TryGetValue(key, out var byRank)) stepChecksums[key] = byRank = [];
             byRank[rank] = checksum.Sha256;
@@ -83,7 +83,7 @@ public sealed class JobCompletion
         var key = $"{job.Id}/{report.Generation}";
         var sums = jobs.Read(() =>
         {
-            if (!IsCurrent(job, report.Generation)) return null;
+            if (!job.RunsGeneration(report.Generation)) return null;
             if (!finishedRanks.TryGetValue(key, out var ranks)) finishedRanks[key] = ranks = [];
             if (!checksums.TryGetValue(key, out var all)) checksums[key] = all = [];
             if (ranks.Add(report.Rank)) all.Add(f.ParameterChecksum);
@@ -97,8 +97,6 @@ public sealed class JobCompletion
         }
         Complete(job);
     }
-
-    bool IsCurrent(JobRecord job, long generation) => job.Generation == generation && job.State == JobState.Running;
 
     // A worker from before results travelled as files sends the final evaluation inside Finished.
 #pragma warning disable CS0612 // the deprecated field, read only for such workers

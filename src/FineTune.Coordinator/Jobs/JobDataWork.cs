@@ -37,7 +37,8 @@ public sealed class JobDataWork(JobStore jobs, JobLifecycle lifecycle, Tokenizat
             string phase = "";
             try
             {
-                var folder = JobSpec.CheckModel(job.Spec);
+                // Submit checked the spec and the model folder: only where the folder is (its tokenizer) is needed here.
+                var folder = FineTune.Core.Modeling.ModelFolder.Resolve(job.Spec.Model);
                 tokenized.Ensure(job.Spec, folder, progress =>
                 {
                     if (!IsWaiting(job)) throw new OperationCanceledException($"job {job.Id} ended while its data was read");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Core;
 using FineTune.Core.Arguments;
@@ -35,7 +36,7 @@ public static class JobFile
             problem = Faults.Unwrap(e).Message;
             spec = new TrainingArguments();
         }
-        if (node.Remove("Options") && node["State"]?.GetValue<string>() != "queued")
+        if (node.Remove("Options") && node["State"]?.GetValue<string>() != JobState.Queued.Name())
             node["DataReady"] = true; // an older coordinator tokenized at submission: a job past queued had its data
         node["Spec"] = new JsonObject(ArgumentTable.Canonical(spec).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
         return new Loaded(node.Deserialize<JobRecord>(Json)!, problem);

@@ -58,8 +58,8 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
         jobs.Update(job, j =>
         {
             if (j.State != JobState.Queued || j.DataReady) return false;
-            var line = ErrorText.FirstLine(Faults.Unwrap(error).Message);
-            if (Faults.IsBadRequest(error)) return FailHeld(j, line, FailureKind.InvalidInput); // a bad row, a file gone or not UTF-8
+            if (Faults.IsBadRequest(error)) // a bad row, a file gone or not UTF-8
+                return FailHeld(j, ErrorText.FirstLine(Faults.Unwrap(error).Message), FailureKind.InvalidInput);
             var failure = ErrorText.Summary(error);
             if (Recovery.Earlier(j.Recoveries, ErrorText.FirstLine(failure), step: 0) is { } earlier)
                 return FailHeld(j, $"reading the data: {failure} (again, as before recovery {j.Recoveries.IndexOf(earlier) + 1}: a deterministic failure, not retried)", FailureKind.Fault);
@@ -81,7 +81,7 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
         bool closesRecovery = jobs.Read(() => job.Recoveries is [.., { Seconds: null }]); // only rank 0's reports close it: no race
         return jobs.Update(job, j =>
         {
-            if (j.Generation != generation || j.State != JobState.Running) return false;
+            if (!j.RunsGeneration(generation)) return false;
             j.Step(step.Step, step.MaxSteps, workers.Now.ToUnixTimeMilliseconds());
             return true;
         }, new JobEvent { JobId = job.Id, Step = step }, persist: closesRecovery);
@@ -90,7 +90,7 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
     /// <summary>Rank 0 of the job's current group logged (loss, learning rate, an evaluation): kept in the job's history.</summary>
     public bool OnLog(JobRecord job, long generation, LogEvent log) => jobs.Update(job, j =>
     {
-        if (j.Generation != generation || j.State != JobState.Running) return false;
+        if (!j.RunsGeneration(generation)) return false;
         j.History.Add(new LogEntry(log.Step, log.Epoch, log.Values.ToDictionary(kv => kv.Key, kv => kv.Value)).ToJson());
         return true;
     }, new JobEvent { JobId = job.Id, Log = log });
@@ -98,7 +98,7 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
     /// <summary>Rank 0 of the current group ended training at <paramref name="globalStep"/> (results follow).</summary>
     public bool OnFinished(JobRecord job, long generation, int globalStep, Action<JobRecord> results) => jobs.Update(job, j =>
     {
-        if (j.Generation != generation || j.State != JobState.Running) return false;
+        if (!j.RunsGeneration(generation)) return false;
         j.Finish(globalStep);
         results(j);
         return true;

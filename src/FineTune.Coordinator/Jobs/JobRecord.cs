@@ -61,6 +61,9 @@ public sealed class JobRecord
     public int Restarts => Recoveries.Count;
 
     public bool IsTerminal => State.IsFinal();
+    /// <summary>The job runs with the group of <paramref name="generation"/>: that group's reports count, any other's do not.</summary>
+    public bool RunsGeneration(long generation) => Generation == generation && State == JobState.Running;
+
     /// <summary>A group holds (or is being given) the job: a fault now means recovering.</summary>
     public bool HasGroup => State is JobState.Preparing or JobState.Running;
 

@@ -27,13 +27,15 @@ public sealed class JobStore
         {
             var (job, problem) = JobFile.Read(File.ReadAllText(file), options);
             jobs[job.Id] = job;
-            if (problem is not null) Unbound[job.Id] = problem;
+            if (problem is not null) unbound[job.Id] = problem;
         }
         log.LogInformation("{Count} jobs loaded from {Dir}", jobs.Count, options.JobsDir);
     }
 
     /// <summary>Jobs loaded whose options no longer bind or validate, with the reason (see <see cref="JobFile"/>).</summary>
-    public Dictionary<string, string> Unbound { get; } = [];
+    public IReadOnlyDictionary<string, string> Unbound => unbound;
+
+    readonly Dictionary<string, string> unbound = [];
 
     public JobRecord Add(JobRecord job)
     {

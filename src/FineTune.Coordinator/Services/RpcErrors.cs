@@ -12,14 +12,6 @@ namespace FineTune.Coordinator.Services;
 /// </summary>
 public static class RpcErrors
 {
-    /// <summary>The status for <paramref name="e"/>, or null when it is no client error.</summary>
-    public static RpcException? Of(Exception e) => Faults.Unwrap(e) switch
-    {
-        FileTransferException t => Refused(t),
-        var x when Faults.IsBadRequest(x) => new RpcException(new Status(StatusCode.InvalidArgument, x.Message)),
-        _ => null,
-    };
-
     /// <summary>A refused file: its problem's status, with <paramref name="message"/> (a service's own words) or the receiver's.</summary>
     public static RpcException Refused(FileTransferException e, string? message = null) =>
         new(new Status(e.Problem.StatusCode(), message ?? e.Message));
@@ -33,7 +25,7 @@ public static class RpcErrors
         }
         catch (Exception e) when (Faults.IsBadRequest(e))
         {
-            throw Of(e)!;
+            throw new RpcException(new Status(StatusCode.InvalidArgument, Faults.Unwrap(e).Message));
         }
     }
 }
