@@ -1,35 +1,42 @@
 namespace FineTune.Core.Data;
 
 /// <summary>
-/// Finds a split's files in a dataset folder: <c>train.csv</c> (or .jsonl, .json, .parquet), or the hub's shards
-/// <c>train-00000-of-00002.parquet</c>, ... (read in name order), in the folder or in its <c>data/</c> subfolder.
+/// A dataset folder's splits, found by <see cref="DatasetLayout"/> from its README.md (when present) and every file
+/// below it, so a copy of a hub dataset repo loads as the hub id would: train.csv, data/train-00000-of-00002.parquet
+/// shards, a train/ folder, or the files a README.md config names.
 /// </summary>
 internal static class DatasetFolder
 {
-    public static readonly string[] EvalSplits = ["test", "validation"];
-
-    /// <summary>The split's files, or an empty list when the folder has none.</summary>
-    public static IReadOnlyList<string> Files(string folder, string split)
+    /// <summary>The folder's splits, with full paths.</summary>
+    public static DatasetSplits Splits(string folder, string? config, string labelColumn)
     {
-        foreach (var dir in new[] { folder, Path.Combine(folder, "data") })
+        var readmePath = Path.Combine(folder, "README.md");
+        var readme = File.Exists(readmePath) ? File.ReadAllText(readmePath) : null;
+        var layout = DatasetLayout.Select(readme, RelativeFiles(folder), config, labelColumn, folder);
+        return layout with
         {
-            if (!Directory.Exists(dir)) continue;
-            string[] files = [.. Directory.EnumerateFiles(dir).Where(f => IsSplitFile(f, split)).Order(StringComparer.Ordinal)];
-            if (files.Length == 0) continue;
-            var types = files.Select(f => Path.GetExtension(f).ToLowerInvariant()).Distinct().ToList();
-            if (types.Count > 1)
-                throw new InvalidInputException($"{dir}: holds {split} files of {types.Count} types ({string.Join(", ", files.Select(Path.GetFileName))}); keep one");
-            return files;
-        }
-        return [];
+            Files = layout.Files.ToDictionary(
+                s => s.Key,
+                s => (IReadOnlyList<string>)[.. s.Value.Select(f => Path.Combine(folder, f.Replace('/', Path.DirectorySeparatorChar)))],
+                StringComparer.Ordinal),
+        };
     }
 
-    /// <summary>The first evaluation split the folder has (test, then validation), or an empty list.</summary>
-    public static IReadOnlyList<string> EvalFiles(string folder)
+    /// <summary>Every file below the folder, relative with '/' separators; hidden folders (.git, .cache) are not entered.</summary>
+    static List<string> RelativeFiles(string folder)
     {
-        foreach (var split in EvalSplits)
-            if (Files(folder, split) is { Count: > 0 } files) return files;
-        return [];
+        var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true };
+        var files = new List<string>();
+        var pending = new Stack<string>([folder]);
+        while (pending.Count > 0)
+        {
+            var dir = pending.Pop();
+            foreach (var file in Directory.EnumerateFiles(dir, "*", options))
+                files.Add(Path.GetRelativePath(folder, file).Replace(Path.DirectorySeparatorChar, '/'));
+            foreach (var sub in Directory.EnumerateDirectories(dir, "*", options))
+                if (!Path.GetFileName(sub).StartsWith('.')) pending.Push(sub);
+        }
+        return files;
     }
 
     /// <summary>What the folder holds, for an error message.</summary>
@@ -47,12 +54,4 @@ internal static class DatasetFolder
         files.Count == 1
             ? files[0]
             : $"{Path.Combine(Path.GetDirectoryName(files[0])!, Path.GetFileName(files[0]).Split('-')[0])}-*{Path.GetExtension(files[0])} ({files.Count} files)";
-
-    static bool IsSplitFile(string path, string split)
-    {
-        if (!DataFile.IsSupported(path)) return false;
-        var stem = Path.GetFileNameWithoutExtension(path);
-        return stem.Equals(split, StringComparison.OrdinalIgnoreCase)
-            || stem.StartsWith(split + "-", StringComparison.OrdinalIgnoreCase);
-    }
 }

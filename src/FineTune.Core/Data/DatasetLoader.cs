@@ -2,7 +2,7 @@ namespace FineTune.Core.Data;
 
 /// <summary>
 /// Turns the dataset options into labeled train and eval examples: find the files, read them, drop empty texts,
-/// infer the labels from the training data, take the eval split (a file, the folder's test split, or a seeded
+/// take the labels from the dataset card's class names or infer them from the training data, take the eval split (a file, the folder's test split, or a seeded
 /// stratified hold-out), then the seeded subsets. Every problem the user can fix is an InvalidInputException
 /// naming the file (and line or column) and what is wrong.
 /// </summary>
@@ -12,16 +12,20 @@ public static class DatasetLoader
     public static LoadedDataset Load(DatasetOptions options, Action<long>? read = null)
     {
         var columns = DatasetColumns.From(options);
-        var (trainFiles, trainSource, evalFiles) = Files(options);
+        var (trainFiles, trainSource, evalFiles, classNames) = Files(options);
         var rowsRead = new RowCounter(read);
 
         int skipped = 0;
         var trainRows = ReadSplit(trainFiles, trainSource, columns, ref skipped, rowsRead);
-        var labels = LabelSet.Infer(trainRows.Select(r => r.Row.Label!));
+        // The card's names hold every class, even those a subset of the rows lacks: the model's id2label is that list.
+        var labels = classNames is null ? LabelSet.Infer(trainRows.Select(r => r.Row.Label!)) : LabelSet.FromClassNames(classNames);
         if (labels.Names.Count < 2)
-            throw new InvalidInputException($"{trainSource}: every training example has the label '{labels.Names[0]}' (column '{columns.Label}'); a classifier needs at least 2 labels");
+            throw new InvalidInputException(labels.AreClassNames
+                ? $"{trainSource}: the dataset card names {labels.Names.Count} class label(s) for column '{columns.Label}'; a classifier needs at least 2"
+                : $"{trainSource}: every training example has the label '{labels.Names[0]}' (column '{columns.Label}'); a classifier needs at least 2 labels");
         if (options.NumLabels is { } expected && expected != labels.Names.Count)
-            throw new InvalidInputException($"--num-labels {expected}: {trainSource} has {labels.Names.Count} labels ({labels.Describe()})");
+            throw new InvalidInputException(
+                $"--num-labels {expected}: {trainSource} has {labels.Names.Count} labels ({labels.Describe()}){(labels.AreClassNames ? ", as its dataset card names them" : "")}");
         var all = ToExamples(trainRows, labels, trainSource);
 
         IReadOnlyList<LabeledExample> train, eval;
@@ -58,7 +62,7 @@ public static class DatasetLoader
     public static void Check(DatasetOptions options, int rows = 100)
     {
         var columns = DatasetColumns.From(options);
-        var (trainFiles, trainSource, evalFiles) = Files(options);
+        var (trainFiles, trainSource, evalFiles, _) = Files(options);
         int skipped = 0;
         var counter = new RowCounter(null);
         ReadSplit(trainFiles, trainSource, columns, ref skipped, counter, rows);
@@ -66,12 +70,12 @@ public static class DatasetLoader
         if (!counter.Truncated) Load(options);
     }
 
-    static (IReadOnlyList<string> Train, string TrainSource, IReadOnlyList<string> Eval) Files(DatasetOptions options)
+    static (IReadOnlyList<string> Train, string TrainSource, IReadOnlyList<string> Eval, IReadOnlyList<string>? ClassNames) Files(DatasetOptions options)
     {
         if (!(options.EvalSplit >= 0 && options.EvalSplit < 1))
             throw new InvalidInputException($"--eval-split: must be at least 0 and below 1, got {options.EvalSplit}");
-        var (trainFiles, trainSource, folderEval) = ResolveTrain(options.Dataset);
-        return (trainFiles, trainSource, options.EvalDataset is { } evalPath ? ResolveEval(evalPath, "--eval-dataset") : folderEval);
+        var (trainFiles, trainSource, folderEval, classNames) = ResolveTrain(options);
+        return (trainFiles, trainSource, options.EvalDataset is { } evalPath ? ResolveEval(evalPath, "--eval-dataset", null, options.LabelColumn) : folderEval, classNames);
     }
 
     /// <summary>Rows read so far, told to a listener every 4,096 rows; <see cref="Truncated"/> once a file was read only in part.</summary>
@@ -101,7 +105,7 @@ public static class DatasetLoader
             return [.. loaded.Eval.Select(e => (e.Text, e.TextPair, loaded.LabelNames[e.Label]))];
         }
         var columns = DatasetColumns.From(options);
-        var files = ResolveEval(path, "--dataset");
+        var files = ResolveEval(path, "--dataset", options.Config, options.LabelColumn);
         var source = DatasetFolder.Source(files);
         int skipped = 0;
         var rows = ReadSplit(files, source, columns, ref skipped, new RowCounter(null));
@@ -134,37 +138,49 @@ public static class DatasetLoader
     /// </summary>
     public static (IReadOnlyList<string> Train, IReadOnlyList<string> Eval) SourceFiles(DatasetOptions options)
     {
-        var (train, _, folderEval) = ResolveTrain(options.Dataset);
-        return (train, options.EvalDataset is { } evalPath ? ResolveEval(evalPath, "--eval-dataset") : folderEval);
+        var (train, _, folderEval, _) = ResolveTrain(options);
+        return (train, options.EvalDataset is { } evalPath ? ResolveEval(evalPath, "--eval-dataset", null, options.LabelColumn) : folderEval);
     }
 
-    static (IReadOnlyList<string> Files, string Source, IReadOnlyList<string> Eval) ResolveTrain(string dataset)
+    static (IReadOnlyList<string> Files, string Source, IReadOnlyList<string> Eval, IReadOnlyList<string>? ClassNames) ResolveTrain(DatasetOptions options)
     {
+        var dataset = options.Dataset;
+        if (Directory.Exists(dataset))
+        {
+            var splits = DatasetFolder.Splits(dataset, options.Config, options.LabelColumn);
+            if (splits.Train.Count == 0)
+                throw new InvalidInputException(
+                    $"{dataset}: no train file{InConfig(splits)} ({FoundSplits(splits)}; expected train.csv, train-*.parquet shards or a train/ folder, here or below, or a README.md config naming them); {DatasetFolder.Describe(dataset)}");
+            return (splits.Train, DatasetFolder.Source(splits.Train), splits.Eval, splits.LabelNames);
+        }
+        // Only a dataset folder (or hub repo) has configs: a single file or the default dataset has none.
+        if (options.Config is { } config)
+            throw new InvalidInputException($"--dataset-config {config}: {dataset} is not a dataset folder, so it has no configs; leave the option out");
         if (DefaultDataset.IsDefault(dataset))
         {
             var file = DefaultDataset.EnsureFile();
-            return ([file], $"default ({file})", []);
+            return ([file], $"default ({file})", [], null);
         }
-        if (Directory.Exists(dataset))
-        {
-            var files = DatasetFolder.Files(dataset, "train");
-            if (files.Count == 0)
-                throw new InvalidInputException(
-                    $"{dataset}: no train file (expected train.csv, train.jsonl, train.json, train.parquet or train-*.parquet shards, here or in data/); {DatasetFolder.Describe(dataset)}");
-            return (files, DatasetFolder.Source(files), DatasetFolder.EvalFiles(dataset));
-        }
-        return ([ExistingFile(dataset, "--dataset")], dataset, []);
+        return ([ExistingFile(dataset, "--dataset")], dataset, [], null);
     }
 
-    static IReadOnlyList<string> ResolveEval(string path, string flag)
+    static IReadOnlyList<string> ResolveEval(string path, string flag, string? config, string labelColumn)
     {
-        if (!Directory.Exists(path)) return [ExistingFile(path, flag)];
-        var files = DatasetFolder.EvalFiles(path);
-        if (files.Count == 0)
+        if (!Directory.Exists(path))
+            return config is null
+                ? [ExistingFile(path, flag)]
+                : throw new InvalidInputException($"--dataset-config {config}: {path} is not a dataset folder, so it has no configs; leave the option out");
+        var splits = DatasetFolder.Splits(path, config, labelColumn);
+        if (splits.Eval.Count == 0)
             throw new InvalidInputException(
-                $"{path}: no test file (expected test.* or validation.* as .csv, .jsonl, .json or .parquet, or test-*.parquet shards, here or in data/); {DatasetFolder.Describe(path)}");
-        return files;
+                $"{path}: no test file{InConfig(splits)} ({FoundSplits(splits)}; expected test.* or validation.* as .csv, .jsonl, .json or .parquet, test-*.parquet shards or a test/ folder); {DatasetFolder.Describe(path)}");
+        return splits.Eval;
     }
+
+    static string InConfig(DatasetSplits splits) => splits.Config is { } c ? $" in config '{c}'" : "";
+
+    static string FoundSplits(DatasetSplits splits) =>
+        splits.Files.Count == 0 ? "no data files" : $"splits found: {string.Join(", ", splits.Files.Keys)}";
 
     static string ExistingFile(string path, string flag)
     {
@@ -215,8 +231,9 @@ public static class DatasetLoader
         foreach (var (file, row) in rows)
         {
             if (!labels.TryGetId(row.Label!, out int id))
-                throw new InvalidInputException(
-                    $"{DataFile.Where(file, row.Line)}: label '{row.Label}' does not occur in the training data ({trainSource} has {labels.Describe()})");
+                throw new InvalidInputException(labels.AreClassNames
+                    ? $"{DataFile.Where(file, row.Line)}: {labels.ClassNameProblem(row.Label!)}"
+                    : $"{DataFile.Where(file, row.Line)}: label '{row.Label}' does not occur in the training data ({trainSource} has {labels.Describe()})");
             examples.Add(new LabeledExample(row.Text!, row.Pair, id));
         }
         return examples;

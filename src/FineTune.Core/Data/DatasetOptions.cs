@@ -5,6 +5,8 @@ public sealed record DatasetOptions
 {
     /// <summary>A .csv, .jsonl, .json or .parquet file, a folder with train/test files, or "default".</summary>
     public string Dataset { get; init; } = "default";
+    /// <summary>Which of a dataset folder's README.md configs to load (--dataset-config); null picks the default one.</summary>
+    public string? Config { get; init; }
     public string? EvalDataset { get; init; }
     public string TextColumn { get; init; } = "text";
     public string? TextPairColumn { get; init; }

@@ -108,12 +108,20 @@ public class DatasetErrorTests
     [Fact]
     public void Folder_without_train_files_lists_what_is_there()
     {
+        // A data file named by no split keyword would be train (as in datasets), so this folder has only a test split.
         var dir = DataFixtures.TempDir();
-        DataFixtures.Write("reviews.csv", "text,label\na,0\n", dir);
+        DataFixtures.Write("test.csv", "text,label\na,0\n", dir);
         DataFixtures.Write("notes.txt", "x", dir);
         Directory.CreateDirectory(Path.Combine(dir, "images"));
-        AssertInvalid(dir, dir, "no train file", "it holds images/, notes.txt, reviews.csv");
-        AssertInvalid(() => DatasetLoader.ReadRows(dir, new DatasetOptions()), dir, "no test file", "reviews.csv");
+        AssertInvalid(dir, dir, "no train file", "splits found: test", "it holds images/, notes.txt, test.csv");
+
+        var empty = DataFixtures.TempDir();
+        DataFixtures.Write("notes.txt", "x", empty);
+        AssertInvalid(empty, empty, "no train file", "no data files", "it holds notes.txt");
+
+        var reviews = DataFixtures.TempDir();
+        DataFixtures.Write("reviews.csv", "text,label\na,0\n", reviews);
+        AssertInvalid(() => DatasetLoader.ReadRows(reviews, new DatasetOptions()), reviews, "no test file", "splits found: train", "reviews.csv");
     }
 
     [Fact]
