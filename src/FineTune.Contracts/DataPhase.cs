@@ -4,6 +4,7 @@ namespace FineTune.Contracts;
 public static class DataPhase
 {
     public const string Waiting = "waiting";
+    public const string Downloading = "downloading";
     public const string Reading = "reading";
     public const string Tokenizing = "tokenizing";
     public const string Ready = "ready";

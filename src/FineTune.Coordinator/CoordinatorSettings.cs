@@ -1,4 +1,5 @@
 using FineTune.Coordinator.Jobs;
+using FineTune.Core.Hub;
 using FineTune.ServiceDefaults;
 
 namespace FineTune.Coordinator;
@@ -22,7 +23,23 @@ public static class CoordinatorSettings
             RecoveryWait = s.Seconds("recovery-wait", defaults.RecoveryWait),
             MaxWorkers = s.Int("max-workers", CoordinatorOptions.DefaultMaxWorkers, min: 1),
             DataRoots = DataRoots(s, c),
+            Hub = s.Bool("hub-access", true) ? Hub(defaults.DataDir) : null,
         };
+    }
+
+    /// <summary>The hub settings of the coordinator's environment, its cache HF_HUB_CACHE else DATA_DIR/hub.</summary>
+    static HubSettings Hub(string dataDir)
+    {
+        HubSettings settings;
+        try
+        {
+            settings = HubSettings.FromEnvironment();
+        }
+        catch (Core.InvalidInputException e)
+        {
+            throw new SettingsException(e.Message); // HF_ENDPOINT that is not a URL: stop at start, naming it
+        }
+        return settings with { CacheRoot = Environment.GetEnvironmentVariable("HF_HUB_CACHE") is { Length: > 0 } cache ? cache : Path.Combine(dataDir, "hub") };
     }
 
     /// <summary>Folders on the coordinator that jobs may name directly (besides uploads): --data-roots A;B (or

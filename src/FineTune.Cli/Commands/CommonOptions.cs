@@ -7,9 +7,11 @@ public static class CommonOptions
 {
     public static Option<string> Model() => new("--model")
     {
-        Description = "Hugging Face model folder, or 'default' (the bundled all-MiniLM-L6-v2)",
+        Description = "Hugging Face model folder, hub id (org/name), or 'default' (the bundled all-MiniLM-L6-v2)",
         DefaultValueFactory = _ => "default",
     };
+
+    public static Option<string?> ModelRevision() => new("--model-revision") { Description = "branch, tag or commit of a hub model (default main)" };
 
     public static Option<bool> Json() => new("--json") { Description = "print JSON on stdout (progress and logs go to stderr)" };
 

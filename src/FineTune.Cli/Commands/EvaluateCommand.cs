@@ -15,7 +15,10 @@ public static class EvaluateCommand
     public static Command Create()
     {
         var model = CommonOptions.Model();
-        var dataset = new Option<string>("--dataset") { Description = "labelled file (.csv, .jsonl, .json, .parquet) whose labels are the model's label names", Required = true };
+        var modelRevision = CommonOptions.ModelRevision();
+        var dataset = new Option<string>("--dataset") { Description = "labelled file (.csv, .jsonl, .json, .parquet), folder or hub dataset id (its test, else validation split) whose labels are the model's label names", Required = true };
+        var datasetRevision = new Option<string?>("--dataset-revision") { Description = "branch, tag or commit of a hub dataset (default main)" };
+        var datasetConfig = new Option<string?>("--dataset-config") { Description = "the dataset's config (default: its README's default config, or its only one)" };
         var textColumn = new Option<string>("--text-column") { Description = "default text", DefaultValueFactory = _ => "text" };
         var pairColumn = new Option<string?>("--text-pair-column") { Description = "column holding a second text segment" };
         var labelColumn = new Option<string>("--label-column") { Description = "default label", DefaultValueFactory = _ => "label" };
@@ -24,17 +27,17 @@ public static class EvaluateCommand
         var threads = CommonOptions.Threads();
         var device = CommonOptions.Device();
         var json = CommonOptions.Json();
-        var command = new Command("evaluate", "Measure a model's accuracy on a labelled dataset") { model, dataset, textColumn, pairColumn, labelColumn, maxLength, batchSize, threads, device, json };
+        var command = new Command("evaluate", "Measure a model's accuracy on a labelled dataset") { model, modelRevision, dataset, datasetRevision, datasetConfig, textColumn, pairColumn, labelColumn, maxLength, batchSize, threads, device, json };
         command.SetAction(parse =>
         {
             Cli.ApplyThreads(parse.GetValue(threads));
             if (parse.GetValue(batchSize) < 1) throw new InvalidInputException($"--batch-size must be at least 1, got {parse.GetValue(batchSize)}");
-            using var classifier = TextClassifier.Load(parse.GetValue(model), DeviceChoice.Resolve(null, parse.GetValue(device)!));
+            using var classifier = TextClassifier.Load(HubDownloads.Model(parse.GetValue(model), parse.GetValue(modelRevision)), DeviceChoice.Resolve(null, parse.GetValue(device)!));
             var max = parse.GetValue(maxLength) ?? Math.Min(classifier.Tokenizer.Options.ModelMaxLength, classifier.Model.Config.MaxPositions);
             if (max < 2 || max > classifier.Model.Config.MaxPositions)
                 throw new InvalidInputException($"--max-length must be between 2 and the model's {classifier.Model.Config.MaxPositions} positions, got {max}");
-            var path = parse.GetValue(dataset)!;
-            var options = new DatasetOptions { Dataset = path, TextColumn = parse.GetValue(textColumn)!, TextPairColumn = parse.GetValue(pairColumn), LabelColumn = parse.GetValue(labelColumn)! };
+            var path = HubDownloads.EvalDataset(parse.GetValue(dataset)!, parse.GetValue(datasetRevision), parse.GetValue(datasetConfig), parse.GetValue(labelColumn)!);
+            var options = new DatasetOptions { Dataset = path, Config = parse.GetValue(datasetConfig), TextColumn = parse.GetValue(textColumn)!, TextPairColumn = parse.GetValue(pairColumn), LabelColumn = parse.GetValue(labelColumn)! };
             var examples = DatasetLoader.WithLabels(DatasetLoader.ReadRows(path, options), classifier.Labels, path);
             var data = TokenizedDataset.Build(examples, classifier.Tokenizer, max);
             using var single = new SingleProcess();

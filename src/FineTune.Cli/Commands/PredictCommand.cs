@@ -13,6 +13,7 @@ public static class PredictCommand
     public static Command Create()
     {
         var model = CommonOptions.Model();
+        var modelRevision = CommonOptions.ModelRevision();
         var text = new Option<string[]>("--text") { Description = "text to classify (repeatable)", AllowMultipleArgumentsPerToken = true };
         var input = new Option<FileInfo?>("--input") { Description = "texts to classify: .jsonl, .json, .csv (a text column) or .txt (one per line)" };
         var textColumn = new Option<string>("--text-column") { Description = "column holding the text in --input", DefaultValueFactory = _ => "text" };
@@ -23,7 +24,7 @@ public static class PredictCommand
         var device = CommonOptions.Device();
         var json = CommonOptions.Json();
 
-        var command = new Command("predict", "Classify texts with a model folder") { model, text, input, textColumn, output, batchSize, maxLength, threads, device, json };
+        var command = new Command("predict", "Classify texts with a model folder") { model, modelRevision, text, input, textColumn, output, batchSize, maxLength, threads, device, json };
         command.Validators.Add(result =>
         {
             var hasText = result.GetValue(text) is { Length: > 0 };
@@ -37,7 +38,7 @@ public static class PredictCommand
             var texts = parse.GetValue(input) is FileInfo file
                 ? ReadTexts(file.FullName, parse.GetValue(textColumn)!)
                 : parse.GetValue(text)!;
-            using var classifier = TextClassifier.Load(parse.GetValue(model), DeviceChoice.Resolve(null, parse.GetValue(device)!));
+            using var classifier = TextClassifier.Load(HubDownloads.Model(parse.GetValue(model), parse.GetValue(modelRevision)), DeviceChoice.Resolve(null, parse.GetValue(device)!));
             foreach (var w in classifier.Report.Warnings) Console.Error.WriteLine($"warning: {w}");
             if (classifier.Report.UnusedKeys.Count > 0)
                 Console.Error.WriteLine($"note: {classifier.Report.UnusedKeys.Count} checkpoint weights are not used by this classifier (e.g. {classifier.Report.UnusedKeys[0]}), as expected for a checkpoint trained on another task");

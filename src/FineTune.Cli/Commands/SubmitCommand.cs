@@ -2,6 +2,7 @@ using System.CommandLine;
 using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Core;
+using FineTune.Core.Hub;
 
 namespace FineTune.Cli.Commands;
 
@@ -60,13 +61,15 @@ public static class SubmitCommand
 
     /// <summary>
     /// Paths in a submission are on this machine: files and folders named by model, dataset and eval_dataset are uploaded
-    /// and replaced by their coordinator:/ paths ("default" and coordinator:/ paths are sent as they are).
+    /// and replaced by their coordinator:/ paths ("default", coordinator:/ paths and hub ids are sent as they are: the
+    /// coordinator downloads an id; this client downloads nothing).
     /// </summary>
     static void UploadLocalPaths(CoordinatorClient client, Dictionary<string, string> options)
     {
         foreach (var key in new[] { "model", "dataset", "eval_dataset" })
         {
             if (!options.TryGetValue(key, out var value) || value == "default" || value.StartsWith("coordinator:/", StringComparison.Ordinal)) continue;
+            if (HubInputs.IsLocalId(value)) continue; // no local path of that name: a hub id
             if (!File.Exists(value) && !Directory.Exists(value))
                 throw new InvalidInputException($"--{key.Replace('_', '-')} {value}: no such file or folder on this machine (a path already on the coordinator is written coordinator:/...)");
             Console.Error.WriteLine($"uploading {value} ...");

@@ -12,6 +12,7 @@ public static class TokenizeCommand
     public static Command Create()
     {
         var model = CommonOptions.Model();
+        var modelRevision = CommonOptions.ModelRevision();
         var text = new Option<string[]>("--text") { Description = "text to tokenize (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
         var pair = new Option<string?>("--text-pair") { Description = "second segment (token type 1), applied to every --text" };
         var maxLength = new Option<int?>("--max-length") { Description = "truncate to N tokens, special tokens included (default: the model's maximum)" };
@@ -19,10 +20,10 @@ public static class TokenizeCommand
         padding.AcceptOnlyFromAmong("do_not_pad", "max_length", "dynamic");
         var json = CommonOptions.Json();
 
-        var command = new Command("tokenize", "Show how a model's tokenizer splits text into word pieces and ids") { model, text, pair, maxLength, padding, json };
+        var command = new Command("tokenize", "Show how a model's tokenizer splits text into word pieces and ids") { model, modelRevision, text, pair, maxLength, padding, json };
         command.SetAction(parse =>
         {
-            var folder = ModelFolder.Resolve(parse.GetValue(model));
+            var folder = ModelFolder.Resolve(HubDownloads.Model(parse.GetValue(model), parse.GetValue(modelRevision)));
             var tokenizer = BertTokenizer.FromFolder(folder);
             var max = parse.GetValue(maxLength) ?? tokenizer.Options.ModelMaxLength;
             if (max < 2) throw new Core.InvalidInputException($"--max-length must be at least 2 ([CLS] and [SEP]), got {max}");

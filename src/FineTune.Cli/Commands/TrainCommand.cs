@@ -30,7 +30,9 @@ public static class TrainCommand
 
             var progress = new ConsoleProgress(Console.Error);
             ITrainerObserver observer = PhaseProfile.Enabled ? new ObserverGroup(progress, new ProfileObserver()) : progress;
-            var result = FineTuneJob.Run(args, observer, line => Console.Error.WriteLine(line), cancel.Token);
+            args.Validate(); // bad options are refused before anything is downloaded
+            var hub = HubDownloads.Resolve(args, cancel.Token);
+            var result = FineTuneJob.Run(args, observer, line => Console.Error.WriteLine(line), cancel.Token, hub);
             progress.Finish();
             PhaseProfile.Write(Console.Error); // FINETUNE_PROFILE=1: where the wall time went
             var id = $"local-{DateTime.UtcNow:yyyyMMdd-HHmmss}";

@@ -1,3 +1,5 @@
+using FineTune.Core.Hub;
+
 namespace FineTune.Coordinator.Jobs;
 
 /// <summary>Where the coordinator keeps its state (jobs, blobs, outputs), its timing knobs and its limits.</summary>
@@ -32,6 +34,13 @@ public sealed record CoordinatorOptions(string DataDir)
     /// queue forever, so it is refused at submission. The operator's declared cluster size, not the workers ready now.
     /// </summary>
     public int MaxWorkers { get; init; } = DefaultMaxWorkers;
+
+    /// <summary>
+    /// The Hugging Face Hub as this coordinator reaches it for jobs that name models and datasets by id: HF_ENDPOINT,
+    /// HF_TOKEN and HF_HUB_OFFLINE from its own environment (never from a job), the cache in HF_HUB_CACHE else
+    /// DATA_DIR/hub. Null when --hub-access is false: ids are refused at submission.
+    /// </summary>
+    public HubSettings? Hub { get; init; }
 
     /// <summary>Coordinator folders that jobs may name directly (--data-roots); empty: only uploads.</summary>
     public IReadOnlyList<string> DataRoots { get; init; } = [];

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Contracts.V1;
+using FineTune.Core.Checkpointing;
 using FineTune.Core.Reporting;
 using FineTune.Core.Training;
 
@@ -103,6 +104,15 @@ public sealed class JobCompletion
     static EvalResult? LegacyEval(Finished f) => string.IsNullOrEmpty(f.FinalEvalJson) ? null : JsonSerializer.Deserialize<EvalResult>(f.FinalEvalJson);
 #pragma warning restore CS0612
 
+    /// <summary>The commits the job's hub ids named, into the output folder's trainer_state.json (as `finetune train` writes them).</summary>
+    static void RecordHubSources(string stateFile, JsonObject hub)
+    {
+        if (!File.Exists(stateFile)) return;
+        var state = TrainerState.Load(stateFile);
+        state.Extra["hub"] = hub.DeepClone();
+        state.Save(stateFile);
+    }
+
     void Complete(JobRecord job)
     {
         var train = (JsonObject)job.Metrics.DeepClone();
@@ -119,6 +129,7 @@ public sealed class JobCompletion
             ["steps"] = job.GlobalStep.ToString(),
         };
         FineTuneJob.WriteResults(job.OutputDir, train, eval, job.History.Select(LogEntry.FromJson).ToList(), job.FinalEval, summary);
+        if (job.Hub is { Count: > 0 } hub) RecordHubSources(Path.Combine(job.OutputDir, Checkpoints.StateFile), hub);
         if (lifecycle.Succeed(job)) log.LogInformation("job {Job} succeeded: {Metrics}", job.Id, job.Metrics.ToJsonString());
     }
 

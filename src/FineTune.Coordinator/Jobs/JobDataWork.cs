@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
+using FineTune.Core.Arguments;
+using FineTune.Core.Hub;
+using FineTune.Core.Tokenization;
 
 namespace FineTune.Coordinator.Jobs;
 
@@ -11,8 +15,11 @@ namespace FineTune.Coordinator.Jobs;
 /// second. Bad data fails the job with the loader's one-line reason; a fault (I/O) counts as a recovery and the work
 /// runs again (JobLifecycle.OnDataFailed). A job cancelled meanwhile stops its work at the next progress report.
 /// </summary>
-public sealed class JobDataWork(JobStore jobs, JobLifecycle lifecycle, TokenizationCache tokenized, ILogger<JobDataWork> log) : BackgroundService
+public sealed class JobDataWork(JobStore jobs, JobLifecycle lifecycle, TokenizationCache tokenized, CoordinatorOptions options, ILogger<JobDataWork> log) : BackgroundService
 {
+    /// <summary>The hub client's waits between attempts after a 5xx or a network failure (tests: short).</summary>
+    public IReadOnlyList<TimeSpan>? HubRetryDelays { get; init; }
+
     /// <summary>The least time between two progress events of one phase (tests: zero, every report).</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
     readonly Channel<JobRecord> queue = Channel.CreateUnbounded<JobRecord>();
@@ -37,9 +44,10 @@ public sealed class JobDataWork(JobStore jobs, JobLifecycle lifecycle, Tokenizat
             string phase = "";
             try
             {
-                // Submit checked the spec and the model folder: only where the folder is (its tokenizer) is needed here.
-                var folder = FineTune.Core.Modeling.ModelFolder.Resolve(job.Spec.Model);
-                tokenized.Ensure(job.Spec, folder, progress =>
+                var spec = LocalSpec(job);
+                // Submit checked the spec and a local model folder: only where the folder is (its tokenizer) is needed here.
+                var folder = FineTune.Core.Modeling.ModelFolder.Resolve(spec.Model);
+                tokenized.Ensure(spec, folder, progress =>
                 {
                     if (!IsWaiting(job)) throw new OperationCanceledException($"job {job.Id} ended while its data was read");
                     if (progress.Phase == phase && clock.Elapsed < ProgressInterval) return;
@@ -59,6 +67,27 @@ public sealed class JobDataWork(JobStore jobs, JobLifecycle lifecycle, Tokenizat
                 if (!lifecycle.OnDataFailed(job, e)) return;
             }
         }
+    }
+
+    /// <summary>
+    /// The spec as the data is read: hub ids resolved into the cache first (once; their commits recorded), then the
+    /// checks Submit left for their files (config, weights, max_length, tokenizer). A 401, 403 or 404 is bad input;
+    /// an unreachable hub a fault (HubUnavailableException), retried as a recovery.
+    /// </summary>
+    TrainingArguments LocalSpec(JobRecord job)
+    {
+        if (options.Hub is not { } settings || !HubInputs.Needed(job.Spec, JobPaths.IsHubId)) return job.Spec;
+        if (job.Hub is null)
+        {
+            lifecycle.OnDataProgress(job, new DataProgress { Phase = DataPhase.Downloading });
+            using var client = new HubClient(settings) { RetryDelays = HubRetryDelays ?? HubClient.DefaultRetryDelays };
+            var inputs = HubInputs.ResolveAsync(job.Spec, new HubSnapshots(client), JobPaths.IsHubId).GetAwaiter().GetResult();
+            lifecycle.OnHubResolved(job, inputs.Sources());
+            log.LogInformation("job {Job}: hub inputs {Sources}", job.Id, inputs.Sources().ToJsonString());
+        }
+        var spec = job.LocalSpec(new HubCache(settings.CacheRoot));
+        if (JobPaths.IsHubId(job.Spec.Model)) BertTokenizer.FromFolder(JobSpec.CheckModel(spec));
+        return spec;
     }
 
     bool IsWaiting(JobRecord job) => jobs.Read(() => job.State == JobState.Queued && !job.DataReady);

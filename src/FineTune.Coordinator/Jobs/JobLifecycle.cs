@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using FineTune.Contracts.V1;
 using FineTune.Core;
+using FineTune.Core.Hub;
 using FineTune.Core.Reporting;
 
 namespace FineTune.Coordinator.Jobs;
@@ -39,6 +41,14 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
         return true;
     }, new JobEvent { JobId = job.Id, Data = progress }, persist: false);
 
+    /// <summary>The job's hub ids are in the cache: their commits go into the record (and job.json) before the data is read.</summary>
+    public bool OnHubResolved(JobRecord job, JsonObject sources) => jobs.Update(job, j =>
+    {
+        if (j.State != JobState.Queued || j.DataReady) return false;
+        j.HubResolved(sources);
+        return true;
+    }, new JobEvent { JobId = job.Id, Message = "from the hub: " + string.Join(", ", sources.Select(s => $"{s.Key} {s.Value?["id"]}@{s.Value?["revision"]} (commit {s.Value?["commit"]})")) });
+
     /// <summary>The job's data is read and tokenized: from now on the scheduler may give it workers.</summary>
     public bool OnDataReady(JobRecord job) => jobs.Update(job, j =>
     {
@@ -61,7 +71,8 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
             if (Faults.IsBadRequest(error)) // a bad row, a file gone or not UTF-8
                 return FailHeld(j, ErrorText.FirstLine(Faults.Unwrap(error).Message), FailureKind.InvalidInput);
             var failure = ErrorText.Summary(error);
-            if (Recovery.Earlier(j.Recoveries, ErrorText.FirstLine(failure), step: 0) is { } earlier)
+            // An unreachable hub is transient by nature: the same message again is not a deterministic failure.
+            if (Faults.Unwrap(error) is not HubUnavailableException && Recovery.Earlier(j.Recoveries, ErrorText.FirstLine(failure), step: 0) is { } earlier)
                 return FailHeld(j, $"reading the data: {failure} (again, as before recovery {j.Recoveries.IndexOf(earlier) + 1}: a deterministic failure, not retried)", FailureKind.Fault);
             if (j.Restarts >= options.MaxRestarts) return FailHeld(j, $"reading the data: {failure}; gave up after {j.Restarts} recoveries", FailureKind.Fault);
             log.LogWarning("job {Job}: reading its data failed, trying again: {Failure}", j.Id, failure);

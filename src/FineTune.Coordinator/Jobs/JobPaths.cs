@@ -1,5 +1,6 @@
 using FineTune.Core;
 using FineTune.Core.Arguments;
+using FineTune.Core.Hub;
 
 namespace FineTune.Coordinator.Jobs;
 
@@ -14,10 +15,30 @@ public static class JobPaths
     public const string Prefix = "coordinator:/";
     const int MaxLinkDepth = 40;
 
-    /// <summary>The coordinator-side path that <paramref name="value"/> names; InvalidInputException naming <paramref name="key"/> when it is outside the roots.</summary>
+    /// <summary>
+    /// Whether a job's model or dataset value is a hub id: not "default", not a coordinator:/ path, not an absolute
+    /// path. Only its form is checked at submission; the coordinator downloads it after accepting the job.
+    /// </summary>
+    public static bool IsHubId(string? value) =>
+        value is { Length: > 0 } && value != "default" && !value.StartsWith(Prefix, StringComparison.Ordinal) && !Path.IsPathFullyQualified(value)
+        && !HubInputs.IsDataFileName(value); // train.csv: a relative path, refused by the path rules, not a repo
+
+    /// <summary>
+    /// The coordinator-side path that <paramref name="value"/> names, or the hub id it is (checked for form only);
+    /// InvalidInputException naming <paramref name="key"/> when a path is outside the roots or an id is malformed.
+    /// </summary>
     public static string Resolve(string value, CoordinatorOptions coordinator, string key)
     {
         if (value == "default") return value;
+        if (IsHubId(value))
+        {
+            if (coordinator.Hub is null)
+                throw new InvalidInputException($"{ArgumentTable.Describe(key)}: '{value}' is a Hugging Face Hub id, and hub access is off on this coordinator (--hub-access false): upload the files with `finetune submit` instead");
+            var type = key.Contains("model", StringComparison.Ordinal) ? HubRepo.Model : HubRepo.Dataset;
+            return HubRepo.Problem(type, value) is { } problem
+                ? throw new InvalidInputException($"{ArgumentTable.Describe(key)}: '{value}' is neither a hub id ({problem}) nor a coordinator:/ or absolute path")
+                : value;
+        }
         bool prefixed = value.StartsWith(Prefix, StringComparison.Ordinal);
         var rest = prefixed ? value[Prefix.Length..] : value;
         var candidates = new List<(string Path, string Root)>();
@@ -26,6 +47,7 @@ public static class JobPaths
         {
             var absolute = Path.GetFullPath(prefixed ? "/" + rest.TrimStart('/') : rest);
             candidates.AddRange(coordinator.DataRoots.Select(root => (absolute, root)));
+            if (coordinator.Hub is { } hub) candidates.Add((absolute, Path.GetFullPath(hub.CacheRoot))); // the hub cache is a root too
         }
         foreach (var (path, root) in candidates)
         {
@@ -36,7 +58,7 @@ public static class JobPaths
                 throw new InvalidInputException($"{ArgumentTable.Describe(key)}: '{value}' leads outside the coordinator's roots through the link '{escape}'");
             return path;
         }
-        var allowed = string.Join(", ", new[] { $"{Prefix}uploads/..." }.Concat(coordinator.DataRoots));
+        var allowed = string.Join(", ", new[] { $"{Prefix}uploads/..." }.Concat(coordinator.DataRoots).Concat(coordinator.Hub is { } h ? [h.CacheRoot] : []));
         throw new InvalidInputException($"{ArgumentTable.Describe(key)}: '{value}' is outside the coordinator's roots (allowed: {allowed}; `finetune submit` uploads local files by itself)");
     }
 

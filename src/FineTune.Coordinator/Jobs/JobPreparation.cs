@@ -34,7 +34,7 @@ public sealed class JobPreparation(JobStore jobs, BlobStore blobs, TokenizationC
         try
         {
             var tokenize = JobTelemetry.StartPhase("tokenize", prepare, job);
-            var args = job.Spec;
+            var args = job.LocalSpec(options.Hub is { } hub ? new Core.Hub.HubCache(hub.CacheRoot) : null); // hub ids: their snapshots
             var folder = JobSpec.CheckModel(args);
             var data = tokenized.Get(args, folder);
             var (train, eval) = (data.Train, data.Eval);
@@ -56,7 +56,7 @@ public sealed class JobPreparation(JobStore jobs, BlobStore blobs, TokenizationC
                 TraceParent = jobSpan?.Id ?? "",
             };
             template.RingEndpoints.AddRange(group.Select(w => w.RingEndpoint));
-            foreach (var (key, value) in ArgumentTable.Canonical(args)) template.Options[key] = value; // the whole spec: every option, as the table writes it
+            foreach (var (key, value) in ArgumentTable.Canonical(job.Spec)) template.Options[key] = value; // the whole spec: every option, as the table writes it
             template.LabelNames.AddRange(data.LabelNames);
             template.ModelFiles.AddRange(FolderBlobs(folder));
             var checkpoint = resume ? LatestCheckpoint(job) : null;

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Core.Arguments;
+using FineTune.Core.Hub;
 using FineTune.Core.Reporting;
 using FineTune.Core.Training;
 
@@ -49,6 +50,8 @@ public sealed class JobRecord
     /// <summary>Fences groups: bumped by every recovery and every new group; reports of an older one are refused.</summary>
     [JsonInclude] public long Generation { get; private set; }
     [JsonInclude] public List<string> LabelNames { get; private set; } = [];
+    /// <summary>What the job took from the hub: per input (model, dataset, eval_dataset) its id, revision and commit.</summary>
+    [JsonInclude] public JsonObject? Hub { get; private set; }
     public List<JsonObject> History { get; set; } = [];
     public JsonObject Metrics { get; set; } = [];
     public EvalResult? FinalEval { get; set; }
@@ -73,6 +76,17 @@ public sealed class JobRecord
         Require("report data progress for", JobState.Queued);
         Data = progress;
     }
+
+    /// <summary>The job's hub ids are in the coordinator's cache, at these commits (recorded once, before the data is read).</summary>
+    public void HubResolved(JsonObject sources)
+    {
+        Require("record the hub commits of", JobState.Queued);
+        if (Hub is not null) throw new InvalidOperationException($"job {Id}: its hub commits are recorded already");
+        Hub = sources;
+    }
+
+    /// <summary>The spec with the hub ids' snapshot folders in <paramref name="cache"/> in their place: where the inputs are read.</summary>
+    public TrainingArguments LocalSpec(HubCache? cache) => cache is null || Hub is null ? Spec : HubInputs.FromSources(Hub, cache).Apply(Spec);
 
     /// <summary>The data is read and tokenized: the queued job may now take workers.</summary>
     public void DataPrepared()
@@ -192,6 +206,7 @@ public sealed class JobRecord
             ["examples_total"] = Data.ExamplesTotal,
         };
         json["failure_kind"] = State == JobState.Failed ? FailureKinds.Name(FailureKind) : null;
+        if (Hub is not null) json["hub"] = Hub.DeepClone();
         return json;
     }
 

@@ -1,6 +1,7 @@
 using FineTune.Core;
 using FineTune.Core.Arguments;
 using FineTune.Core.Data;
+using FineTune.Core.Hub;
 using FineTune.Core.Tokenization;
 
 namespace FineTune.Coordinator.Jobs;
@@ -48,10 +49,14 @@ public static class JobSpec
     /// (config, weights, tokenizer) and the dataset's files, columns and first rows; throws InvalidInputException
     /// naming the field. The whole dataset is read and tokenized after acceptance (JobDataWork).
     /// </summary>
+    /// For a hub id, only its form is checked here (JobPaths, at binding): no network call, so Submit answers at once;
+    /// the model, tokenizer, column and label checks run once the files are in the coordinator's cache.
     public static void Check(TrainingArguments args)
     {
-        BertTokenizer.FromFolder(CheckModel(args));
-        DatasetLoader.Check(args.ToDatasetOptions());
+        args.Validate();
+        HubInputs.CheckRevisions(args, JobPaths.IsHubId);
+        if (!JobPaths.IsHubId(args.Model)) BertTokenizer.FromFolder(CheckModel(args));
+        if (!JobPaths.IsHubId(args.Dataset) && !JobPaths.IsHubId(args.EvalDataset)) DatasetLoader.Check(args.ToDatasetOptions());
     }
 
     /// <summary>The options and the model folder (returned) without reading the dataset.</summary>

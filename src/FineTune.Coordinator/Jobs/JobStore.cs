@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using FineTune.Contracts;
 using FineTune.Contracts.Transfers;
@@ -149,6 +150,9 @@ public sealed class JobStore
             FailureKind = j.State == JobState.Failed ? j.FailureKind : FailureKind.Unspecified,
         };
         m.Workers.AddRange(j.Workers);
+        foreach (var (input, node) in j.Hub ?? [])
+            if (node is JsonObject source)
+                m.HubSources.Add(new HubSource { Input = input, Id = (string?)source["id"] ?? "", Revision = (string?)source["revision"] ?? "", Commit = (string?)source["commit"] ?? "" });
         foreach (var (key, value) in ArgumentTable.Canonical(j.Spec)) m.Options[key] = value;
         return m;
     }

@@ -101,6 +101,9 @@ public sealed class TokenizationCache(CoordinatorOptions options)
         var (train, eval) = DatasetLoader.SourceFiles(args.ToDatasetOptions());
         foreach (var f in train) text.Append($"train {Path.GetExtension(f).ToLowerInvariant()} {HashFile(f)}\n");
         foreach (var f in eval) text.Append($"eval {Path.GetExtension(f).ToLowerInvariant()} {HashFile(f)}\n");
+        // A dataset card's class_label names set the labels and their ids: a changed card is other data.
+        foreach (var folder in new[] { args.Dataset, args.EvalDataset })
+            if (folder is not null && File.Exists(Path.Combine(folder, "README.md"))) text.Append($"card {HashFile(Path.Combine(folder, "README.md"))}\n");
         var inv = CultureInfo.InvariantCulture;
         text.Append($"text_column={args.TextColumn}\ntext_pair_column={args.TextPairColumn}\nlabel_column={args.LabelColumn}\n");
         text.Append(inv, $"train_subset={args.TrainSubset}\neval_subset={args.EvalSubset}\neval_split={args.EvalSplit:R}\nseed={args.Seed}\n");

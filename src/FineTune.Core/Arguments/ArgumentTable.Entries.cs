@@ -7,9 +7,13 @@ public static partial class ArgumentTable
     /// <summary>Every job option, in the order binding applies them (precision before its bf16/fp16 switches).</summary>
     public static readonly IReadOnlyList<Entry> Entries =
     [
-        S("model", "--model", "Hugging Face model folder, or 'default' (all-MiniLM-L6-v2)", (a, v) => a with { Model = v }, a => a.Model),
-        S("dataset", "--dataset", ".csv, .jsonl, .json, .parquet, a folder with train/test files, or 'default' (Yelp sentences)", (a, v) => a with { Dataset = v }, a => a.Dataset),
-        O("eval_dataset", "--eval-dataset", "evaluation file (else the folder's test file, else --eval-split of the data)", (a, v) => a with { EvalDataset = v }, a => a.EvalDataset),
+        S("model", "--model", "Hugging Face model folder, hub id (org/name), or 'default' (all-MiniLM-L6-v2)", (a, v) => a with { Model = v }, a => a.Model),
+        S("dataset", "--dataset", ".csv, .jsonl, .json, .parquet, a folder with train/test files, hub dataset id, or 'default' (Yelp sentences)", (a, v) => a with { Dataset = v }, a => a.Dataset),
+        O("eval_dataset", "--eval-dataset", "evaluation file, folder or hub dataset id (else the dataset's test split, else --eval-split of the data)", (a, v) => a with { EvalDataset = v }, a => a.EvalDataset),
+        O("model_revision", "--model-revision", "branch, tag or commit of a hub model (default main)", (a, v) => a with { ModelRevision = v }, a => a.ModelRevision),
+        O("dataset_revision", "--dataset-revision", "branch, tag or commit of a hub dataset (default main)", (a, v) => a with { DatasetRevision = v }, a => a.DatasetRevision),
+        O("eval_dataset_revision", "--eval-dataset-revision", "branch, tag or commit of a hub eval dataset (default main)", (a, v) => a with { EvalDatasetRevision = v }, a => a.EvalDatasetRevision),
+        O("dataset_config", "--dataset-config", "the dataset's config (default: its README's default config, or its only one)", (a, v) => a with { DatasetConfig = v }, a => a.DatasetConfig),
         S("text_column", "--text-column", "column holding the text (default text)", (a, v) => a with { TextColumn = v }, a => a.TextColumn),
         O("text_pair_column", "--text-pair-column", "column holding a second text segment", (a, v) => a with { TextPairColumn = v }, a => a.TextPairColumn),
         S("label_column", "--label-column", "column holding the label (default label)", (a, v) => a with { LabelColumn = v }, a => a.LabelColumn),

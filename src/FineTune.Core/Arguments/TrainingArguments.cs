@@ -1,5 +1,6 @@
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
+using FineTune.Core.Hub;
 using FineTune.Core.Training;
 
 namespace FineTune.Core.Arguments;
@@ -14,6 +15,11 @@ public sealed record TrainingArguments
     public string Model { get; init; } = "default";
     public string Dataset { get; init; } = "default";
     public string? EvalDataset { get; init; }
+    // a hub id's branch, tag or commit (null: main), and a dataset's config (null: its default or only one)
+    public string? ModelRevision { get; init; }
+    public string? DatasetRevision { get; init; }
+    public string? EvalDatasetRevision { get; init; }
+    public string? DatasetConfig { get; init; }
     public string TextColumn { get; init; } = "text";
     public string? TextPairColumn { get; init; }
     public string LabelColumn { get; init; } = "label";
@@ -95,6 +101,7 @@ public sealed record TrainingArguments
     {
         Dataset = Dataset,
         EvalDataset = EvalDataset,
+        Config = DatasetConfig,
         TextColumn = TextColumn,
         TextPairColumn = TextPairColumn,
         LabelColumn = LabelColumn,
@@ -131,6 +138,10 @@ public sealed record TrainingArguments
         Check(MaxGradNorm >= 0 && double.IsFinite(MaxGradNorm), "max_grad_norm", $"must be 0 (no clipping) or more, got {MaxGradNorm}");
         Check(MaxLength >= 2, "max_length", $"must be at least 2 ([CLS] and [SEP]), got {MaxLength}");
         Check(EvalSplit is > 0 and < 1, "eval_split", $"must be between 0 and 1, got {EvalSplit}");
+        foreach (var (key, revision) in new[] { ("model_revision", ModelRevision), ("dataset_revision", DatasetRevision), ("eval_dataset_revision", EvalDatasetRevision) })
+            Check(revision is null || HubRevision.Problem(revision) is null, key, $"'{revision}' is not a branch, tag or commit ({(revision is null ? "" : HubRevision.Problem(revision))})");
+        Check(EvalDatasetRevision is null || EvalDataset is not null, "eval_dataset_revision", "needs --eval-dataset (the eval split of --dataset follows --dataset-revision)");
+        Check(DatasetConfig is null || DatasetConfig.Length > 0, "dataset_config", "is empty");
         Check(TrainSubset is null or > 0, "train_subset", $"must be at least 1, got {TrainSubset}");
         Check(EvalSubset is null or > 0, "eval_subset", $"must be at least 1, got {EvalSubset}");
         Check(NumLabels is null or >= 2, "num_labels", $"must be at least 2, got {NumLabels}");

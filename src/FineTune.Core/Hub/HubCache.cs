@@ -32,6 +32,9 @@ public sealed class HubCache(string root)
     /// <summary>Where a blob's bytes arrive before they are checked (a cut download resumes from its length).</summary>
     public string IncompletePath(HubRepo repo, string etag) => BlobPath(repo, etag) + ".incomplete";
 
+    /// <summary>The folder of a commit's files: snapshots/COMMIT.</summary>
+    public string SnapshotFolder(HubRepo repo, string commit) => Path.Combine(RepoDir(repo), "snapshots", CheckCommit(commit));
+
     public string SnapshotPath(HubRepo repo, string commit, string path) =>
         Path.Combine(RepoDir(repo), "snapshots", CheckCommit(commit), CheckFilePath(path));
 

@@ -22,12 +22,17 @@ public sealed class HubUnavailableException(string message, Exception? inner = n
 public sealed partial class HubClient : IDisposable
 {
     readonly HubSettings settings;
+
+    public HubSettings Settings => settings;
     readonly HttpClient http;
 
     public HubCache Cache { get; }
 
     /// <summary>Waits between attempts after a 5xx or a network failure (tests: zero).</summary>
-    public IReadOnlyList<TimeSpan> RetryDelays { get; init; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(16)];
+    public IReadOnlyList<TimeSpan> RetryDelays { get; init; } = DefaultRetryDelays;
+
+    /// <summary>1, 4 and 16 s: four attempts over about 21 s, as a hub outage or a dropped connection needs.</summary>
+    public static readonly IReadOnlyList<TimeSpan> DefaultRetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(16)];
 
     /// <param name="handler">for tests: the HTTP layer (it must not follow redirects itself)</param>
     public HubClient(HubSettings settings, HttpMessageHandler? handler = null)

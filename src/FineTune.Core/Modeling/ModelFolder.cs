@@ -5,7 +5,8 @@ namespace FineTune.Core.Modeling;
 
 /// <summary>
 /// Turns what a user typed for --model into a readable Hugging Face folder, or one clear error:
-/// "default" (or nothing) is the bundled all-MiniLM-L6-v2; a hub id that is not a local folder must be downloaded first.
+/// "default" (or nothing) is the bundled all-MiniLM-L6-v2; hub ids are downloaded into snapshot folders before this
+/// (<see cref="Hub.HubInputs"/>).
 /// </summary>
 public static class ModelFolder
 {
@@ -17,9 +18,9 @@ public static class ModelFolder
         {
             if (File.Exists(dir))
                 throw new InvalidInputException($"--model {model}: is a file; pass the model's folder (with config.json, weights and vocabulary)");
-            // "org/name" or "name" without a folder on disk looks like a Hugging Face hub id.
-            if (LooksLikeHubId(model!))
-                throw new InvalidInputException($"--model {model}: no such folder; to use the hub model '{model}', download its folder first (for example `git clone` of its repository, or `huggingface-cli download {model} --local-dir DIR`) and pass that path");
+            // The commands download a hub id first (HubInputs); one that reaches here was not resolved.
+            if (Hub.HubInputs.MayBeId(model!))
+                throw new InvalidInputException($"--model {model}: no such folder, and this hub id was not downloaded (HubInputs resolves ids before a folder is read)");
             throw new InvalidInputException($"--model {model}: folder not found");
         }
         if (!File.Exists(Path.Combine(dir, "config.json")))
@@ -30,9 +31,6 @@ public static class ModelFolder
             throw new InvalidInputException($"{dir}: no vocabulary (expected vocab.txt or tokenizer.json)");
         return dir;
     }
-
-    static bool LooksLikeHubId(string model) =>
-        !model.StartsWith('.') && !model.StartsWith('/') && !model.StartsWith('~') && model.Count(c => c == '/') <= 1;
 
     /// <summary>Writes a complete model folder: config.json, model.safetensors and the tokenizer files.</summary>
     public static void Save(SequenceClassifier model, BertTokenizer tokenizer, string dir)

@@ -5,6 +5,7 @@ using FineTune.Core.Arguments;
 using FineTune.Core.Checkpointing;
 using FineTune.Core.Collectives;
 using FineTune.Core.Data;
+using FineTune.Core.Hub;
 using FineTune.Core.Modeling;
 using FineTune.Core.Reporting;
 using FineTune.Core.Telemetry;
@@ -20,7 +21,8 @@ namespace FineTune.Core.Training;
 /// </summary>
 public static class FineTuneJob
 {
-    public static JobResult Run(TrainingArguments args, ITrainerObserver? observer = null, Action<string>? log = null, CancellationToken cancel = default)
+    /// <param name="hub">the job's hub ids, already in the cache (<see cref="HubInputs.ResolveAsync"/>): their snapshot folders are read</param>
+    public static JobResult Run(TrainingArguments args, ITrainerObserver? observer = null, Action<string>? log = null, CancellationToken cancel = default, HubInputs? hub = null)
     {
         log ??= _ => { };
         Device device;
@@ -33,10 +35,12 @@ public static class FineTuneJob
         var outputDir = Path.GetFullPath(args.OutputDir ?? throw new InvalidInputException("--output (output_dir): required"));
         args = args with { OutputDir = outputDir };
 
+        hub ??= HubInputs.None;
+        var local = hub.Apply(args); // where the inputs are read: hub ids' snapshot folders
         string folder;
-        using (PhaseProfile.Measure("model folder (convert, check)")) (folder, _) = ModelCheck.Run(args);
+        using (PhaseProfile.Measure("model folder (convert, check)")) (folder, _) = ModelCheck.Run(local);
         LoadedDataset data;
-        using (PhaseProfile.Measure("dataset load")) data = DatasetLoader.Load(args.ToDatasetOptions());
+        using (PhaseProfile.Measure("dataset load")) data = DatasetLoader.Load(local.ToDatasetOptions());
         if (data.SkippedEmpty > 0) log($"skipped {data.SkippedEmpty} examples with empty text");
         log($"data: {data.Train.Count} train examples from {data.TrainSource}, {data.Eval.Count} eval examples from {data.EvalSource}, labels {string.Join(", ", data.LabelNames)}");
 
@@ -57,6 +61,7 @@ public static class FineTuneJob
 
         using var collective = new SingleProcess();
         var outcome = new Trainer(args, model, tokenizer, train, eval, collective, observer, device).Train(cancel);
+        if (hub.Sources() is { Count: > 0 } sources) outcome.State.Extra["hub"] = sources; // the commits, to rerun on the same inputs
         var result = new JobResult(args, outcome, data.LabelNames, folder);
         if (!outcome.Interrupted) WriteOutputs(result, model, tokenizer);
         return result;

@@ -28,8 +28,13 @@ public class CliErrorTests
         AssertInvalid(FinetuneProcess.Run("predict", "--model", "/nonexistent/model", "--text", "x"), "/nonexistent/model", "folder not found");
 
     [Fact]
-    public void Hub_id_says_to_download_first() =>
-        AssertInvalid(FinetuneProcess.Run("tokenize", "--model", "google-bert/bert-base-cased", "--text", "x"), "google-bert/bert-base-cased", "download its folder first");
+    public void Hub_id_offline_and_not_cached_is_one_line_naming_the_variable()
+    {
+        var cache = Directory.CreateTempSubdirectory("finetune-hub-").FullName;
+        var r = FinetuneProcess.RunWithin(TimeSpan.FromMinutes(1), null, new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = cache },
+            "tokenize", "--model", "google-bert/bert-base-cased", "--text", "x");
+        AssertInvalid(r, $"google-bert/bert-base-cased@main: not in the cache ({cache}) and HF_HUB_OFFLINE is set: nothing is downloaded");
+    }
 
     [Fact]
     public void Folder_without_config() =>

@@ -13,11 +13,18 @@ public sealed class ClusterProcesses : IDisposable
     readonly string[] coordinatorArgs;
     readonly int threadsPerWorker;
     readonly string[] workerArgs;
+    readonly IReadOnlyDictionary<string, string>? coordinatorEnvironment;
+    readonly IReadOnlyDictionary<string, string>? workerEnvironment;
 
     /// <param name="coordinatorArgs">extra coordinator flags (e.g. --api-key K --join-token T, or short fault timeouts)</param>
     /// <param name="workerArgs">extra flags for every worker (e.g. --join-token T)</param>
-    public ClusterProcesses(int workers, int threadsPerWorker = 1, string[]? coordinatorArgs = null, string[]? workerArgs = null)
+    /// <param name="coordinatorEnvironment">extra environment of the coordinator (e.g. HF_ENDPOINT)</param>
+    /// <param name="workerEnvironment">extra environment of every worker started by number</param>
+    public ClusterProcesses(int workers, int threadsPerWorker = 1, string[]? coordinatorArgs = null, string[]? workerArgs = null,
+        IReadOnlyDictionary<string, string>? coordinatorEnvironment = null, IReadOnlyDictionary<string, string>? workerEnvironment = null)
     {
+        this.coordinatorEnvironment = coordinatorEnvironment;
+        this.workerEnvironment = workerEnvironment;
         Root = Path.Combine(Path.GetTempPath(), "finetune-tests", "cluster-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
         Port = FreePort();
@@ -38,7 +45,7 @@ public sealed class ClusterProcesses : IDisposable
             "--urls", "http://127.0.0.1:0", "--data-dir", Path.Combine(Root, name), .. extra], environment);
 
     /// <summary>worker-i, with the cluster's worker flags and any extra ones.</summary>
-    public void StartWorker(int i, params string[] extra) => StartWorker($"worker-{i}", [.. workerArgs, .. extra]);
+    public void StartWorker(int i, params string[] extra) => StartWorker($"worker-{i}", workerEnvironment, [.. workerArgs, .. extra]);
 
     /// <summary>worker-i with extra environment variables, the cluster's worker flags and any extra ones.</summary>
     public void StartWorker(int i, IReadOnlyDictionary<string, string> environment, params string[] extra) => StartWorker($"worker-{i}", environment, [.. workerArgs, .. extra]);
@@ -46,7 +53,7 @@ public sealed class ClusterProcesses : IDisposable
     /// <summary>The coordinator, on the same port and data folder each time (a restart after KillCoordinator).</summary>
     public void StartCoordinator()
     {
-        Start("coordinator", "FineTune.Coordinator.dll", coordinatorArgs);
+        Start("coordinator", "FineTune.Coordinator.dll", coordinatorArgs, coordinatorEnvironment);
         WaitForHealth(TimeSpan.FromSeconds(60));
     }
 

@@ -13,7 +13,7 @@ public class JobDataWorkTests
     {
         var (model, dataset, _) = TinyJobs.Setup(examples);
         var c = new InProcessCoordinator();
-        var work = new JobDataWork(c.Jobs, c.Lifecycle, new TokenizationCache(c.Options), NullLogger<JobDataWork>.Instance) { ProgressInterval = TimeSpan.Zero };
+        var work = new JobDataWork(c.Jobs, c.Lifecycle, new TokenizationCache(c.Options), c.Options, NullLogger<JobDataWork>.Instance) { ProgressInterval = TimeSpan.Zero };
         var spec = TinyJobs.Args(model, dataset, "unused") with { OutputDir = null };
         JobSpec.Check(spec); // what Submit checks at once
         return (c, work, c.Accept(spec), dataset);

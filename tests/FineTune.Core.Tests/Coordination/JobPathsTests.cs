@@ -18,6 +18,25 @@ public class JobPathsTests
     }
 
     [Fact]
+    public void Hub_ids_are_kept_as_they_are_checked_for_form_only_and_refused_when_hub_access_is_off()
+    {
+        var (options, _, _) = Setup();
+        var hub = options with { Hub = new FineTune.Core.Hub.HubSettings(new Uri("http://hub.test"), null, false, Path.Combine(options.DataDir, "hub")) };
+        Assert.Equal("google-bert/bert-base-cased", JobPaths.Resolve("google-bert/bert-base-cased", hub, "--model (model)"));
+        Assert.Equal("yelp_review_full", JobPaths.Resolve("yelp_review_full", hub, "--dataset (dataset)"));
+        Assert.Equal("--dataset (dataset): 'a/b/c' is neither a hub id (at most one '/', as in org/name) nor a coordinator:/ or absolute path",
+            Assert.Throws<InvalidInputException>(() => JobPaths.Resolve("a/b/c", hub, "dataset")).Message);
+        Assert.Contains("hub access is off on this coordinator (--hub-access false)",
+            Assert.Throws<InvalidInputException>(() => JobPaths.Resolve("google-bert/bert-base-cased", options, "model")).Message);
+        // A data file's name is a relative path, not a repo: the path rules refuse it.
+        Assert.Contains("outside the coordinator's roots", Assert.Throws<InvalidInputException>(() => JobPaths.Resolve("train.csv", hub, "dataset")).Message);
+        // The hub cache is a root: a snapshot in it may be named by its absolute path.
+        var snapshot = Path.Combine(options.DataDir, "hub", "datasets--x", "snapshots", new string('a', 40));
+        Directory.CreateDirectory(snapshot);
+        Assert.Equal(snapshot, JobPaths.Resolve(snapshot, hub, "dataset"));
+    }
+
+    [Fact]
     public void Paths_under_a_data_root_are_allowed_plain_or_prefixed()
     {
         var (options, root, _) = Setup();
@@ -34,7 +53,6 @@ public class JobPathsTests
     [InlineData("coordinator:/{outside}/passwords.csv")]
     [InlineData("coordinator:/uploads/../../secret/passwords.csv")]
     [InlineData("relative/data.csv")]
-    [InlineData("google-bert/bert-base-cased")]
     public void Paths_outside_the_roots_are_refused_naming_the_option(string template)
     {
         var (options, root, outside) = Setup();

@@ -45,6 +45,7 @@ public sealed class FakeHub : HttpMessageHandler
         if (url.GetLeftPart(UriPartial.Authority) == Storage) return Body(request, files.Values.First(f => Etag(f.Bytes, f.Lfs) == url.AbsolutePath.TrimStart('/')).Bytes);
 
         var path = Uri.UnescapeDataString(url.AbsolutePath.TrimStart('/'));
+        if (path.StartsWith("api/", StringComparison.Ordinal)) return Api(path["api/".Length..], url);
         var at = path.IndexOf("/resolve/", StringComparison.Ordinal);
         var (repo, rest) = (path[..at], path[(at + "/resolve/".Length)..]);
         if (Renamed.TryGetValue(repo, out var renamed))
@@ -73,6 +74,37 @@ public sealed class FakeHub : HttpMessageHandler
         }
         return response;
     }
+
+    /// <summary>Entries per page of the tree listing (a Link header leads to the next).</summary>
+    public int PageSize { get; set; } = 1000;
+
+    /// <summary>/api/{models|datasets}/{repo}/revision/{rev} and /api/.../tree/{rev}?recursive=true, paginated.</summary>
+    HttpResponseMessage Api(string path, Uri url)
+    {
+        var type = path[..path.IndexOf('/')];
+        var rest = path[(type.Length + 1)..];
+        var at = rest.Contains("/revision/") ? rest.IndexOf("/revision/", StringComparison.Ordinal) : rest.IndexOf("/tree/", StringComparison.Ordinal);
+        var repo = (type == "datasets" ? "datasets/" : "") + rest[..at];
+        if (!files.Keys.Any(k => k.StartsWith(repo + "/", StringComparison.Ordinal))) return Error(HttpStatusCode.NotFound, "RepoNotFound");
+        var paths = files.Where(kv => kv.Key.StartsWith(repo + "/", StringComparison.Ordinal))
+            .Select(kv => (Path: kv.Key[(repo.Length + 1)..], kv.Value.Bytes, kv.Value.Lfs)).OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
+        if (rest[at..].StartsWith("/revision/", StringComparison.Ordinal))
+            return Json(new { id = rest[..at], sha = Commit, siblings = paths.Select(p => new { rfilename = p.Path }) });
+        int cursor = int.TryParse(System.Web.HttpUtility.ParseQueryString(url.Query)["cursor"], out var c) ? c : 0;
+        var page = paths.Skip(cursor).Take(PageSize).Select(p => new
+        {
+            type = "file",
+            path = p.Path,
+            size = p.Bytes.Length,
+            oid = Etag(p.Bytes, lfs: false),
+            lfs = p.Lfs ? new { oid = Etag(p.Bytes, lfs: true), size = p.Bytes.Length, pointerSize = 134 } : null,
+        });
+        var response = Json(page);
+        if (cursor + PageSize < paths.Count) response.Headers.Add("Link", $"<{url.GetLeftPart(UriPartial.Path)}?recursive=true&expand=false&cursor={cursor + PageSize}>; rel=\"next\"");
+        return response;
+    }
+
+    static HttpResponseMessage Json<T>(T value) => new(HttpStatusCode.OK) { Content = System.Net.Http.Json.JsonContent.Create(value) };
 
     HttpResponseMessage Body(HttpRequestMessage request, byte[] bytes)
     {

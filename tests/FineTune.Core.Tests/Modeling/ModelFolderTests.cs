@@ -33,7 +33,7 @@ public class ModelFolderTests
     public void Default_means_the_bundled_model_and_hub_ids_get_a_clear_message()
     {
         var e = Assert.Throws<InvalidInputException>(() => ModelFolder.Resolve("google-bert/bert-base-cased"));
-        Assert.Contains("download its folder first", e.Message);
+        Assert.Equal("--model google-bert/bert-base-cased: no such folder, and this hub id was not downloaded (HubInputs resolves ids before a folder is read)", e.Message);
         e = Assert.Throws<InvalidInputException>(() => ModelFolder.Resolve("/no/such/dir"));
         Assert.Contains("folder not found", e.Message);
     }
