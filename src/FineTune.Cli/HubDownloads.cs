@@ -45,7 +45,7 @@ public static class HubDownloads
     }
 
     /// <summary>A line per large file on stderr, redrawn about once a second: bytes so far, total and rate.</summary>
-    sealed class DownloadProgress(TextWriter writer)
+    public sealed class DownloadProgress(TextWriter writer)
     {
         const long Large = 10 << 20;
         readonly Stopwatch clock = new();

@@ -20,6 +20,9 @@ public sealed class JobDataWork(JobStore jobs, JobLifecycle lifecycle, Tokenizat
     /// <summary>The hub client's waits between attempts after a 5xx or a network failure (tests: short).</summary>
     public IReadOnlyList<TimeSpan>? HubRetryDelays { get; init; }
 
+    /// <summary>For tests: the hub client's HTTP layer (an in-memory hub).</summary>
+    public HttpMessageHandler? HubHandler { get; init; }
+
     /// <summary>The least time between two progress events of one phase (tests: zero, every report).</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
     readonly Channel<JobRecord> queue = Channel.CreateUnbounded<JobRecord>();
@@ -80,7 +83,7 @@ public sealed class JobDataWork(JobStore jobs, JobLifecycle lifecycle, Tokenizat
         if (job.Hub is null)
         {
             lifecycle.OnDataProgress(job, new DataProgress { Phase = DataPhase.Downloading });
-            using var client = new HubClient(settings) { RetryDelays = HubRetryDelays ?? HubClient.DefaultRetryDelays };
+            using var client = new HubClient(settings, HubHandler) { RetryDelays = HubRetryDelays ?? HubClient.DefaultRetryDelays };
             var inputs = HubInputs.ResolveAsync(job.Spec, new HubSnapshots(client), JobPaths.IsHubId).GetAwaiter().GetResult();
             lifecycle.OnHubResolved(job, inputs.Sources());
             log.LogInformation("job {Job}: hub inputs {Sources}", job.Id, inputs.Sources().ToJsonString());

@@ -39,7 +39,8 @@ public sealed partial class HubClient : IDisposable
     {
         this.settings = settings;
         Cache = new HubCache(settings.CacheRoot);
-        http = new HttpClient(handler ?? new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(10) })
+        // A handler given by a test outlives this client (it may serve the next one).
+        http = new HttpClient(handler ?? new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(10) }, disposeHandler: handler is null)
         {
             Timeout = Timeout.InfiniteTimeSpan, // per read, below: a 400 MB download takes what it takes
         };

@@ -86,6 +86,36 @@ public sealed class HubClientFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public void An_unreachable_hub_is_one_line_and_exit_code_1_after_the_retries()
+    {
+        var environment = new Dictionary<string, string> { ["HF_ENDPOINT"] = "http://127.0.0.1:9", ["HF_HUB_CACHE"] = cache, ["HF_TOKEN"] = "" };
+        var r = FinetuneProcess.RunWithin(TimeSpan.FromMinutes(2), null, environment, "tokenize", "--model", HubFixtures.ModelId, "--text", "x", "--json");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("", r.Stdout);
+        var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: HubUnavailableException: http://127.0.0.1:9/api/models/{HubFixtures.ModelId}/revision/main: ", line);
+        Assert.EndsWith(" after 4 attempts", line);
+    }
+
+    [Fact]
+    public void Large_downloads_show_bytes_and_rate_on_stderr()
+    {
+        var error = new StringWriter();
+        var progress = new FineTune.Cli.HubDownloads.DownloadProgress(error);
+        progress.Report("org/x small.json", 0, 1000); // small files say nothing
+        progress.Report("org/x small.json", 1000, 1000);
+        progress.Report("org/x model.safetensors", 1_000_000, 40_000_000);
+        progress.Report("org/x model.safetensors", 2_000_000, 40_000_000); // within the second: not redrawn
+        Thread.Sleep(1100);
+        progress.Report("org/x model.safetensors", 20_000_000, 40_000_000);
+        progress.Report("org/x model.safetensors", 40_000_000, 40_000_000);
+        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Matches(@"^downloading org/x model.safetensors: 20.0 of 40.0 MB \([0-9.]+ MB/s\)$", lines[0]);
+        Assert.Matches(@"^downloading org/x model.safetensors: 40.0 of 40.0 MB \([0-9.]+ MB/s\), done$", lines[1]);
+    }
+
+    [Fact]
     public async Task Two_processes_fetching_one_throttled_file_end_with_one_blob_and_one_full_download()
     {
         hub.Throttle("model.safetensors", 8 * 1024); // a few seconds: the second process starts while the first still downloads

@@ -72,6 +72,16 @@ public sealed class HubEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_cluster_job_naming_a_private_repo_without_the_coordinators_token_fails_on_its_input()
+    {
+        using var cluster = new ClusterProcesses(0, coordinatorEnvironment: new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint.AbsoluteUri, ["HF_TOKEN"] = "" });
+        var r = FinetuneProcess.RunWithin(TimeSpan.FromMinutes(2), null, null,
+            ["submit", "--coordinator", cluster.Url, "--model", HubFixtures.PrivateModelId, "--dataset", HubFixtures.DatasetId, "--max-length", "32", "--wait"]);
+        Assert.Equal(2, r.ExitCode); // failure_kind invalid_input: retrying fails the same way
+        Assert.Contains($"{hub.Endpoint.Host}/api/models/{HubFixtures.PrivateModelId}/revision/main: repository not found (a private or gated repo needs HF_TOKEN, which is not set)", r.Stdout + r.Stderr);
+    }
+
+    [Fact]
     public void A_cluster_job_by_hub_ids_is_downloaded_by_the_coordinator_alone()
     {
         var noHub = new Dictionary<string, string> { ["HF_ENDPOINT"] = NoHub, ["HF_HUB_OFFLINE"] = "1", ["HF_TOKEN"] = "" };
