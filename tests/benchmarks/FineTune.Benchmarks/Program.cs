@@ -64,6 +64,11 @@ if (args.Length > 0 && args[0] == "anchor")
     AnchorBenchmark.Run(args[1..]);
     return;
 }
+// `hub-download`: our HubClient against curl on a 400 MB LFS file of the loopback test hub (see HubDownloadBenchmark, hub-download.sh).
+if (args.Length > 0 && args[0] == "hub-download")
+{
+    Environment.Exit(HubDownloadBenchmark.Run(args[1..]));
+}
 var runs = Arg("--runs", 5);
 var predictThreads = Arg("--predict-threads", 2);
 var batchSize = Arg("--batch-size", 32);
