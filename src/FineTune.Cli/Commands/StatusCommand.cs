@@ -37,6 +37,7 @@ public static class StatusCommand
         table.Add("workers", job.Workers.Count == 0 ? "-" : string.Join(", ", job.Workers));
         table.Add("step", Step(job));
         if (job.Data is { } data && data.Phase is not ("" or DataPhase.Ready)) table.Add("data", DataLine(data));
+        foreach (var source in job.HubSources) table.Add(source.Input.Replace('_', ' '), $"{source.Id}@{source.Revision} (commit {source.Commit[..Math.Min(12, source.Commit.Length)]})");
         if (CoordinatorClient.ToJson(job)["metrics"] is JsonObject metrics && metrics["eval_accuracy"] is JsonValue accuracy && accuracy.TryGetValue<double>(out var a))
             table.Add("eval_accuracy", a.ToString("0.0000", CultureInfo.InvariantCulture));
         if (job.OutputDir is not "") table.Add("output", job.OutputDir);
@@ -47,6 +48,7 @@ public static class StatusCommand
     /// <summary>"tokenizing 120,000/652,000 examples": the data work's progress in words.</summary>
     public static string DataLine(DataProgress d) => d.Phase switch
     {
+        DataPhase.Downloading => "downloading: the hub ids into the coordinator's cache",
         DataPhase.Reading => string.Create(CultureInfo.InvariantCulture, $"reading: {d.ExamplesRead:N0} examples read"),
         DataPhase.Tokenizing => string.Create(CultureInfo.InvariantCulture, $"tokenizing: {d.ExamplesTokenized:N0}/{d.ExamplesTotal:N0} examples"),
         var phase => phase,
