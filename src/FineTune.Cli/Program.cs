@@ -29,6 +29,7 @@ var root = new RootCommand("finetune: fine-tune and run BERT-family text classif
     WatchCommand.Create(),
     CancelCommand.Create(),
     DownloadCommand.Create(),
+    PushCommand.Create(),
     EvaluateCommand.Create(),
     PredictCommand.Create(),
     TokenizeCommand.Create(),

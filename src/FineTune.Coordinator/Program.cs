@@ -61,6 +61,7 @@ builder.Services.AddSingleton<IJobPreparation, JobPreparation>();
 builder.Services.AddSingleton<Scheduler>();
 builder.Services.AddSingleton<JobCompletion>();
 builder.Services.AddSingleton<JobCheckpoints>();
+builder.Services.AddSingleton<JobPushes>();
 builder.Services.AddSingleton<Heartbeats>();
 builder.Services.AddSingleton<JobDataWork>();
 builder.Services.AddCoordinatorHealth();

@@ -134,6 +134,9 @@ public sealed class CoordinatorClient : IDisposable
 
     public Job Cancel(string jobId) => Call(() => jobs.CancelJob(new CancelJobRequest { JobId = jobId }, Options(QueryDeadline)));
 
+    /// <summary>PushJob: the coordinator pushes the succeeded job's output to the hub again (in the background).</summary>
+    public Job Push(string jobId) => Call(() => jobs.PushJob(new PushJobRequest { JobId = jobId }, Options(QueryDeadline)));
+
     /// <summary>The job's events until it ends (the stream closes) or <paramref name="cancel"/> fires.</summary>
     public async IAsyncEnumerable<JobEvent> Watch(string jobId, [EnumeratorCancellation] CancellationToken cancel = default)
     {

@@ -41,6 +41,8 @@ public static class StatusCommand
         if (CoordinatorClient.ToJson(job)["metrics"] is JsonObject metrics && metrics["eval_accuracy"] is JsonValue accuracy && accuracy.TryGetValue<double>(out var a))
             table.Add("eval_accuracy", a.ToString("0.0000", CultureInfo.InvariantCulture));
         if (job.OutputDir is not "") table.Add("output", job.OutputDir);
+        if (job.Push is { State.Length: > 0 } push)
+            table.Add("push", $"{push.State} {push.Repo}@{push.Revision}{(push.Commit is { Length: > 0 } c ? $" (commit {c[..Math.Min(12, c.Length)]})" : "")}{(push.Error is { Length: > 0 } e ? $": {e}" : "")}");
         if (job.Error is not "") table.Add("error", job.Error);
         table.Write(Console.Out);
     }

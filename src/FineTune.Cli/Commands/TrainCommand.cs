@@ -15,9 +15,11 @@ public static class TrainCommand
     {
         var job = new JobOptions("workers", "min_workers", "collective");
         var json = CommonOptions.Json();
+        var hubToken = new Option<string?>("--hub-token") { Description = "a Hugging Face token for --push-to-hub (else HF_TOKEN or $HF_HOME/token); used in memory, never written" };
         var command = new Command("train", "Fine-tune a model on a labelled dataset in this process (options mirror Hugging Face TrainingArguments)");
         job.AddTo(command);
         command.Options.Add(json);
+        command.Options.Add(hubToken);
         command.SetAction(parse =>
         {
             var args = job.Bind(parse);
@@ -29,10 +31,11 @@ public static class TrainCommand
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
 
             var progress = new ConsoleProgress(Console.Error);
-            ITrainerObserver observer = PhaseProfile.Enabled ? new ObserverGroup(progress, new ProfileObserver()) : progress;
             args.Validate(); // bad options are refused before anything is downloaded
             var hub = HubDownloads.Resolve(args, cancel.Token);
-            var result = FineTuneJob.Run(args, observer, line => Console.Error.WriteLine(line), cancel.Token, hub);
+            using var publisher = HubPublisher.For(args, parse.GetValue(hubToken), Console.Error); // the repo named (whoami) before training
+            ITrainerObserver[] observers = [progress, .. PhaseProfile.Enabled ? [new ProfileObserver()] : Array.Empty<ITrainerObserver>(), .. publisher is null ? [] : new ITrainerObserver[] { publisher }];
+            var result = FineTuneJob.Run(args, new ObserverGroup(observers), line => Console.Error.WriteLine(line), cancel.Token, hub);
             progress.Finish();
             PhaseProfile.Write(Console.Error); // FINETUNE_PROFILE=1: where the wall time went
             var id = $"local-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
@@ -42,9 +45,12 @@ public static class TrainCommand
                 if (parse.GetValue(json)) Console.WriteLine(result.ToJson(id, JobState.Cancelled.Name(), ["local"]).ToJsonString(Json.Indented));
                 return Cli.Failed;
             }
+            var pushed = publisher?.Finish(result.Args.OutputDir!);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(result.ToJson(id, JobState.Succeeded.Name(), ["local"]).ToJsonString(Json.Indented));
+                var job = result.ToJson(id, JobState.Succeeded.Name(), ["local"]);
+                if (pushed is not null) job["hub_push"] = new System.Text.Json.Nodes.JsonObject { ["state"] = "pushed", ["repo"] = pushed.Repo.Id, ["revision"] = pushed.Revision, ["commit"] = pushed.Commit };
+                Console.WriteLine(job.ToJsonString(Json.Indented));
                 return Cli.Success;
             }
             PrintSummary(result);

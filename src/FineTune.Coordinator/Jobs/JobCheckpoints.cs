@@ -8,7 +8,7 @@ namespace FineTune.Coordinator.Jobs;
 /// on other workers (or after a coordinator restart) resumes from the newest one. save_total_limit applies here as
 /// in `finetune train`: the oldest go first, never the best.
 /// </summary>
-public sealed class JobCheckpoints(JobStore jobs, CoordinatorOptions options, ILogger<JobCheckpoints> log)
+public sealed class JobCheckpoints(JobStore jobs, CoordinatorOptions options, ILogger<JobCheckpoints> log, JobPushes? pushes = null)
 {
     readonly Lock gate = new();
 
@@ -31,5 +31,6 @@ public sealed class JobCheckpoints(JobStore jobs, CoordinatorOptions options, IL
             });
         }
         log.LogInformation("job {Job}: {Checkpoint} stored", job.Id, name);
+        pushes?.OnCheckpoint(job, target); // hub_strategy every_save: in the background
     }
 }

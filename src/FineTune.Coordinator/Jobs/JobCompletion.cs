@@ -17,6 +17,7 @@ public sealed class JobCompletion
     readonly JobStore jobs;
     readonly JobLifecycle lifecycle;
     readonly ILogger<JobCompletion> log;
+    readonly JobPushes? pushes;
 
     // Guarded by the store's lock (JobStore.Read; the lock is reentrant): the generation check, the bookkeeping and the
     // StateChanged handler that drops a generation's entries (called under that lock) are never interleaved.
@@ -24,9 +25,9 @@ public sealed class JobCompletion
     readonly Dictionary<string, List<string>> checksums = [];
     readonly Dictionary<(string Job, int Step), Dictionary<int, string>> stepChecksums = [];
 
-    public JobCompletion(JobStore jobs, JobLifecycle lifecycle, ILogger<JobCompletion> log)
+    public JobCompletion(JobStore jobs, JobLifecycle lifecycle, ILogger<JobCompletion> log, JobPushes? pushes = null)
     {
-        (this.jobs, this.lifecycle, this.log) = (jobs, lifecycle, log);
+        (this.jobs, this.lifecycle, this.log, this.pushes) = (jobs, lifecycle, log, pushes);
         // A generation ends when its job leaves running (recovering, or any end): what its ranks sent is of no use now.
         jobs.StateChanged += (job, before) =>
         {
@@ -128,9 +129,13 @@ public sealed class JobCompletion
             ["workers"] = string.Join(", ", job.Workers),
             ["steps"] = job.GlobalStep.ToString(),
         };
-        FineTuneJob.WriteResults(job.OutputDir, train, eval, job.History.Select(LogEntry.FromJson).ToList(), job.FinalEval, summary);
+        var history = job.History.Select(LogEntry.FromJson).ToList();
+        var card = new ModelCardFacts(job.Spec, (job.Spec.HubModelId ?? job.Id).Split('/')[^1], job.Workers.Count, history, eval, job.Hub);
+        FineTuneJob.WriteResults(job.OutputDir, train, eval, history, job.FinalEval, summary, card);
         if (job.Hub is { Count: > 0 } hub) RecordHubSources(Path.Combine(job.OutputDir, Checkpoints.StateFile), hub);
-        if (lifecycle.Succeed(job)) log.LogInformation("job {Job} succeeded: {Metrics}", job.Id, job.Metrics.ToJsonString());
+        if (!lifecycle.Succeed(job)) return;
+        log.LogInformation("job {Job} succeeded: {Metrics}", job.Id, job.Metrics.ToJsonString());
+        if (job.Spec.PushToHub) pushes?.PushOutput(job); // in the background: a failed push never fails the job
     }
 
 }

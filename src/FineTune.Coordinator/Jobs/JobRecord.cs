@@ -52,6 +52,8 @@ public sealed class JobRecord
     [JsonInclude] public List<string> LabelNames { get; private set; } = [];
     /// <summary>What the job took from the hub: per input (model, dataset, eval_dataset) its id, revision and commit.</summary>
     [JsonInclude] public JsonObject? Hub { get; private set; }
+    /// <summary>push_to_hub's push of the output (its state, repo, commit or reason); a failed push never fails the job.</summary>
+    [JsonInclude, JsonConverter(typeof(PushJson))] public JobPush? Push { get; private set; }
     public List<JsonObject> History { get; set; } = [];
     public JsonObject Metrics { get; set; } = [];
     public EvalResult? FinalEval { get; set; }
@@ -83,6 +85,15 @@ public sealed class JobRecord
         Require("record the hub commits of", JobState.Queued);
         if (Hub is not null) throw new InvalidOperationException($"job {Id}: its hub commits are recorded already");
         Hub = sources;
+    }
+
+    /// <summary>The push of the output moved on (pending, pushing, pushed or failed): any state of the job.</summary>
+    public void Pushed(JobPush push) => Push = push.Clone() is var p && p.UpdatedUnixMs == 0 ? WithTime(p) : p;
+
+    static JobPush WithTime(JobPush p)
+    {
+        p.UpdatedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        return p;
     }
 
     /// <summary>The spec with the hub ids' snapshot folders in <paramref name="cache"/> in their place: where the inputs are read.</summary>
@@ -207,7 +218,18 @@ public sealed class JobRecord
         };
         json["failure_kind"] = State == JobState.Failed ? FailureKinds.Name(FailureKind) : null;
         if (Hub is not null) json["hub"] = Hub.DeepClone();
+        if (Push is not null) json["push"] = JsonNode.Parse(Google.Protobuf.JsonFormatter.Default.Format(Push));
         return json;
+    }
+
+    /// <summary>The push in job.json as the proto's JSON form.</summary>
+    sealed class PushJson : JsonConverter<JobPush>
+    {
+        public override JobPush Read(ref Utf8JsonReader reader, Type type, JsonSerializerOptions options) =>
+            JobPush.Parser.ParseJson(JsonDocument.ParseValue(ref reader).RootElement.GetRawText());
+
+        public override void Write(Utf8JsonWriter writer, JobPush value, JsonSerializerOptions options) =>
+            writer.WriteRawValue(Google.Protobuf.JsonFormatter.Default.Format(value));
     }
 
     /// <summary>The spec in job.json: the table's canonical form, bound again by the same table (see JobFile for old records).</summary>

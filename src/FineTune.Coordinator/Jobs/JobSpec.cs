@@ -30,6 +30,8 @@ public static class JobSpec
     {
         if (requestId.Length > MaxRequestIdLength) throw new InvalidInputException($"request_id: longer than {MaxRequestIdLength} characters");
         if (options.Count > MaxOptions) throw new InvalidInputException($"options: {options.Count} given, at most {MaxOptions}");
+        if (options.ContainsKey("hub_token"))
+            throw new InvalidInputException("hub_token: a job never carries a token: set HF_TOKEN on the coordinator, which pushes with its own");
         foreach (var (key, value) in options)
             if (value.Length > MaxValueLength)
                 throw new InvalidInputException($"{ArgumentTable.Describe(key)}: value longer than {MaxValueLength} characters");
@@ -42,7 +44,17 @@ public static class JobSpec
             throw new InvalidInputException($"{ArgumentTable.Describe("workers")}: {args.Workers} is more than this cluster can ever have (the coordinator's --max-workers is {coordinator.MaxWorkers})");
         if (args.MinWorkers > coordinator.MaxWorkers)
             throw new InvalidInputException($"{ArgumentTable.Describe("min_workers")}: {args.MinWorkers} is more than this cluster can ever have (the coordinator's --max-workers is {coordinator.MaxWorkers})");
+        if (args.PushToHub && args.HubModelId is null)
+            throw new InvalidInputException($"{ArgumentTable.Describe("hub_model_id")}: required with --push-to-hub on a cluster (a job has no output folder name to take it from)");
+        if (args.PushToHub && PushRefusal(coordinator) is { } refusal)
+            throw new InvalidInputException($"{ArgumentTable.Describe("push_to_hub")}: {refusal}");
     }
+
+    /// <summary>Why this coordinator cannot push to the hub (hub access off, no token), or null when it can.</summary>
+    public static string? PushRefusal(CoordinatorOptions coordinator) =>
+        coordinator.Hub is null ? "hub access is off on this coordinator (--hub-access false)"
+        : coordinator.Hub.Token is null ? "the coordinator has no Hugging Face token (set HF_TOKEN in its environment; in Kubernetes the hf-token key of finetune-secrets)"
+        : null;
 
     /// <summary>
     /// What Submit checks before accepting a job, without reading the whole dataset: the options, the model folder

@@ -148,6 +148,7 @@ public sealed class JobStore
             CreatedUnixMs = j.CreatedUnixMs,
             Data = j.Data.Clone(),
             FailureKind = j.State == JobState.Failed ? j.FailureKind : FailureKind.Unspecified,
+            Push = j.Push?.Clone(),
         };
         m.Workers.AddRange(j.Workers);
         foreach (var (input, node) in j.Hub ?? [])

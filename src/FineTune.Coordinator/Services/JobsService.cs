@@ -9,7 +9,8 @@ using Grpc.Core;
 namespace FineTune.Coordinator.Services;
 
 /// <summary>The Jobs API: a thin gRPC face over the job store and the job lifecycle.</summary>
-public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerRegistry workers, CoordinatorOptions coordinator, JobDataWork dataWork) : FineTune.Contracts.V1.Jobs.JobsBase
+public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerRegistry workers, CoordinatorOptions coordinator, JobDataWork dataWork,
+    JobPushes pushes) : FineTune.Contracts.V1.Jobs.JobsBase
 {
     public override Task<Job> Submit(SubmitJobRequest request, ServerCallContext context)
     {
@@ -49,6 +50,17 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
     {
         var job = Find(request.JobId);
         if (!lifecycle.Cancel(job)) throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job {job.Id} is already {job.State.Name()}"));
+        return Task.FromResult(JobStore.ToMessage(job));
+    }
+
+    public override Task<Job> PushJob(PushJobRequest request, ServerCallContext context)
+    {
+        var job = Find(request.JobId);
+        string? refusal = job.State != JobState.Succeeded ? $"job {job.Id} is {job.State.Name()}: only a succeeded job's output is pushed"
+            : job.Spec.HubModelId is null ? $"job {job.Id} names no hub_model_id to push to"
+            : JobSpec.PushRefusal(coordinator);
+        if (refusal is not null) throw new RpcException(new Status(StatusCode.FailedPrecondition, refusal));
+        pushes.PushOutput(job);
         return Task.FromResult(JobStore.ToMessage(job));
     }
 

@@ -61,6 +61,13 @@ public sealed record TrainingArguments
     public string? ResumeFromCheckpoint { get; init; }
     public string? OutputDir { get; init; }
 
+    // publishing (Trainer's push_to_hub; the token is never an argument: HF_TOKEN, or train's --hub-token)
+    public bool PushToHub { get; init; }
+    public string? HubModelId { get; init; }
+    public string HubStrategy { get; init; } = "every_save";
+    public bool HubPrivateRepo { get; init; }
+    public string? HubRevision { get; init; }
+
     // resources
     public int? Threads { get; init; }
     public int? Workers { get; init; }
@@ -139,9 +146,13 @@ public sealed record TrainingArguments
         Check(MaxLength >= 2, "max_length", $"must be at least 2 ([CLS] and [SEP]), got {MaxLength}");
         Check(EvalSplit is > 0 and < 1, "eval_split", $"must be between 0 and 1, got {EvalSplit}");
         foreach (var (key, revision) in new[] { ("model_revision", ModelRevision), ("dataset_revision", DatasetRevision), ("eval_dataset_revision", EvalDatasetRevision) })
-            Check(revision is null || HubRevision.Problem(revision) is null, key, $"'{revision}' is not a branch, tag or commit ({(revision is null ? "" : HubRevision.Problem(revision))})");
+            Check(revision is null || Hub.HubRevision.Problem(revision) is null, key, $"'{revision}' is not a branch, tag or commit ({(revision is null ? "" : Hub.HubRevision.Problem(revision))})");
         Check(EvalDatasetRevision is null || EvalDataset is not null, "eval_dataset_revision", "needs --eval-dataset (the eval split of --dataset follows --dataset-revision)");
         Check(DatasetConfig is null || DatasetConfig.Length > 0, "dataset_config", "is empty");
+        Check(HubStrategy is "end" or "every_save", "hub_strategy", HubStrategy is "checkpoint" or "all_checkpoints"
+            ? $"'{HubStrategy}' is not supported yet (choose end or every_save)" : $"unknown strategy '{HubStrategy}' (choose end or every_save)");
+        Check(HubModelId is null || HubRepo.Problem(HubRepo.Model, HubModelId) is null, "hub_model_id", $"'{HubModelId}' is not a hub repo id ({(HubModelId is null ? "" : HubRepo.Problem(HubRepo.Model, HubModelId))})");
+        Check(HubRevision is null || Hub.HubRevision.Problem(HubRevision) is null, "hub_revision", $"'{HubRevision}' is not a branch name ({(HubRevision is null ? "" : Hub.HubRevision.Problem(HubRevision))})");
         Check(TrainSubset is null or > 0, "train_subset", $"must be at least 1, got {TrainSubset}");
         Check(EvalSubset is null or > 0, "eval_subset", $"must be at least 1, got {EvalSubset}");
         Check(NumLabels is null or >= 2, "num_labels", $"must be at least 2, got {NumLabels}");

@@ -88,7 +88,10 @@ public sealed partial class HubClient : IDisposable
     /// endpoint's host only. A 4xx ends in <see cref="Refused"/>'s one line.
     /// </summary>
     /// <returns>the response and the URL that gave it</returns>
-    async Task<(HttpResponseMessage Response, Uri Url)> SendAsync(HttpMethod method, Uri url, long range, bool followAbsolute, CancellationToken cancel)
+    /// <param name="content">the request's body, made afresh for each attempt (uploads)</param>
+    /// <param name="answer">a 4xx status that is an answer, not a refusal (409 to "create this repo")</param>
+    async Task<(HttpResponseMessage Response, Uri Url)> SendAsync(HttpMethod method, Uri url, long range, bool followAbsolute, CancellationToken cancel,
+        Func<HttpContent>? content = null, IEnumerable<KeyValuePair<string, string>>? headers = null, HttpStatusCode? answer = null)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -103,6 +106,8 @@ public sealed partial class HubClient : IDisposable
                         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
                     request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity")); // sizes and hashes are of the bytes as stored
                     if (range > 0) request.Headers.Range = new RangeHeaderValue(range, null);
+                    if (content is not null) request.Content = content();
+                    foreach (var (name, value) in headers ?? []) request.Headers.TryAddWithoutValidation(name, value);
                     response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);
                     if ((int)response.StatusCode is < 300 or >= 400 || response.Headers.Location is not { } next) break;
                     if (!followAbsolute && next.IsAbsoluteUri || hop == 10) break;
@@ -110,7 +115,7 @@ public sealed partial class HubClient : IDisposable
                     response.Dispose();
                 }
                 if ((int)response.StatusCode >= 500) throw new HttpRequestException($"{(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
-                if ((int)response.StatusCode >= 400) throw Refused(response, url);
+                if ((int)response.StatusCode >= 400 && response.StatusCode != answer) throw Refused(response, url);
                 return (response, target);
             }
             catch (Exception e) when (e is HttpRequestException or IOException && e is not HubUnavailableException && !cancel.IsCancellationRequested)
@@ -125,6 +130,21 @@ public sealed partial class HubClient : IDisposable
 
     static string Describe(Exception e) => e is HttpRequestException { StatusCode: { } code } ? $"HTTP {(int)code}" : e.Message;
 
+    /// <summary>": MESSAGE" from the hub's JSON error body ({"error": ...}), first line only; "" when there is none.</summary>
+    static string HubMessage(HttpResponseMessage response)
+    {
+        try
+        {
+            var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            return json.RootElement.TryGetProperty("error", out var e) && e.GetString() is { Length: > 0 } m ? ": " + ErrorText.FirstLine(m) : "";
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or HttpRequestException)
+        {
+            return "";
+        }
+    }
+
     /// <summary>A 4xx as one line: what is missing or closed, and what to do.</summary>
     InvalidInputException Refused(HttpResponseMessage response, Uri url)
     {
@@ -137,9 +157,9 @@ public sealed partial class HubClient : IDisposable
             ("EntryNotFound", _) => "no such file at this revision",
             ("GatedRepo", _) => "a gated repo: accept its conditions on the hub with this account, then set HF_TOKEN",
             (_, HttpStatusCode.Unauthorized) => $"not authorized ({(settings.Token is null ? "HF_TOKEN is not set" : "HF_TOKEN was refused")})",
-            (_, HttpStatusCode.Forbidden) => "access denied for this token",
+            (_, HttpStatusCode.Forbidden) => $"access denied for this token{HubMessage(response)}",
             (_, HttpStatusCode.NotFound) => "not found",
-            (_, var status) => $"refused with HTTP {(int)status}",
+            (_, var status) => $"refused with HTTP {(int)status}{HubMessage(response)}",
         };
         response.Dispose();
         return new InvalidInputException($"{settings.Endpoint.Host}{where}: {line}");

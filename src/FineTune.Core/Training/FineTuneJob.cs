@@ -74,11 +74,14 @@ public static class FineTuneJob
         using (PhaseProfile.Measure("final model save")) ModelFolder.Save(model, tokenizer, dir);
         result.Outcome.State.Save(Path.Combine(dir, Checkpoints.StateFile));
         using var _ = PhaseProfile.Measure("results and report");
-        WriteResults(dir, result.TrainMetrics(), result.EvalMetrics(), result.Outcome.State.LogHistory, result.Outcome.FinalEval, result.Summary());
+        var card = new ModelCardFacts(result.Args, HubPush.ModelId(result.Args.HubModelId, dir).Split('/')[^1], WorldSize: 1, result.Outcome.State.LogHistory,
+            result.EvalMetrics(), result.Outcome.State.Extra["hub"] as JsonObject);
+        WriteResults(dir, result.TrainMetrics(), result.EvalMetrics(), result.Outcome.State.LogHistory, result.Outcome.FinalEval, result.Summary(), card);
     }
 
-    /// <summary>train_results.json, eval_results.json, all_results.json (Hugging Face's save_metrics) and the report.</summary>
-    public static void WriteResults(string dir, JsonObject train, JsonObject eval, IReadOnlyList<LogEntry> history, EvalResult? finalEval, IReadOnlyDictionary<string, string> summary)
+    /// <summary>train_results.json, eval_results.json, all_results.json (Hugging Face's save_metrics), the report and the model card.</summary>
+    public static void WriteResults(string dir, JsonObject train, JsonObject eval, IReadOnlyList<LogEntry> history, EvalResult? finalEval,
+        IReadOnlyDictionary<string, string> summary, ModelCardFacts card)
     {
         var indented = new JsonSerializerOptions { WriteIndented = true };
         AtomicFile.WriteAllText(Path.Combine(dir, "train_results.json"), train.ToJsonString(indented));
@@ -87,6 +90,7 @@ public static class FineTuneJob
         foreach (var (k, v) in eval) all[k] = v?.DeepClone();
         AtomicFile.WriteAllText(Path.Combine(dir, "all_results.json"), all.ToJsonString(indented));
         TrainingReport.Write(dir, history, finalEval, summary);
+        ModelCard.Write(dir, card);
     }
 }
 
