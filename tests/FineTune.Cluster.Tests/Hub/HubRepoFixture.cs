@@ -34,13 +34,19 @@ public sealed record HubRepoFixture(string Type, string Id, IReadOnlyDictionary<
 public sealed class HubBlob
 {
     static readonly string[] LfsExtensions = [".safetensors", ".bin", ".parquet", ".arrow", ".h5", ".msgpack", ".onnx", ".pt", ".pth"];
-    const long LfsAbove = 10L << 20;
 
-    public HubBlob(string path, byte[] bytes)
+    /// <summary>Files above this size go to LFS whatever their name (the hub's 10 MiB limit on regular files).</summary>
+    public const long LfsAbove = 10L << 20;
+
+    /// <summary>A fixture's file: LFS by <see cref="IsLfsByRule"/>.</summary>
+    public HubBlob(string path, byte[] bytes) : this(path, bytes, IsLfsByRule(path, bytes.Length)) { }
+
+    /// <summary>A pushed file: LFS when the commit named it an lfsFile, as the hub keeps what the client chose.</summary>
+    public HubBlob(string path, byte[] bytes, bool isLfs)
     {
         Path = path;
         Bytes = bytes;
-        IsLfs = bytes.Length > LfsAbove || LfsExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+        IsLfs = isLfs;
         if (IsLfs)
         {
             Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
@@ -62,6 +68,10 @@ public sealed class HubBlob
     /// <summary>What a client caches the blob under: the SHA-256 of an LFS file, else the git blob id.</summary>
     public string Etag => Sha256 ?? GitOid;
 
+    /// <summary>Whether a file of this path and size is stored in LFS: an LFS extension, or over 10 MiB.</summary>
+    public static bool IsLfsByRule(string path, long size) =>
+        size > LfsAbove || LfsExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+
     public static string GitBlobOid(byte[] bytes)
     {
         var header = Encoding.ASCII.GetBytes($"blob {bytes.Length}\0");
@@ -72,19 +82,37 @@ public sealed class HubBlob
 /// <summary>One commit of a served repo: its id, its files by path, and its parent (null for the first).</summary>
 public sealed class HubCommit
 {
+    static readonly DateTime FixtureEpoch = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>A fixture's commit: titled and dated by its place in the history.</summary>
     public HubCommit(HubCommit? parent, IReadOnlyDictionary<string, byte[]> files, int number)
+        : this(parent, files.Select(f => new HubBlob(f.Key, f.Value)), number == 0 ? "Initial commit" : $"Update {number}", "", FixtureEpoch.AddDays(number), pushed: false)
+    {
+    }
+
+    /// <summary>A pushed commit: its blobs (unchanged ones shared with the parent), title, description and date.</summary>
+    public HubCommit(HubCommit? parent, IEnumerable<HubBlob> files, string title, string description, DateTime date)
+        : this(parent, files, title, description, date, pushed: true)
+    {
+    }
+
+    HubCommit(HubCommit? parent, IEnumerable<HubBlob> files, string title, string description, DateTime date, bool pushed)
     {
         Parent = parent;
-        Files = files.ToDictionary(f => f.Key, f => new HubBlob(f.Key, f.Value), StringComparer.Ordinal);
-        Title = number == 0 ? "Initial commit" : $"Update {number}";
+        Files = files.ToDictionary(b => b.Path, StringComparer.Ordinal);
+        Title = title;
+        Description = description;
+        Date = date;
         var text = new StringBuilder($"parent {parent?.Id}\n");
         foreach (var blob in Files.Values.OrderBy(b => b.Path, StringComparer.Ordinal)) text.Append($"{blob.Path}\0{blob.GitOid}\n");
+        // A pushed commit's id also covers its message and time, so pushing the same files twice makes two commits.
+        if (pushed) text.Append($"{title}\0{description}\0{date.Ticks}\n");
         Id = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(text.ToString())));
-        Date = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddDays(number);
     }
 
     public string Id { get; }
     public string Title { get; }
+    public string Description { get; }
     public DateTime Date { get; }
     public HubCommit? Parent { get; }
     public IReadOnlyDictionary<string, HubBlob> Files { get; }
@@ -101,36 +129,4 @@ public sealed class HubCommit
     /// <summary>The folders of this commit's files ("a", "a/b" for "a/b/c.txt").</summary>
     public IEnumerable<string> Directories() =>
         Files.Keys.SelectMany(p => p.Split('/')[..^1].Select((_, i) => string.Join('/', p.Split('/')[..(i + 1)]))).Distinct();
-}
-
-/// <summary>A fixture as the hub serves it: its commits and the refs that name them.</summary>
-public sealed class HubRepoState
-{
-    public HubRepoState(HubRepoFixture fixture)
-    {
-        Fixture = fixture;
-        HubCommit? parent = null;
-        var commits = new List<HubCommit>();
-        var refs = new Dictionary<string, HubCommit>(StringComparer.Ordinal);
-        foreach (var (earlier, i) in fixture.History.Select((c, i) => (c, i)))
-        {
-            parent = new HubCommit(parent, earlier.Files, i);
-            commits.Add(parent);
-            foreach (var name in earlier.Refs) refs[name] = parent;
-        }
-        Head = new HubCommit(parent, fixture.Files, fixture.History.Count);
-        commits.Add(Head);
-        refs["main"] = Head;
-        Commits = commits;
-        Refs = refs;
-    }
-
-    public HubRepoFixture Fixture { get; }
-    public HubCommit Head { get; }
-    public IReadOnlyList<HubCommit> Commits { get; }
-    public IReadOnlyDictionary<string, HubCommit> Refs { get; }
-
-    /// <summary>The commit a branch, tag or full commit id names; null when none.</summary>
-    public HubCommit? Resolve(string revision) =>
-        Refs.TryGetValue(revision, out var named) ? named : Commits.FirstOrDefault(c => c.Id == revision);
 }

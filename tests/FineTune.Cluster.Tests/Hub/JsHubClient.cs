@@ -35,6 +35,13 @@ public static class JsHubClient
     public static JsRun DownloadFile(Uri endpoint, string type, string id, string revision, string cacheDir, string path, string? token = null) =>
         Node("download-file.mjs", token, Endpoint(endpoint), type, id, revision, cacheDir, path);
 
+    /// <summary>
+    /// Creates the repo when missing (repoExists, createRepo), then uploadFiles of every file under <paramref name="folder"/>
+    /// at the repo's root in one commit; stdout: the commit oid.
+    /// </summary>
+    public static JsRun Upload(Uri endpoint, string type, string id, string folder, string? token) =>
+        Node("upload.mjs", token, Endpoint(endpoint), type, id, folder);
+
     /// <summary>scanCacheDir of <paramref name="cacheDir"/> as JSON: {repos:[{id,type,revisions:[{commitOid,refs,files}]}]}.</summary>
     public static JsonDocument Scan(string cacheDir)
     {

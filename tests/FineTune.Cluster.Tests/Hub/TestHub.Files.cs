@@ -38,9 +38,17 @@ public sealed partial class TestHub
         context.Response.ContentLength = 0;
     }
 
-    /// <summary>GET/HEAD /storage/SHA256 on the storage host: the LFS bytes, as a presigned bucket URL answers (no token needed).</summary>
+    /// <summary>
+    /// GET/HEAD /storage/SHA256 on the storage host: the LFS bytes, as a presigned bucket URL answers (no token needed);
+    /// PUT /lfs-upload/SHA256: an upload the LFS batch API handed out (TestHub.Lfs.cs).
+    /// </summary>
     async Task ServeStorageAsync(HttpContext context)
     {
+        if (HttpMethods.IsPut(context.Request.Method))
+        {
+            await ReceiveUploadAsync(context);
+            return;
+        }
         var path = context.Request.Path.Value ?? "";
         if (!path.StartsWith("/storage/", StringComparison.Ordinal) || !storage.TryGetValue(path["/storage/".Length..], out var blob))
         {

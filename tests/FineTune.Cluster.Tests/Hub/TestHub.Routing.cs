@@ -4,30 +4,36 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace FineTune.Cluster.Tests.Hub;
 
-/// <summary>A parsed hub request: the action (resolve, paths-info, revision, tree), the repo, the revision and the rest.</summary>
+/// <summary>
+/// A parsed hub request: the action (resolve, paths-info, revision, tree, preupload, commit, branch, or info for
+/// /api/TYPEs/ID), the repo, the revision (the new branch's name for branch) and the rest.
+/// </summary>
 sealed record HubRoute(string Action, string Type, string Id, string IdPrefix, string? Revision, string Path);
 
 public sealed partial class TestHub
 {
-    static readonly string[] ApiActions = ["paths-info", "revision", "tree"];
+    static readonly string[] ApiActions = ["paths-info", "revision", "tree", "preupload", "commit", "branch"];
+    static readonly string[] WriteActions = ["preupload", "commit", "branch"];
 
     async Task ServeHubAsync(HttpContext context)
     {
         var token = BearerToken(context.Request.Headers.Authorization.ToString());
-        if (context.Request.Headers.Authorization.Count > 0 && (token is null || !ValidTokens.Contains(token)))
+        if (context.Request.Headers.Authorization.Count > 0 && !IsValidToken(token))
         {
             await ErrorAsync(context, 401, null, "Invalid credentials in Authorization header");
             return;
         }
+        if (await ServeAccountAsync(context, token) || await ServeLfsAsync(context, token)) return;
         if (Parse(context.Request.Path.Value ?? "") is not { } route)
         {
             await ErrorAsync(context, 404, null, "Sorry, we can't find the page you are looking for.");
             return;
         }
-        var repo = repos.FirstOrDefault(r => r.Fixture.Type == route.Type && r.Fixture.Id == route.Id);
+        var all = Repos;
+        var repo = all.FirstOrDefault(r => r.Fixture.Type == route.Type && r.Fixture.Id == route.Id);
         if (repo is null)
         {
-            var renamed = repos.FirstOrDefault(r => r.Fixture.Type == route.Type && r.Fixture.RenamedFrom.Contains(route.Id));
+            var renamed = all.FirstOrDefault(r => r.Fixture.Type == route.Type && r.Fixture.RenamedFrom.Contains(route.Id));
             if (renamed is not null) RedirectRenamed(context, route, renamed.Fixture.Id);
             else await ErrorAsync(context, 404, "RepoNotFound", "Repository not found");
             return;
@@ -37,7 +43,12 @@ public sealed partial class TestHub
             await ErrorAsync(context, 401, "RepoNotFound", "Repository not found"); // the hub hides private repos
             return;
         }
-        var commit = route.Revision is null ? null : repo.Resolve(route.Revision);
+        if (WriteActions.Contains(route.Action))
+        {
+            await ServeWriteAsync(context, repo, route, token);
+            return;
+        }
+        var commit = route.Action == "info" ? repo.Head : route.Revision is null ? null : repo.Resolve(route.Revision);
         if (commit is null)
         {
             await ErrorAsync(context, 404, "RevisionNotFound", $"Invalid rev id: {route.Revision}");
@@ -48,14 +59,16 @@ public sealed partial class TestHub
             case "resolve": await ResolveAsync(context, repo, commit, route.Path, token); break;
             case "paths-info" when HttpMethods.IsPost(context.Request.Method): await PathsInfoAsync(context, commit); break;
             case "revision": await RevisionAsync(context, repo, commit); break;
+            case "info" when HttpMethods.IsGet(context.Request.Method): await RevisionAsync(context, repo, commit); break;
             case "tree": await TreeAsync(context, commit, route.Path); break;
             default: await ErrorAsync(context, 405, null, "Method not allowed"); break;
         }
     }
 
     /// <summary>
-    /// Splits /[datasets/]ID/resolve/REV/PATH and /api/TYPEs/ID/ACTION/REV[/PATH]; an id has one segment (legacy)
-    /// or two, told apart by where the action stands. Segments are unescaped one by one, so %2F in a revision stays in it.
+    /// Splits /[datasets/]ID/resolve/REV/PATH, /api/TYPEs/ID/ACTION/REV[/PATH] and /api/TYPEs/ID (info); an id has one
+    /// segment (legacy) or two, told apart by where the action stands. Segments are unescaped one by one, so %2F in a
+    /// revision stays in it.
     /// </summary>
     static HubRoute? Parse(string path)
     {
@@ -75,6 +88,8 @@ public sealed partial class TestHub
         bool api = at == 2;
         bool IsAction(int i) => i < segments.Length && (api ? ApiActions.Contains(segments[i]) : segments[i] == "resolve");
         int action = IsAction(at + 1) ? at + 1 : IsAction(at + 2) ? at + 2 : -1;
+        if (action < 0 && api && segments.Length - at is 1 or 2)
+            return new HubRoute("info", type, string.Join('/', segments[at..]), prefix, null, "");
         if (action < 0) return null;
         var id = string.Join('/', segments[at..action]);
         var revision = action + 1 < segments.Length ? segments[action + 1] : null;
@@ -100,12 +115,13 @@ public sealed partial class TestHub
     }
 
     static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+    static readonly JsonSerializerOptions JsonWithNulls = new();
 
-    static async Task WriteJsonAsync(HttpContext context, object value, int status = 200)
+    static async Task WriteJsonAsync(HttpContext context, object value, int status = 200, bool nullValues = false, string contentType = "application/json; charset=utf-8")
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, Json);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, nullValues ? JsonWithNulls : Json);
         context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.ContentType = contentType;
         context.Response.ContentLength = bytes.Length;
         if (HttpMethods.IsHead(context.Request.Method)) return;
         await context.Response.Body.WriteAsync(bytes);

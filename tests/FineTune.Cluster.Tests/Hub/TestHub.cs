@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -24,7 +25,9 @@ namespace FineTune.Cluster.Tests.Hub;
 /// A loopback Hugging Face Hub for tests: the plain-HTTP protocol (no Xet) of resolve, paths-info, revision and tree,
 /// on 127.0.0.1 (<see cref="Endpoint"/>), with LFS files redirected to a second host, 127.0.0.2 (<see
 /// cref="StorageEndpoint"/>), so a client must drop its token there. Renamed repos answer 307 with a relative Location;
-/// errors carry X-Error-Code as the hub's do. Every request is logged; faults can be injected per file.
+/// errors carry X-Error-Code as the hub's do. Every request is logged; faults can be injected per file. Uploads as
+/// huggingface_hub and @huggingface/hub push without Xet: whoami, repo creation, preupload, the LFS batch API (basic
+/// transfer to the storage host), the NDJSON commit and branch creation (TestHub.Upload.cs, .Lfs.cs, .Commit.cs).
 /// </summary>
 public sealed partial class TestHub : IAsyncDisposable
 {
@@ -34,12 +37,25 @@ public sealed partial class TestHub : IAsyncDisposable
     /// <summary>A valid token of an account that accepted the gated repos' conditions.</summary>
     public const string GatedMemberToken = "hf_testhub_gated_member";
 
-    static readonly HashSet<string> ValidTokens = [ReaderToken, GatedMemberToken];
+    /// <summary>A write token of user <see cref="WriterUser"/>, member of <see cref="WriterOrg"/>: it may write to repos of those two namespaces.</summary>
+    public const string WriterToken = "hf_testhub_writer";
+
+    public const string WriterUser = "me";
+    public const string WriterOrg = "finetune-test";
+
     static readonly HashSet<string> GatedAccessTokens = [GatedMemberToken];
 
+    /// <summary>The accounts behind the valid tokens.</summary>
+    static readonly Dictionary<string, HubUser> Users = new(StringComparer.Ordinal)
+    {
+        [ReaderToken] = new("reader", "read", []),
+        [GatedMemberToken] = new("gated-member", "read", []),
+        [WriterToken] = new(WriterUser, "write", [WriterOrg]),
+    };
+
     readonly WebApplication app;
-    readonly List<HubRepoState> repos;
-    readonly Dictionary<string, HubBlob> storage = new(StringComparer.Ordinal);
+    readonly List<HubRepoState> repos; // guarded by itself: repos are created while others are read
+    readonly ConcurrentDictionary<string, HubBlob> storage = new(StringComparer.Ordinal);
     readonly List<HubRequest> log = [];
 
     TestHub(WebApplication app, IEnumerable<HubRepoFixture> fixtures)
@@ -50,13 +66,19 @@ public sealed partial class TestHub : IAsyncDisposable
             storage[blob.Sha256!] = blob;
     }
 
+    static bool IsValidToken(string? token) => token is not null && Users.ContainsKey(token);
+
     public Uri Endpoint { get; private set; } = null!;
     public Uri StorageEndpoint { get; private set; } = null!;
 
     /// <summary>Entries per page of the tree API (the hub's is 1000; a test sets 2 to see pagination).</summary>
     public int TreePageSize { get; set; } = 1000;
 
-    public IReadOnlyList<HubRepoState> Repos => repos;
+    /// <summary>The served repos, fixtures first, then those created through the API (a snapshot).</summary>
+    public IReadOnlyList<HubRepoState> Repos
+    {
+        get { lock (repos) return [.. repos]; }
+    }
 
     public static async Task<TestHub> StartAsync(IEnumerable<HubRepoFixture> repos)
     {
@@ -65,6 +87,7 @@ public sealed partial class TestHub : IAsyncDisposable
         {
             k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1);
             k.Listen(IPAddress.Parse("127.0.0.2"), 0, l => l.Protocols = HttpProtocols.Http1); // Linux routes 127/8 here
+            k.Limits.MaxRequestBodySize = null; // a basic LFS upload is one PUT of the whole file, as large as it is
         });
         var app = builder.Build();
         var hub = new TestHub(app, repos);
@@ -76,8 +99,14 @@ public sealed partial class TestHub : IAsyncDisposable
         return hub;
     }
 
-    /// <summary>The served state of a repo by its current id.</summary>
-    public HubRepoState Repo(string id) => repos.Single(r => r.Fixture.Id == id);
+    /// <summary>The served state of a repo by its current id (a fixture or a repo created through the API).</summary>
+    public HubRepoState Repo(string id) => Repos.Single(r => r.Fixture.Id == id);
+
+    /// <summary>The served state of a repo of a type ("model" or "dataset"); null when there is none.</summary>
+    public HubRepoState? FindRepo(string type, string id) => Repos.SingleOrDefault(r => r.Fixture.Type == type && r.Fixture.Id == id);
+
+    /// <summary>Whether the LFS storage holds an object (a fixture's LFS file, or one pushed and verified or committed).</summary>
+    public bool StoresObject(string sha256) => storage.ContainsKey(sha256);
 
     public IReadOnlyList<HubRequest> Requests
     {
@@ -93,6 +122,7 @@ public sealed partial class TestHub : IAsyncDisposable
     {
         var exchange = new HubExchange(context);
         context.Items[typeof(HubExchange)] = exchange;
+        context.Request.Body = new CountingStream(context.Request.Body, exchange);
         try
         {
             if (TakeFailure(context.Request.Path.Value ?? "") is { } status)
@@ -108,7 +138,7 @@ public sealed partial class TestHub : IAsyncDisposable
             var auth = request.Headers.Authorization.ToString();
             var entry = new HubRequest(request.Method, $"{context.Connection.LocalIpAddress}:{context.Connection.LocalPort}",
                 request.Path.Value + request.QueryString.Value, request.Headers.Range.Count > 0 ? request.Headers.Range.ToString() : null,
-                auth.Length > 0, BearerToken(auth) is { } t && ValidTokens.Contains(t), context.Response.StatusCode, exchange.BodyBytes);
+                auth.Length > 0, IsValidToken(BearerToken(auth)), context.Response.StatusCode, exchange.BodyBytes, exchange.RequestBytes);
             lock (log) log.Add(entry);
         }
     }
@@ -127,11 +157,49 @@ public sealed partial class TestHub : IAsyncDisposable
 /// <param name="Host">the local address and port that took it (the hub's or the storage's)</param>
 /// <param name="ValidToken">whether the Authorization header held a token the hub accepts</param>
 /// <param name="BodyBytes">bytes of response body sent (fewer than the file when cut)</param>
-public sealed record HubRequest(string Method, string Host, string PathAndQuery, string? Range, bool AuthorizationSent, bool ValidToken, int Status, long BodyBytes);
+/// <param name="RequestBytes">bytes of request body the hub read (an upload's PUT, a commit's NDJSON)</param>
+public sealed record HubRequest(string Method, string Host, string PathAndQuery, string? Range, bool AuthorizationSent, bool ValidToken, int Status, long BodyBytes, long RequestBytes);
+
+/// <summary>An account as whoami-v2 shows it: its name, its token's role ("read" or "write") and its organizations.</summary>
+public sealed record HubUser(string Name, string Role, IReadOnlyList<string> Orgs)
+{
+    /// <summary>Whether the token may write to repos of <paramref name="owner"/>: a write role and the user's own namespace or one of its orgs.</summary>
+    public bool CanWrite(string owner) => Role == "write" && (owner == Name || Orgs.Contains(owner));
+}
 
 /// <summary>What the handler tracks of one request while it answers.</summary>
 sealed class HubExchange(HttpContext context)
 {
     public HttpContext Context { get; } = context;
     public long BodyBytes { get; set; }
+    public long RequestBytes { get; set; }
+}
+
+/// <summary>The request body, counting what is read of it for the log.</summary>
+sealed class CountingStream(Stream inner, HubExchange exchange) : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Counted(await inner.ReadAsync(buffer, cancellationToken));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    int Counted(int read)
+    {
+        exchange.RequestBytes += read;
+        return read;
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
