@@ -117,7 +117,10 @@ class Pod:
             if "secretKeyRef" in src or "configMapKeyRef" in src:
                 ref = src.get("secretKeyRef") or src.get("configMapKeyRef")
                 kind = "Secret" if "secretKeyRef" in src else "ConfigMap"
-                env[e["name"]] = data_of(by_name(self.docs, kind, ref["name"]))[ref["key"]]
+                data = data_of(by_name(self.docs, kind, ref["name"]))
+                if ref["key"] not in data and ref.get("optional"):
+                    continue  # as the kubelet does: an optional key that is missing sets nothing
+                env[e["name"]] = data[ref["key"]]
             elif "fieldRef" in src:
                 env[e["name"]] = self.field(src["fieldRef"]["fieldPath"])
             elif "resourceFieldRef" in src:
