@@ -1,4 +1,4 @@
-using FineTune.Contracts.Transfers;
+using FineTune.Cluster.Tests.Cli;
 using FineTune.Core;
 using FineTune.Core.Hub;
 using FineTune.Core.Tests.Modeling;
@@ -89,6 +89,23 @@ public sealed class HubPushTests : IAsyncLifetime
         Assert.Equal(run.Result, model.Commit);
         foreach (var name in new[] { "config.json", "model.safetensors", "vocab.txt" })
             Assert.Equal(File.ReadAllBytes(Path.Combine(folder, name)), File.ReadAllBytes(Path.Combine(model.Folder, name)));
+    }
+
+    [Fact]
+    public void Finetune_push_publishes_a_folder_and_says_which_commit_on_stdout()
+    {
+        var folder = ModelFolder();
+        var environment = new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint.AbsoluteUri, ["HF_TOKEN"] = TestHub.WriterToken };
+        var r = FinetuneProcess.RunWithin(TimeSpan.FromMinutes(1), null, environment, "push", folder, "--repo", "cli-pushed", "--private", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var answer = System.Text.Json.Nodes.JsonNode.Parse(r.Stdout)!;
+        Assert.Equal(("me/cli-pushed", hub.Repo("me/cli-pushed").Head.Id), ((string?)answer["repo"], (string?)answer["commit"]));
+        Assert.True(hub.Repo("me/cli-pushed").Fixture.Visibility == HubVisibility.Private);
+
+        var refused = FinetuneProcess.RunWithin(TimeSpan.FromMinutes(1), null, new Dictionary<string, string>(environment) { ["HF_TOKEN"] = TestHub.ReaderToken },
+            "push", folder, "--repo", "me/cli-pushed");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Single(refused.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]
