@@ -1,5 +1,7 @@
 using FineTune.AppHost;
+using FineTune.AppHost.Dashboard;
 using FineTune.ServiceDefaults;
+using Microsoft.Extensions.DependencyInjection;
 
 // The system's wiring diagram: one coordinator (the Jobs API for users, the cluster API for workers), N workers that
 // join it and train their rank of a job, and a demo resource that submits the default job through the `finetune` CLI.
@@ -27,8 +29,25 @@ var coordinator = builder.AddProject<Projects.FineTune_Coordinator>("coordinator
     .WithHttpEndpoint(port: settings.CoordinatorPort, targetPort: settings.CoordinatorPort, name: "http", isProxied: false)
     .WithArgs(DataDir("coordinator"))
     .WithLibTorch()
-    .WithHealthCheck(CoordinatorHealthCheck.Register(builder, settings.CoordinatorPort));
+    .WithHealthCheck(CoordinatorHealthCheck.Register(builder, settings.CoordinatorPort))
+    .WithSubmitJobCommand(settings.Workers);
 var coordinatorUrl = coordinator.GetEndpoint("http");
+
+// The coordinator's jobs as rows under it (JobMirror: ListJobs every 2 s, WatchJob per live job), with their commands.
+if (builder.ExecutionContext.IsRunMode)
+{
+    var jobs = builder.AddResource(new JobsResource("jobs"))
+        .WithInitialState(JobRow.Initial)
+        .WithParentRelationship(coordinator)
+        .WithJobCommands()
+        .ExcludeFromManifest();
+    builder.Services.AddSingleton(new JobsClient(settings.CoordinatorPort));
+    builder.Services.AddSingleton(jobs.Resource);
+    builder.Services.AddSingleton(new DownloadsServer(Path.Combine(settings.DataDir, "downloads")));
+    builder.Services.AddHostedService(services => services.GetRequiredService<DownloadsServer>());
+    builder.Services.AddSingleton<JobMirror>();
+    builder.Services.AddHostedService(services => services.GetRequiredService<JobMirror>());
+}
 
 for (int i = 0; i < settings.Workers; i++)
 {

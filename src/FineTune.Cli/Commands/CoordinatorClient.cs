@@ -92,32 +92,8 @@ public sealed class CoordinatorClient : IDisposable
     /// Sends a local file or folder to the coordinator (chunked, each file's SHA-256 checked there) and returns the
     /// `coordinator:/uploads/...` path that names it in a job. Stored by content: an unchanged file is sent again but stored once.
     /// </summary>
-    public string Upload(string localPath)
-    {
-        if (File.Exists(localPath))
-        {
-            return UploadFile(localPath, $"{Sha256(localPath)}/{Path.GetFileName(localPath)}");
-        }
-        // The folder's ID is the SHA-256 of its listing (jobs.proto): "relative/path SHA256" per file, joined by "\n".
-        var files = FolderFiles.List(localPath, recursive: true);
-        var listing = string.Join("\n", files.Select(f => $"{f.Name} {Sha256(f.Path)}"));
-        var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(listing)));
-        foreach (var f in files) UploadFile(f.Path, $"{id}/{f.Name}");
-        return $"coordinator:/uploads/{id}";
-    }
-
-    string UploadFile(string path, string name)
-    {
-        using var call = Call(() => jobs.Upload(deadline: DateTime.UtcNow + SubmitDeadline));
-        Call(() => { FileTransfers.UploadAsync(call.RequestStream, [new FolderFile(path, name)]).GetAwaiter().GetResult(); return 0; });
-        return Call(() => call.ResponseAsync.GetAwaiter().GetResult()).Path;
-    }
-
-    static string Sha256(string path)
-    {
-        using var s = File.OpenRead(path);
-        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(s));
-    }
+    public string Upload(string localPath) =>
+        Call(() => Uploads.UploadAsync(localPath, file => Uploads.SendAsync(jobs, file, DateTime.UtcNow + SubmitDeadline)).GetAwaiter().GetResult());
 
     /// <summary>A succeeded job's output files into <paramref name="dir"/>, each checked against its SHA-256; returns the names.</summary>
     public IReadOnlyList<string> Download(string jobId, string dir)

@@ -113,24 +113,7 @@ public static class WatchCommand
         public void State(Job job, Job? previous)
         {
             if (previous is not null && previous.State == job.State && previous.Workers.SequenceEqual(job.Workers)) return;
-            var text = $"job {job.Id}: {job.State}";
-            if (job.Workers.Count > 0 && !CoordinatorClient.IsFinished(job)) text += $" on {job.WorldSize} worker{(job.WorldSize == 1 ? "" : "s")} ({string.Join(", ", job.Workers)})";
-            if (job.Error is not "") text += $": {job.Error}";
-            else if (JobStates.StateOf(job) == JobState.Recovering && RecoveryReason(job) is { } reason) text += $": {reason}";
-            Line(text);
-        }
-
-        // Why the job is recovering (the coordinator's one-line reason: the lost worker, or the rank and its error).
-        static string? RecoveryReason(Job job)
-        {
-            try
-            {
-                return System.Text.Json.Nodes.JsonNode.Parse(job.Json)?["recoveries"]?.AsArray() is [.., var last] ? last?["reason"]?.GetValue<string>() : null;
-            }
-            catch (System.Text.Json.JsonException)
-            {
-                return null;
-            }
+            Line(JobEventText.State(job));
         }
 
         public void Step(StepEvent s)
@@ -162,9 +145,7 @@ public static class WatchCommand
 
         string dataPhase = "";
 
-        public void Log(LogEvent e) => Line(string.Join("  ",
-            new[] { $"step {e.Step}", string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch:0.00}") }
-                .Concat(e.Values.Select(kv => $"{kv.Key} {Format(kv.Key, kv.Value)}"))));
+        public void Log(LogEvent e) => Line(JobEventText.Log(e));
 
         public void Line(string text)
         {
@@ -181,6 +162,5 @@ public static class WatchCommand
 
         static string Eta(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
 
-        static string Format(string key, double v) => key == "learning_rate" ? v.ToString("0.00e+0", CultureInfo.InvariantCulture) : v.ToString("0.0000", CultureInfo.InvariantCulture);
     }
 }

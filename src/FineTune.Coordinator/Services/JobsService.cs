@@ -70,7 +70,8 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
         var response = new DescribeOptionsResponse();
         foreach (var e in ArgumentTable.Entries)
         {
-            var option = new OptionDescription { Key = e.Key, Flag = e.Flag, Kind = e.Kind, Help = e.Help };
+            var option = new OptionDescription { Key = e.Key, Flag = e.Flag, Kind = e.Kind, Help = e.Help, DefaultValue = ArgumentTable.DefaultOf(e.Key) };
+            option.Choices.AddRange(ArgumentTable.ChoicesOf(e.Key));
             option.Aliases.AddRange(ArgumentTable.AliasesOf(e.Key));
             response.Options.Add(option);
         }

@@ -20,6 +20,19 @@ public static partial class ArgumentTable
         public string Kind { get; init; } = "string";
     }
 
+    /// <summary>The values an option takes when it takes one of a few (DescribeOptions' choices); empty: any value of its kind.</summary>
+    public static IReadOnlyList<string> ChoicesOf(string key) => key switch
+    {
+        "padding" => ["dynamic", "max_length"],
+        "lr_scheduler_type" => TrainingArguments.Schedulers,
+        "eval_strategy" or "save_strategy" => TrainingArguments.Strategies,
+        "hub_strategy" => ["end", "every_save"],
+        "precision" => ["fp32", "bf16"],
+        "collective" => ["auto", "ring", "nccl"],
+        _ when Find(key).Kind == "boolean" => ["true", "false"],
+        _ => [],
+    };
+
     /// <summary>The text of "no value" for optional options.</summary>
     public const string Null = "null";
 
