@@ -17,8 +17,16 @@ public class JobRowSnapshotTests
 
     static Job Job(JobState state) => new()
     {
-        Id = "job-20261207-1", State = state.Name(), StateCode = state, GlobalStep = 40, MaxSteps = 40, Json = Json, CreatedUnixMs = 1_765_000_000_000,
-        Workers = { "worker-0", "worker-1" }, WorldSize = 2, Options = { ["model"] = "google-bert/bert-base-cased", ["dataset"] = "Yelp/yelp_review_full" },
+        Id = "job-20261207-1",
+        State = state.Name(),
+        StateCode = state,
+        GlobalStep = 40,
+        MaxSteps = 40,
+        Json = Json,
+        CreatedUnixMs = 1_765_000_000_000,
+        Workers = { "worker-0", "worker-1" },
+        WorldSize = 2,
+        Options = { ["model"] = "google-bert/bert-base-cased", ["dataset"] = "Yelp/yelp_review_full" },
         Push = new JobPush { State = "pushed", Repo = "me/test" },
     };
 
