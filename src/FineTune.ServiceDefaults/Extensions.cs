@@ -21,8 +21,8 @@ public static class Extensions
     /// <summary>The FineTune.Core Meter and ActivitySource name (FineTune.Core.Telemetry.FineTuneTelemetry.Name).</summary>
     public const string FineTuneSource = "FineTune";
 
-    const string HealthPath = "/health";
-    const string AlivePath = "/alive";
+    internal const string HealthPath = "/health";
+    internal const string AlivePath = "/alive";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -58,17 +58,12 @@ public static class Extensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(FineTuneSource)
-                .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsChatter(context.Request.Path.Value))
-                .AddHttpClientInstrumentation(o => o.FilterHttpRequestMessage = request => !IsChatter(request.RequestUri?.AbsolutePath)));
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !UntracedCalls.Matches(context.Request.Path.Value))
+                .AddHttpClientInstrumentation(o => o.FilterHttpRequestMessage = request => !UntracedCalls.Matches(request.RequestUri?.AbsolutePath)));
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
         return builder;
     }
-
-    // Health probes, heartbeats (2 per second per worker) and per-step reports would bury the job's trace: not traced.
-    static bool IsChatter(string? path) => path is not null &&
-        (path.StartsWith(HealthPath, StringComparison.Ordinal) || path.StartsWith(AlivePath, StringComparison.Ordinal)
-         || path.EndsWith("/Heartbeat", StringComparison.Ordinal) || path.EndsWith("/Report", StringComparison.Ordinal));
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

@@ -99,6 +99,7 @@ public sealed class JobRun
         ActivityContext.TryParse(a.TraceParent, null, out var jobContext);
         using var span = FineTuneTelemetry.Source.StartActivity($"rank {a.Rank}", ActivityKind.Internal, jobContext,
             [new(FineTuneTelemetry.JobId, a.JobId), new(FineTuneTelemetry.Rank, a.Rank), new(FineTuneTelemetry.Worker, options.Name), new("finetune.world_size", a.WorldSize)]);
+        if (span is not null) FineTuneTelemetry.Mark($"rank {a.Rank} started", "finetune.generation", a.Generation);
         ICollective? group = null; // closed only after a failure is reported, so the peers' broken collectives come second
         step = Checkpoints.StepOf(a.ResumeCheckpoint) ?? 0;
         try

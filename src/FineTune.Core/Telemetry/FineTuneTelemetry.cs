@@ -50,4 +50,16 @@ public static class FineTuneTelemetry
                 if (key.StartsWith("finetune.", StringComparison.Ordinal)) span.SetTag(key, value);
         return span;
     }
+
+    /// <summary>
+    /// A zero-length child span of the current one ("rank 0 started", "epoch 2 started"), with its finetune.*
+    /// attributes and one more. A span is exported only when it ends, and rank and epoch spans end with their work:
+    /// this one ends at once, so a running job's trace shows what runs now (docs/telemetry.md, "A running job").
+    /// </summary>
+    public static void Mark(string name, string key, object? value)
+    {
+        var current = Activity.Current; // the long span stays current for the work that follows
+        using (var span = StartSpan(name)) span?.SetTag(key, value);
+        Activity.Current = current;
+    }
 }

@@ -55,6 +55,14 @@ public sealed class TelemetryObserver : ITrainerObserver
         if (step is null) return;
         step.SetTag("finetune.step", s.Step);
         step.SetTag("finetune.loss", s.Loss);
+        step.SetTag("finetune.learning_rate", s.LearningRate);
+        step.SetTag("finetune.grad_norm", s.GradNorm);
+        // The parts as attributes (seconds), readable in the span's details; only all-reduce gets a child span of its own.
+        step.SetTag("finetune.step.data_wait", t.DataWait);
+        step.SetTag("finetune.step.forward", t.Forward);
+        step.SetTag("finetune.step.backward", t.Backward);
+        step.SetTag("finetune.step.allreduce", t.AllReduce);
+        step.SetTag("finetune.step.optimizer", t.Optimizer);
         var reduceEnd = end - TimeSpan.FromSeconds(t.Optimizer);
         using (var reduce = FineTuneTelemetry.Source.StartActivity("allreduce", ActivityKind.Internal, step.Context, spanTags, startTime: reduceEnd - TimeSpan.FromSeconds(t.AllReduce)))
         {

@@ -100,6 +100,7 @@ public sealed class Trainer
             if (epoch + 1 < numEpochs) shards.Prefetch(epoch + 1); // fetched while this epoch trains
             var windows = shard.Windows;
             using var epochSpan = FineTuneTelemetry.StartSpan("epoch")?.SetTag("finetune.epoch", epoch + 1);
+            if (epochSpan is not null) FineTuneTelemetry.Mark($"epoch {epoch + 1} started", "finetune.step", state.GlobalStep + 1);
             for (int w = 0; w < windows.Count && !stop; w++)
             {
                 if (cancel.IsCancellationRequested)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace FineTune.AppHost.Tests.Otlp;
 
@@ -6,7 +7,7 @@ namespace FineTune.AppHost.Tests.Otlp;
 public sealed record DemoJob(string Id, IReadOnlyList<string> Workers, int GlobalStep, int Epochs, int Restarts, double EvalAccuracy);
 
 /// <summary>
-/// The demo job's telemetry as the services exported it (decoded OTLP), checked against ARCHITECTURE.md "Telemetry
+/// The demo job's telemetry as the services exported it (decoded OTLP), checked against docs/telemetry.md "Telemetry
 /// names" and the job's record. Each check returns its problems (empty when all holds), so a test can wait for late
 /// exports and then fail with the whole list.
 /// </summary>
@@ -15,6 +16,15 @@ public static class TelemetryChecks
     const string JobId = "finetune.job.id", Rank = "finetune.rank", Worker = "finetune.worker";
     const string Coordinator = "coordinator";
     const int BatchSize = 8; // the demo job's --batch-size (the default)
+
+    /// <summary>The span names of a job's trace (docs/telemetry.md): nothing else belongs in it.</summary>
+    static readonly Regex TreeName = new(@"^(job|prepare|tokenize|shard|rank \d+( started)?|epoch( \d+ started)?|step|allreduce|evaluation|checkpoint)$");
+
+    /// <summary>The workers' transfer calls, left out of the traces on both sides (ServiceDefaults' UntracedCalls).</summary>
+    public static readonly string[] UntracedTransfers = ["FetchBlob", "FetchShard", "UploadResult"];
+
+    /// <summary>The step span's timings (seconds).</summary>
+    public static readonly string[] StepTimings = ["finetune.step.data_wait", "finetune.step.forward", "finetune.step.backward", "finetune.step.allreduce", "finetune.step.optimizer"];
 
     /// <summary>Recorded by every rank's TelemetryObserver, tagged with the job id, rank and worker.</summary>
     public static readonly string[] PerRankMetrics =
@@ -72,6 +82,12 @@ public static class TelemetryChecks
         foreach (var g in spans.GroupBy(s => s.TraceId).Where(g => g.Key != root.TraceId))
             problems.Add($"{g.Count()} span(s) of the job ({string.Join(", ", g.Select(s => s.Name).Distinct())}) are in trace {g.Key}, not the job's {root.TraceId}");
         var byId = spans.GroupBy(s => s.SpanId).ToDictionary(g => g.Key, g => g.First());
+        // Only the tree's spans in the job's trace (the transfer calls' client and server spans carry no job id: found
+        // by trace id), and no transfer call traced anywhere, on either side.
+        foreach (var s in all.Where(s => s.TraceId == root.TraceId && !TreeName.IsMatch(s.Name)).Take(5))
+            problems.Add($"span '{s.Name}' ({s.Service}{Url(s)}) in the job's trace is not a span of the job's tree");
+        foreach (var s in all.Where(s => UntracedTransfers.Any(t => s.Name.Contains(t, StringComparison.Ordinal) || Url(s).Contains(t, StringComparison.Ordinal))).Take(5))
+            problems.Add($"span '{s.Name}' ({s.Service}{Url(s)}) is a transfer call: not traced");
         foreach (var s in spans.Where(s => s != root && !LeadsTo(s, root, byId)).Take(5))
             problems.Add($"span {s.Name} ({s.Service}) has parent '{s.ParentSpanId}': its chain does not reach the job span");
 
@@ -102,6 +118,7 @@ public static class TelemetryChecks
             }
             var r = rank.Attributes.GetValueOrDefault(Rank);
             if (rank.Name != $"rank {r}" || rank.Attributes.GetValueOrDefault(Worker) != w) problems.Add($"{w}: span '{rank.Name}' tagged {Rank}={r}, {Worker}={rank.Attributes.GetValueOrDefault(Worker)}");
+            Expect(1, Children([rank], $"rank {r} started"), $"{rank.Name} -> rank {r} started");
             var epochs = Children([rank], "epoch");
             Expect(job.Epochs, epochs, $"{rank.Name} -> epoch");
             var numbers = epochs.Select(e => e.Attributes.GetValueOrDefault("finetune.epoch")).Order().ToList();
@@ -109,10 +126,17 @@ public static class TelemetryChecks
                 problems.Add($"{rank.Name}: epoch spans numbered [{string.Join(", ", numbers)}], expected 1..{job.Epochs}");
             foreach (var epoch in epochs)
             {
+                var e = epoch.Attributes.GetValueOrDefault("finetune.epoch");
+                Expect(1, Children([epoch], $"epoch {e} started"), $"{rank.Name} -> epoch {e} -> epoch {e} started");
                 var steps = Children([epoch], "step");
                 if (steps.Count == 0) problems.Add($"{rank.Name} -> epoch {epoch.Attributes.GetValueOrDefault("finetune.epoch")}: no step span");
                 if (steps.FirstOrDefault(s => s.Attributes.GetValueOrDefault(Rank) != r) is { } other) problems.Add($"{rank.Name}: a step span tagged {Rank}={other.Attributes.GetValueOrDefault(Rank)}");
-                foreach (var step in steps) Expect(1, Children([step], "allreduce"), $"{rank.Name} -> step {step.Attributes.GetValueOrDefault("finetune.step")} -> allreduce");
+                foreach (var step in steps)
+                {
+                    Expect(1, Children([step], "allreduce"), $"{rank.Name} -> step {step.Attributes.GetValueOrDefault("finetune.step")} -> allreduce");
+                    if (StepTimings.FirstOrDefault(t => !step.Attributes.ContainsKey(t)) is { } missing)
+                        problems.Add($"{rank.Name}: step {step.Attributes.GetValueOrDefault("finetune.step")} has no {missing}");
+                }
             }
             Expect(job.Epochs, Children(epochs, "evaluation"), $"{rank.Name} -> epoch -> evaluation (sharded: every rank evaluates)");
             Expect(r == "0" ? job.Epochs : 0, Children(epochs, "checkpoint"), $"{rank.Name} -> epoch -> checkpoint (rank 0 saves)");
@@ -145,6 +169,8 @@ public static class TelemetryChecks
             problems.Add($"{Coordinator}: no log record with the attribute JobId={job.Id} (the prepare scope)");
         return problems;
     }
+
+    static string Url(SpanRecord s) => (s.Attributes.GetValueOrDefault("url.path") ?? s.Attributes.GetValueOrDefault("url.full")) is { } url ? $", {url}" : "";
 
     static bool LeadsTo(SpanRecord span, SpanRecord root, Dictionary<string, SpanRecord> byId)
     {

@@ -53,10 +53,13 @@ public class TelemetryChecksTests
         {
             var w = $"worker-{rank}";
             var r = Add(w, $"rank {rank}", job, Tags(w, rank));
+            Add(w, $"rank {rank} started", r, Tags(w, rank));
             for (int e = 1; e <= Job.Epochs; e++)
             {
-                var epoch = Add(w, "epoch", r, Tags(w, rank, ("finetune.epoch", e.ToString(CultureInfo.InvariantCulture))));
-                var step = Add(w, "step", epoch, Tags(w, rank, ("finetune.step", $"{2 * e}")));
+                var number = ("finetune.epoch", e.ToString(CultureInfo.InvariantCulture));
+                var epoch = Add(w, "epoch", r, Tags(w, rank, number));
+                Add(w, $"epoch {e} started", epoch, Tags(w, rank, number));
+                var step = Add(w, "step", epoch, Tags(w, rank, [("finetune.step", $"{2 * e}"), .. TelemetryChecks.StepTimings.Select(t => (t, "0.1"))]));
                 Add(w, "allreduce", step, Tags(w, rank));
                 Add(w, "evaluation", epoch, Tags(w, rank));
                 if (rank == 0) Add(w, "checkpoint", epoch, Tags(w, rank));
@@ -103,6 +106,27 @@ public class TelemetryChecksTests
         Assert.Contains("job -> rank R: 1 span(s), expected 2", problems);
         var flat = Spans().Select(s => s.Name == "step" ? s with { ParentSpanId = "s0" } : s).ToList(); // steps under the job span
         Assert.Contains(TelemetryChecks.Spans(flat, Job), p => p.EndsWith(": no step span", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_transfer_call_in_the_trace_or_a_missing_started_mark_is_reported()
+    {
+        var spans = Spans();
+        var epoch = spans.First(s => s.Name == "epoch" && s.Service == "worker-1");
+        // HttpClient's span: named by the method, its path in url.full, no job id; and the coordinator's server span.
+        spans.Add(new("worker-1", "POST", Trace, "c1", epoch.SpanId, new Dictionary<string, string> { ["url.full"] = "http://coordinator/finetune.v1.Cluster/FetchShard" }));
+        spans.Add(new("coordinator", "POST /finetune.v1.Cluster/FetchBlob", "cccc", "c2", "", new Dictionary<string, string>()));
+        var problems = TelemetryChecks.Spans(spans, Job);
+        Assert.Contains("span 'POST' (worker-1, http://coordinator/finetune.v1.Cluster/FetchShard) in the job's trace is not a span of the job's tree", problems);
+        Assert.Contains(problems, p => p.StartsWith("span 'POST /finetune.v1.Cluster/FetchBlob' (coordinator) is a transfer call", StringComparison.Ordinal));
+        Assert.Equal(3, problems.Count); // the client span is both
+
+        var unmarked = Spans().Where(s => !(s.Service == "worker-0" && s.Name is "rank 0 started" or "epoch 2 started")).ToList();
+        problems = TelemetryChecks.Spans(unmarked, Job);
+        Assert.Contains("rank 0 -> rank 0 started: 0 span(s), expected 1", problems);
+        Assert.Contains("rank 0 -> epoch 2 -> epoch 2 started: 0 span(s), expected 1", problems);
+        var untimed = Spans().Select(s => s.Name == "step" ? s with { Attributes = Tags(s.Service, s.Service == "worker-0" ? 0 : 1, ("finetune.step", "2")) } : s).ToList();
+        Assert.Contains(TelemetryChecks.Spans(untimed, Job), p => p.EndsWith("step 2 has no finetune.step.data_wait", StringComparison.Ordinal));
     }
 
     [Fact]
