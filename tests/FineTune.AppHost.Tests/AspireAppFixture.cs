@@ -4,13 +4,16 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using FineTune.AppHost.Tests.Otlp;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FineTune.AppHost.Tests;
 
 /// <summary>
-/// The whole AppHost, started once for the class: coordinator, 2 workers and the demo submission, with every service
-/// exporting its telemetry over OTLP/HTTP to an in-test receiver. State goes to a temporary folder; the coordinator to
-/// a free port (5100 may be taken on a build machine).
+/// The whole AppHost, started once for the collection: the dashboard, coordinator, 2 workers and the demo submission,
+/// with every service exporting its telemetry over OTLP/HTTP to an in-test receiver that forwards it to the dashboard.
+/// State goes to a temporary folder; the coordinator to a free port and the dashboard to random ones (5100 and 18888 may
+/// be taken on a build machine, or by a developer's own `dotnet run`).
 /// </summary>
 public sealed class AspireAppFixture : IAsyncLifetime
 {
@@ -20,14 +23,23 @@ public sealed class AspireAppFixture : IAsyncLifetime
     readonly string dataDir = Path.Combine(Path.GetTempPath(), $"finetune-apphost-test-{Guid.NewGuid():N}");
     Task<int?>? demoExit;
 
-    public OtlpReceiver Otlp { get; } = new();
+    public OtlpReceiver Otlp { get; } = new(forward: true);
     public int CoordinatorPort { get; } = FreePort();
     public DistributedApplication App { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
+        // The testing builder turns the dashboard off; this turns it on as `dotnet run --project AppHost` runs it (the
+        // AppHost's launch profile, its auth settings included), only on loopback instead of localhost:18888-18891. The
+        // testing builder's DcpPublisher:RandomizePorts gives these proxied endpoints random ports all the same: their
+        // addresses are read back from the app once it runs. (DistributedApplicationTestingBuilderOptions.EnableDashboard
+        // would force browser-token and API-key auth and turn interactivity off: a dashboard without the banners users see.)
+        string[] dashboard = [$"ASPNETCORE_URLS=http://127.0.0.1:{FreePort()}",
+            $"ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
+            $"ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}", "ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:0"];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["--DataDir", dataDir, "--CoordinatorPort", CoordinatorPort.ToString(), "--Workers", "2"]);
+            ["--DataDir", dataDir, "--CoordinatorPort", CoordinatorPort.ToString(), "--Workers", "2", .. dashboard],
+            (options, _) => options.DisableDashboard = false);
         foreach (var project in builder.Resources.OfType<ProjectResource>())
             builder.CreateResourceBuilder(project)
                 .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Otlp.Endpoint)
@@ -37,9 +49,23 @@ public sealed class AspireAppFixture : IAsyncLifetime
         App = await builder.BuildAsync();
         using var start = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await App.StartAsync(start.Token);
+        Otlp.Forwarder!.SendTo(App.GetEndpoint("aspire-dashboard", "otlp-http"));
         await App.ResourceNotifications.WaitForResourceHealthyAsync("coordinator", start.Token);
         demoExit = WaitForDemo();
     }
+
+    /// <summary>The dashboard's address to open in a browser (its /login?t= URL when it wants a browser token).</summary>
+    public async Task<Uri> DashboardUrl()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        return await App.GetDashboardUrlAsync(timeout.Token);
+    }
+
+    /// <summary>The dashboard's own address, without a login token.</summary>
+    public Uri DashboardBase => App.GetEndpoint("aspire-dashboard", "http");
+
+    /// <summary>The AppHost's configuration (the dashboard's keys and tokens, where it has them).</summary>
+    public string? Setting(string key) => App.Services.GetRequiredService<IConfiguration>()[key];
 
     /// <summary>The demo resource's exit code once `finetune submit --workers 2 --wait` ends.</summary>
     public Task<int?> DemoExit => demoExit ?? throw new InvalidOperationException("the app did not start");

@@ -6,7 +6,8 @@ using Grpc.Net.Client;
 namespace FineTune.AppHost.Tests;
 
 /// <summary>`dotnet run --project AppHost` as a user gets it: the demo job trains on 2 workers, and the dashboard's telemetry is really exported.</summary>
-public sealed class AspireAppTests(AspireAppFixture app) : IClassFixture<AspireAppFixture>
+[Collection(AspireAppCollection.Name)]
+public sealed class AspireAppTests(AspireAppFixture app)
 {
     [Fact]
     public async Task Aspire_DemoJob_SucceedsOnTwoWorkers_WithEvalAccuracyAtLeast088()

@@ -20,8 +20,10 @@ public sealed class OtlpReceiver : IDisposable
     readonly ConcurrentQueue<string> errors = new();
     readonly ConcurrentDictionary<string, int> payloads = new();
 
-    public OtlpReceiver()
+    /// <param name="forward">Whether to send each accepted payload on (to the dashboard: <see cref="OtlpForwarder.SendTo"/>).</param>
+    public OtlpReceiver(bool forward = false)
     {
+        Forwarder = forward ? new OtlpForwarder() : null;
         Port = FreePort();
         listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         listener.Start();
@@ -29,6 +31,7 @@ public sealed class OtlpReceiver : IDisposable
     }
 
     public int Port { get; }
+    public OtlpForwarder? Forwarder { get; }
     public string Endpoint => $"http://127.0.0.1:{Port}";
 
     public IReadOnlyList<MetricPoint> Metrics => [.. metrics];
@@ -53,6 +56,7 @@ public sealed class OtlpReceiver : IDisposable
             await input.CopyToAsync(body);
             payloads.AddOrUpdate(path, 1, (_, n) => n + 1);
             Decode(path, body.ToArray());
+            Forwarder?.Enqueue(path, body.ToArray(), context.Request.ContentType, context.Request.Headers["x-otlp-api-key"]);
             context.Response.StatusCode = 200; // an empty Export*ServiceResponse: everything accepted
             context.Response.ContentType = "application/x-protobuf";
             context.Response.Close();
@@ -84,5 +88,9 @@ public sealed class OtlpReceiver : IDisposable
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
-    public void Dispose() => listener.Close();
+    public void Dispose()
+    {
+        listener.Close();
+        Forwarder?.Dispose();
+    }
 }
