@@ -1,3 +1,4 @@
+#pragma warning disable ASPIRECERTIFICATES001 // WithoutHttpsCertificate is experimental in Aspire 13.6, and the documented way to say "no TLS"
 using FineTune.AppHost;
 using FineTune.AppHost.Dashboard;
 using FineTune.ServiceDefaults;
@@ -26,6 +27,7 @@ catch (SettingsException e)
 }
 
 var coordinator = builder.AddProject<Projects.FineTune_Coordinator>("coordinator")
+    .WithoutHttpsCertificate() // plain HTTP everywhere (h2c for gRPC): no development certificate to trust
     .WithHttpEndpoint(port: settings.CoordinatorPort, targetPort: settings.CoordinatorPort, name: "http", isProxied: false)
     .WithArgs(DataDir("coordinator"))
     .WithLibTorch()
@@ -53,6 +55,7 @@ for (int i = 0; i < settings.Workers; i++)
 {
     var name = $"worker-{i}"; // a variable, not an interpolation inside WithEnvironment (that binds to the ReferenceExpression overload)
     builder.AddProject<Projects.FineTune_Worker>(name)
+        .WithoutHttpsCertificate()
         .WithArgs(["--name", name, "--device", settings.DeviceOf(i), "--threads", settings.Threads.ToString(),
             "--urls", "http://127.0.0.1:0", .. DataDir(name)]) // the ring's port is picked by the worker
         .WithEnvironment("FineTune__Coordinator", coordinatorUrl)
@@ -63,6 +66,7 @@ for (int i = 0; i < settings.Workers; i++)
 if (settings.Demo)
 {
     builder.AddProject<Projects.FineTune_Cli>("demo")
+        .WithoutHttpsCertificate()
         .WithArgs("submit", "--workers", settings.Workers.ToString(), "--wait")
         .WithEnvironment("FINETUNE_COORDINATOR", coordinatorUrl)
         .WithLibTorch()

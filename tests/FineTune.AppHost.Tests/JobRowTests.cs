@@ -11,7 +11,8 @@ namespace FineTune.AppHost.Tests;
 /// The demo job as a dashboard row, in the same app start as the other AppHost tests: the row the AppHost publishes
 /// (state, style, eval accuracy as GetJob gives it), and its Report command's Markdown with the plots it links.
 /// </summary>
-public sealed partial class JobRowTests(AspireAppFixture app) : IClassFixture<AspireAppFixture>
+[Collection(AspireAppCollection.Name)]
+public sealed partial class JobRowTests(AspireAppFixture app)
 {
     [Fact]
     public async Task Aspire_JobRow_ReachesSucceeded_WithGetJobsEvalAccuracy_AndItsReportShowsEveryEvaluation()
