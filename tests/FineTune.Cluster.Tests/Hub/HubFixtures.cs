@@ -118,37 +118,5 @@ public static class HubFixtures
         }
     }
 
-    static readonly string DatasetCard = $"""
-        ---
-        configs:
-        - config_name: yelp_review_full
-          data_files:
-          - split: train
-            path: yelp_review_full/train-*
-          - split: test
-            path: yelp_review_full/test-*
-          default: true
-        dataset_info:
-          config_name: yelp_review_full
-          features:
-          - name: label
-            dtype:
-              class_label:
-                names:
-                  '0': 1 star
-                  '1': 2 star
-                  '2': 3 stars
-                  '3': 4 stars
-                  '4': 5 stars
-          - name: text
-            dtype: string
-          splits:
-          - name: train
-            num_examples: {TrainRows}
-          - name: test
-            num_examples: {TestRows}
-        ---
-        # Yelp reviews (test fixture)
-
-        """;
+    static readonly string DatasetCard = DataFixtures.YelpCard(TrainRows, TestRows);
 }

@@ -15,6 +15,46 @@ static class DataFixtures
         return dir;
     }
 
+    /// <summary>
+    /// A README shaped like the hub's yelp_review_full card: a default config whose splits are parquet shards under
+    /// yelp_review_full/, and dataset_info naming the five star classes of the label column.
+    /// </summary>
+    public static string YelpCard(int trainRows, int testRows) => $"""
+        ---
+        language:
+        - en
+        configs:
+        - config_name: yelp_review_full
+          data_files:
+          - split: train
+            path: yelp_review_full/train-*
+          - split: test
+            path: yelp_review_full/test-*
+          default: true
+        dataset_info:
+          config_name: yelp_review_full
+          features:
+          - name: label
+            dtype:
+              class_label:
+                names:
+                  '0': 1 star
+                  '1': 2 star
+                  '2': 3 stars
+                  '3': 4 stars
+                  '4': 5 stars
+          - name: text
+            dtype: string
+          splits:
+          - name: train
+            num_examples: {trainRows}
+          - name: test
+            num_examples: {testRows}
+        ---
+        # Yelp reviews (test fixture)
+
+        """;
+
     /// <summary>Writes text as UTF-8 (no BOM unless asked) into a new file in a new temp folder, or in <paramref name="dir"/>.</summary>
     public static string Write(string name, string text, string? dir = null, bool bom = false)
     {

@@ -5,39 +5,7 @@ namespace FineTune.Core.Tests.Data;
 /// <summary>A folder that is a copy of a hub dataset repo loads as the hub id would: its card's configs and class names.</summary>
 public class HubShapedFolderTests
 {
-    // The front matter of the hub's yelp_review_full card, trimmed.
-    const string YelpReadme = """
-        ---
-        language:
-        - en
-        configs:
-        - config_name: yelp_review_full
-          data_files:
-          - split: train
-            path: yelp_review_full/train-*
-          - split: test
-            path: yelp_review_full/test-*
-          default: true
-        dataset_info:
-          config_name: yelp_review_full
-          features:
-          - name: label
-            dtype:
-              class_label:
-                names:
-                  '0': 1 star
-                  '1': 2 star
-                  '2': 3 stars
-                  '3': 4 stars
-                  '4': 5 stars
-          - name: text
-            dtype: string
-          splits:
-          - name: train
-            num_examples: 650000
-        ---
-        # Dataset Card for YelpReviewFull
-        """;
+    static readonly string YelpReadme = DataFixtures.YelpCard(650_000, 50_000);
 
     static readonly string[] YelpNames = ["1 star", "2 star", "3 stars", "4 stars", "5 stars"];
 
