@@ -82,7 +82,7 @@ public sealed class DashboardJobTests(AspireAppFixture app, DashboardBrowser bro
             var link = trace.GetByRole(AriaRole.Link);
             if (await link.CountAsync() > 0) await link.First.ClickAsync();
             else await trace.ClickAsync();
-            await page.WaitForURLAsync(new Regex("/traces/detail/"), new() { Timeout = 30_000 });
+            await Expect(page).ToHaveURLAsync(new Regex("/traces/detail/"), new() { Timeout = 30_000 }); // Blazor navigates without a load event
             output.WriteLine($"the job's trace: {page.Url}");
 
             var spans = page.GetByRole(AriaRole.Row);
@@ -113,6 +113,9 @@ public sealed class DashboardJobTests(AspireAppFixture app, DashboardBrowser bro
             var row = DashboardPage.ResourceRow(page, JobRow.NameOf(demo.Id));
             await Expect(row).ToContainTextAsync("succeeded", new() { Timeout = 60_000, IgnoreCase = true }); // shown as "Succeeded"
             await row.GetByText(JobRow.NameOf(demo.Id), new() { Exact = true }).ClickAsync(); // opens the details panel
+            // The panel lists the dashboard's core properties only, until its View options say "Show all properties".
+            await page.GetByRole(AriaRole.Button, new() { Name = "View options" }).Last.ClickAsync();
+            await page.GetByRole(AriaRole.Menuitem, new() { Name = "Show all properties" }).ClickAsync();
             var property = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Eval accuracy" }).First;
             await Expect(property).ToContainTextAsync(accuracy, new() { Timeout = 30_000 });
             output.WriteLine($"job {demo.Id}: succeeded, Eval accuracy {accuracy} (GetJob)");
