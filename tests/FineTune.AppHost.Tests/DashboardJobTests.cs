@@ -114,7 +114,8 @@ public sealed class DashboardJobTests(AspireAppFixture app, DashboardBrowser bro
             await Expect(row).ToContainTextAsync("succeeded", new() { Timeout = 60_000, IgnoreCase = true }); // shown as "Succeeded"
             await row.GetByText(JobRow.NameOf(demo.Id), new() { Exact = true }).ClickAsync(); // opens the details panel
             // The panel lists the dashboard's core properties only, until its View options say "Show all properties".
-            await page.GetByRole(AriaRole.Button, new() { Name = "View options" }).Last.ClickAsync();
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Job: {JobRow.NameOf(demo.Id)}" })).ToBeVisibleAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "View options" }).Last.ClickAsync(); // the panel's, after the page's own
             await page.GetByRole(AriaRole.Menuitem, new() { Name = "Show all properties" }).ClickAsync();
             var property = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Eval accuracy" }).First;
             await Expect(property).ToContainTextAsync(accuracy, new() { Timeout = 30_000 });
