@@ -19,7 +19,7 @@ public sealed partial class JobRowTests(AspireAppFixture app)
     {
         var exit = await app.DemoExit;
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{app.CoordinatorPort}");
-        var job = Assert.Single((await new Jobs.JobsClient(channel).ListJobsAsync(new ListJobsRequest())).Jobs);
+        var job = AspireAppTests.Demo((await new Jobs.JobsClient(channel).ListJobsAsync(new ListJobsRequest())).Jobs);
         Assert.True(exit == 0 && job.State == "succeeded", job.Json);
         var json = JsonNode.Parse(job.Json)!;
         var accuracy = json["metrics"]!["eval_accuracy"]!.GetValue<double>();
