@@ -38,7 +38,8 @@ public static class JobCommands
             var dir = await Download(job, client, server, context.CancellationToken);
             var report = Path.Combine(dir, "report.md");
             var markdown = JobReport.Markdown(job, File.Exists(report) ? await File.ReadAllTextAsync(report) : null, server.Folder(job.Id));
-            return CommandResults.Success($"job {job.Id}: report", markdown, CommandResultFormat.Markdown);
+            return CommandResults.Success($"job {job.Id}: report",
+                new CommandResultData { Value = markdown, Format = CommandResultFormat.Markdown, DisplayImmediately = true }); // opens at once
         }), new CommandOptions { UpdateState = c => Succeeded(c.ResourceSnapshot), IconName = "DocumentText" });
 
     /// <summary>The job's output folder in DATA_DIR/downloads/JOB_ID (downloaded once; each file's SHA-256 checked).</summary>

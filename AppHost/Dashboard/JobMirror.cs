@@ -23,8 +23,13 @@ public sealed class JobMirror(JobsResource resource, JobsClient client, Resource
     readonly ConcurrentDictionary<string, Job> rows = new();
     readonly Dictionary<string, Task> followed = [];
 
+    /// <summary>The coordinator's resource id (a project's name with the orchestrator's suffix), which the rows nest under.</summary>
+    string parent = "";
+
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
+        var coordinator = resource.Annotations.OfType<ResourceRelationshipAnnotation>().Last(r => r.Type == "Parent").Resource;
+        parent = (await notifications.WaitForResourceAsync(coordinator.Name, _ => true, stop)).ResourceId;
         while (!stop.IsCancellationRequested)
         {
             try
@@ -33,7 +38,11 @@ public sealed class JobMirror(JobsResource resource, JobsClient client, Resource
                 var newest = jobs.OrderByDescending(j => j.CreatedUnixMs).ToList();
                 for (int i = 0; i < newest.Count; i++) await Show(newest[i], hidden: i >= Visible, stop);
             }
-            catch (RpcException e) when (!stop.IsCancellationRequested)
+            catch (RpcException) when (stop.IsCancellationRequested)
+            {
+                return; // the AppHost stops
+            }
+            catch (RpcException e)
             {
                 log.LogDebug("jobs: the coordinator does not answer yet ({Status})", e.StatusCode); // it starts after the AppHost
             }
@@ -50,7 +59,7 @@ public sealed class JobMirror(JobsResource resource, JobsClient client, Resource
         var name = JobRow.NameOf(job.Id);
         bool first = !rows.ContainsKey(name);
         rows[name] = job;
-        await notifications.PublishUpdateAsync(resource, name, previous => JobRow.Snapshot(previous, job, hidden));
+        await notifications.PublishUpdateAsync(resource, name, previous => JobRow.Snapshot(previous, job, hidden, parent));
         if (first) Backfill(name, job);
         if (!JobStates.StateOf(job).IsFinal() && (!followed.TryGetValue(name, out var task) || task.IsCompleted))
             followed[name] = Task.Run(() => Follow(name, job.Id, stop), stop);
@@ -91,7 +100,7 @@ public sealed class JobMirror(JobsResource resource, JobsClient client, Resource
                         if (!rows.TryGetValue(name, out var before) || JobStates.StateOf(before) != state)
                             console.LogInformation("{Line}", JobEventText.State(e.Job));
                         rows[name] = e.Job;
-                        await notifications.PublishUpdateAsync(resource, name, previous => JobRow.Snapshot(previous, e.Job, previous.IsHidden));
+                        await notifications.PublishUpdateAsync(resource, name, previous => JobRow.Snapshot(previous, e.Job, previous.IsHidden, parent));
                         break;
                     case JobEvent.EventOneofCase.Step when DateTime.UtcNow - lastStep >= TimeSpan.FromSeconds(1):
                         lastStep = DateTime.UtcNow;

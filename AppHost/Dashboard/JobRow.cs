@@ -19,6 +19,9 @@ public static class JobRow
 {
     public const string ResourceType = "Job";
 
+    /// <summary>The property that nests a row under its parent on the resources page (Aspire's resource.parentName).</summary>
+    public const string ParentProperty = "resource.parentName";
+
     /// <summary>A job id as an Aspire resource name: letters, digits and hyphens, starting with a letter.</summary>
     public static string NameOf(string jobId)
     {
@@ -39,7 +42,8 @@ public static class JobRow
     };
 
     /// <summary>The row for <paramref name="job"/>; <paramref name="hidden"/> for a job older than the newest 20.</summary>
-    public static CustomResourceSnapshot Snapshot(CustomResourceSnapshot previous, Job job, bool hidden)
+    /// <paramref name="parent"/> is the coordinator's resolved resource name (the dashboard nests by it).
+    public static CustomResourceSnapshot Snapshot(CustomResourceSnapshot previous, Job job, bool hidden, string parent)
     {
         var state = JobStates.StateOf(job);
         var json = Parse(job.Json);
@@ -53,7 +57,9 @@ public static class JobRow
             StartTimeStamp = created,
             StopTimeStamp = state.IsFinal() ? previous.StopTimeStamp ?? DateTime.UtcNow : null,
             IsHidden = hidden,
-            Properties = [.. Properties(job, json, metrics)],
+            // The orchestrator sets the parent's name only on the resource's own id, not on instances published by id.
+            Properties = [.. Properties(job, json, metrics), new ResourcePropertySnapshot(ParentProperty, parent)],
+            Relationships = [new RelationshipSnapshot(parent, "Parent")],
         };
     }
 

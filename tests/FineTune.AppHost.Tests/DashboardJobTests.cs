@@ -13,8 +13,8 @@ namespace FineTune.AppHost.Tests;
 
 /// <summary>
 /// The coordinator's jobs as a person sees them on the dashboard, in the shared app start: a job submitted from the
-/// coordinator row's dialog (a bad learning rate first) and cancelled from its row, while the demo job still trains;
-/// then the demo job's trace and its row reaching succeeded with GetJob's eval accuracy.
+/// coordinator row's dialog (a bad learning rate first) and cancelled from its row; a running job's trace; then the
+/// demo job's row (nested under the coordinator) reaching succeeded with GetJob's eval accuracy, and its Report.
 /// </summary>
 [Collection(AspireAppCollection.Name)]
 [TestCaseOrderer(TestOrderer.Name, TestOrderer.Assembly)]
@@ -67,51 +67,72 @@ public sealed class DashboardJobTests(AspireAppFixture app, DashboardBrowser bro
         });
     }
 
-    /// <summary>The finished trace (the job span ends with the job): found by its name on the Traces page.</summary>
+    /// <summary>
+    /// A running job's trace: found by the trace id of its first exported step span (rank and step spans are exported as
+    /// they start or end, the job's root only when it ends), it shows rank and step spans, and no transfer spans, while
+    /// GetJob still says the job trains. The demo job when it has most of its steps ahead, else a job of our own.
+    /// </summary>
     [SkippableFact, TestOrder(2)]
-    public async Task Dashboard_DemoJobTrace_ShowsRankAndStepSpans_AndNoTransferSpans()
+    public async Task Dashboard_RunningJobTrace_ShowsRankAndStepSpans_AndNoTransferSpans()
     {
-        var demo = await SucceededDemoJob();
+        var (job, own) = await RunningJob();
         var page = await Open();
         await Steps(page, "trace", async () =>
         {
-            await page.GotoAsync(new Uri(app.DashboardBase, "traces").ToString());
-            await DashboardPage.FilterBox(page).FillAsync("coordinator: job");
-            var trace = page.GetByRole(AriaRole.Row).Filter(new() { HasTextRegex = new Regex(@"coordinator: job(?![\w/.])") }).First;
-            await Expect(trace).ToBeVisibleAsync(new() { Timeout = 60_000 });
-            var link = trace.GetByRole(AriaRole.Link);
-            if (await link.CountAsync() > 0) await link.First.ClickAsync();
-            else await trace.ClickAsync();
-            await Expect(page).ToHaveURLAsync(new Regex("/traces/detail/"), new() { Timeout = 30_000 }); // Blazor navigates without a load event
-            output.WriteLine($"the job's trace: {page.Url}");
-
+            var step = await WaitFor(() => app.Otlp.Spans.FirstOrDefault(s => s.Name == "step" && s.Attributes.GetValueOrDefault("finetune.job.id") == job.Id));
+            await page.GotoAsync(new Uri(app.DashboardBase, $"traces/detail/{step.TraceId}").ToString());
+            output.WriteLine($"job {job.Id}'s trace while it trains: {page.Url}");
             var spans = page.GetByRole(AriaRole.Row);
             await Expect(spans.Filter(new() { HasTextRegex = new Regex(@"\brank 0\b") }).First).ToBeVisibleAsync(new() { Timeout = 30_000 });
             await Expect(spans.Filter(new() { HasTextRegex = new Regex(@"\bstep\b") }).First).ToBeVisibleAsync();
             await Screenshot(page, "trace.png");
             var filter = DashboardPage.FilterBox(page);
-            await filter.FillAsync("rank 1");
-            await Expect(spans.Filter(new() { HasTextRegex = new Regex(@"\brank 1\b") }).First).ToBeVisibleAsync(new() { Timeout = 10_000 });
             foreach (var transfer in new[] { "FetchShard", "FetchBlob" })
             {
                 await filter.FillAsync(transfer);
                 await page.WaitForTimeoutAsync(1000); // the filter applies after a short debounce
                 Assert.Equal(0, await spans.Filter(new() { HasText = transfer }).CountAsync());
             }
-            output.WriteLine($"job {demo.Id}: rank 0, rank 1 and step spans shown; no FetchShard/FetchBlob span");
+            var now = await GetJob(job.Id);
+            Assert.True(now.State == "running", $"the trace was checked after the job ended: {now.State}");
+            output.WriteLine($"job {job.Id} at step {now.GlobalStep} / {now.MaxSteps}: rank 0 and step spans shown; no FetchShard/FetchBlob span");
         });
+        if (own)
+        {
+            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{app.CoordinatorPort}");
+            await new Jobs.JobsClient(channel).CancelJobAsync(new CancelJobRequest { JobId = job.Id });
+            await WaitForJob(jobs => jobs.FirstOrDefault(j => j.Id == job.Id && j.State == "cancelled"));
+        }
+    }
+
+    /// <summary>The demo job while it has at least half its steps ahead; else, once it ends, a 3-epoch job of ours.</summary>
+    async Task<(Job Job, bool Own)> RunningJob()
+    {
+        var demo = await WaitForJob(jobs => jobs.MinBy(j => j.CreatedUnixMs) is { State: not "queued" } d ? d : null);
+        if (demo.State == "running" && demo.GlobalStep < demo.MaxSteps / 2) return (demo, false);
+        await SucceededDemoJob();
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{app.CoordinatorPort}");
+        var request = new SubmitJobRequest();
+        request.Options.Add(new Dictionary<string, string> { ["num_train_epochs"] = "3", ["workers"] = "2" });
+        var submitted = await new Jobs.JobsClient(channel).SubmitAsync(request);
+        return (await WaitForJob(jobs => jobs.FirstOrDefault(j => j.Id == submitted.Id && j.State == "running")), true);
     }
 
     [SkippableFact, TestOrder(3)]
     public async Task Dashboard_DemoJobRow_ReachesSucceeded_WithGetJobsEvalAccuracy()
     {
         var demo = await SucceededDemoJob();
-        var accuracy = JsonNode.Parse(demo.Json)!["metrics"]!["eval_accuracy"]!.GetValue<double>().ToString("0.0000", CultureInfo.InvariantCulture);
+        var json = JsonNode.Parse(demo.Json)!;
+        var accuracy = json["metrics"]!["eval_accuracy"]!.GetValue<double>().ToString("0.0000", CultureInfo.InvariantCulture);
         var page = await Open();
         await Steps(page, "job-row", async () =>
         {
             var row = DashboardPage.ResourceRow(page, JobRow.NameOf(demo.Id));
             await Expect(row).ToContainTextAsync("succeeded", new() { Timeout = 60_000, IgnoreCase = true }); // shown as "Succeeded"
+            // Nested under the coordinator: the job's name is indented from the coordinator's (the chevron has no accessible name).
+            var parentName = await DashboardPage.ResourceRow(page, "coordinator").GetByText("coordinator", new() { Exact = true }).BoundingBoxAsync();
+            var jobName = await row.GetByText(JobRow.NameOf(demo.Id), new() { Exact = true }).BoundingBoxAsync();
+            Assert.True(jobName!.X > parentName!.X + 8, $"the job row is not nested: its name at x={jobName.X}, the coordinator's at x={parentName.X}");
             await row.GetByText(JobRow.NameOf(demo.Id), new() { Exact = true }).ClickAsync(); // opens the details panel
             // The panel lists the dashboard's core properties only, until its View options say "Show all properties".
             await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Job: {JobRow.NameOf(demo.Id)}" })).ToBeVisibleAsync();
@@ -121,10 +142,22 @@ public sealed class DashboardJobTests(AspireAppFixture app, DashboardBrowser bro
             await Expect(property).ToContainTextAsync(accuracy, new() { Timeout = 30_000 });
             output.WriteLine($"job {demo.Id}: succeeded, Eval accuracy {accuracy} (GetJob)");
             await Screenshot(page, "job-row.png");
+
+            // Report: its Markdown as the dashboard renders it, with GetJob's eval accuracy and a row per evaluation.
+            await DashboardPage.ClickCommand(page, row, "Report");
+            var evaluations = page.GetByRole(AriaRole.Table).Filter(new() { Has = page.GetByRole(AriaRole.Columnheader, new() { Name = "step", Exact = true }) }).First;
+            await Expect(evaluations).ToBeVisibleAsync(new() { Timeout = 60_000 });
+            var metric = page.GetByRole(AriaRole.Row).Filter(new() { Has = page.GetByRole(AriaRole.Cell, new() { Name = "eval_accuracy", Exact = true }) }).First;
+            var reported = json["metrics"]!["eval_accuracy"]!.GetValue<double>().ToString("0.####", CultureInfo.InvariantCulture);
+            await Expect(metric.GetByRole(AriaRole.Cell).Last).ToHaveTextAsync(reported);
+            int evaluated = json["history"]!.AsArray().Count(h => h?["eval_accuracy"] is not null);
+            Assert.Equal(evaluated + 1, await evaluations.GetByRole(AriaRole.Row).CountAsync()); // and its header
+            output.WriteLine($"report: eval_accuracy {reported}, {evaluated} evaluation rows");
+            await Screenshot(page, "report.png");
         });
     }
 
-    /// <summary>The dashboard's resources page, logged in, with the coordinator's children shown.</summary>
+    /// <summary>The dashboard's resources page, logged in.</summary>
     async Task<IPage> Open()
     {
         if (browser.Unavailable is { } reason)
@@ -134,10 +167,7 @@ public sealed class DashboardJobTests(AspireAppFixture app, DashboardBrowser bro
         }
         var page = await browser.NewPage();
         await page.GotoAsync((await app.DashboardUrl()).ToString());
-        var coordinator = DashboardPage.ResourceRow(page, "coordinator");
-        await coordinator.WaitForAsync(new() { Timeout = 60_000 });
-        var expand = coordinator.GetByRole(AriaRole.Button, new() { Name = "Expand child resources" });
-        if (await expand.CountAsync() > 0) await expand.First.ClickAsync(); // the job rows are the coordinator's children
+        await DashboardPage.ResourceRow(page, "coordinator").WaitForAsync(new() { Timeout = 60_000 }); // its job rows show below it
         return page;
     }
 
@@ -169,11 +199,26 @@ public sealed class DashboardJobTests(AspireAppFixture app, DashboardBrowser bro
     async Task<Job> SucceededDemoJob()
     {
         var exit = await app.DemoExit;
-        var demo = await DemoJob();
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{app.CoordinatorPort}");
-        var job = await new Jobs.JobsClient(channel).GetJobAsync(new GetJobRequest { JobId = demo.Id });
+        var job = await GetJob((await DemoJob()).Id);
         Assert.True(exit == 0 && job.State == "succeeded", $"the demo exited with {exit}: {job.Json}");
         return job;
+    }
+
+    async Task<Job> GetJob(string id)
+    {
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{app.CoordinatorPort}");
+        return await new Jobs.JobsClient(channel).GetJobAsync(new GetJobRequest { JobId = id });
+    }
+
+    static async Task<T> WaitFor<T>(Func<T?> find) where T : class
+    {
+        var deadline = DateTime.UtcNow + JobWait;
+        while (true)
+        {
+            if (find() is { } found) return found;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"nothing found after {JobWait}");
+            await Task.Delay(250);
+        }
     }
 
     async Task<Job> WaitForJob(Func<IReadOnlyList<Job>, Job?> find)

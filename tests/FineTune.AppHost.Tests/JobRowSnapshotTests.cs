@@ -34,7 +34,7 @@ public class JobRowSnapshotTests
     public void Every_job_state_has_its_own_name_and_a_style()
     {
         var states = Enum.GetValues<JobState>().Where(s => s != JobState.Unspecified).ToList();
-        Assert.Equal(states.Count, states.Select(s => JobRow.Snapshot(JobRow.Initial, Job(s), hidden: false).State!.Text).Distinct().Count());
+        Assert.Equal(states.Count, states.Select(s => JobRow.Snapshot(JobRow.Initial, Job(s), hidden: false, "coordinator").State!.Text).Distinct().Count());
         Assert.Equal(KnownResourceStateStyles.Success, JobRow.StyleOf(JobState.Succeeded));
         Assert.Equal(KnownResourceStateStyles.Error, JobRow.StyleOf(JobState.Failed));
         Assert.Equal(KnownResourceStateStyles.Warn, JobRow.StyleOf(JobState.Recovering));
@@ -43,11 +43,12 @@ public class JobRowSnapshotTests
     [Fact]
     public void A_row_shows_what_a_person_scans()
     {
-        var row = JobRow.Snapshot(JobRow.Initial, Job(JobState.Succeeded), hidden: true);
+        var row = JobRow.Snapshot(JobRow.Initial, Job(JobState.Succeeded), hidden: true, "coordinator");
         string Property(string name) => row.Properties.Single(p => p.Name == name).Value?.ToString() ?? "";
         Assert.Equal(("step 40 / 40", "2", "0.9125", "21.5", "worker-0, worker-1", "1"),
             (Property("job.progress"), Property("job.epoch"), Property("job.eval_accuracy"), Property("job.samples_per_second"), Property("job.workers"), Property("job.restarts")));
         Assert.Equal(("google-bert/bert-base-cased", "Yelp/yelp_review_full", "pushed me/test"), (Property("job.model"), Property("job.dataset"), Property("job.push")));
+        Assert.Equal("coordinator", Property(JobRow.ParentProperty)); // nested under the coordinator on the resources page
         Assert.True(row.IsHidden);
         Assert.NotNull(row.StopTimeStamp);
         Assert.Equal("job-20261207-1", JobRow.NameOf("job-20261207-1"));

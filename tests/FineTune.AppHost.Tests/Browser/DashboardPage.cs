@@ -20,7 +20,7 @@ public static class DashboardPage
 
     /// <summary>
     /// A resource's command: its highlighted button in the row (icon button named by the command), else the row's
-    /// "Resource actions" menu's item.
+    /// actions menu's item.
     /// </summary>
     public static async Task ClickCommand(IPage page, ILocator row, string name)
     {
@@ -30,7 +30,8 @@ public static class DashboardPage
             await button.First.ClickAsync();
             return;
         }
-        await row.GetByRole(AriaRole.Button, new LocatorGetByRoleOptions { Name = "Resource actions" }).First.ClickAsync();
+        // The row's "..." menu: "Actions" in this dashboard, "Resource actions" in others.
+        await row.GetByRole(AriaRole.Button, new LocatorGetByRoleOptions { NameRegex = new System.Text.RegularExpressions.Regex("^(Resource actions|Actions)$") }).First.ClickAsync();
         await page.GetByRole(AriaRole.Menuitem, new PageGetByRoleOptions { Name = name, Exact = true }).First.ClickAsync();
     }
 
