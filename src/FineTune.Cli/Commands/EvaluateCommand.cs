@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using FineTune.Core;
 using FineTune.Core.Arguments;
-using FineTune.Core.Collectives;
 using FineTune.Core.Data;
 using FineTune.Core.Inference;
 using FineTune.Core.Training;
@@ -31,18 +30,10 @@ public static class EvaluateCommand
         command.SetAction(parse =>
         {
             Cli.ApplyThreads(parse.GetValue(threads));
-            if (parse.GetValue(batchSize) < 1) throw new InvalidInputException($"--batch-size must be at least 1, got {parse.GetValue(batchSize)}");
             using var classifier = TextClassifier.Load(HubDownloads.Model(parse.GetValue(model), parse.GetValue(modelRevision)), DeviceChoice.Resolve(null, parse.GetValue(device)!));
-            var max = parse.GetValue(maxLength) ?? Math.Min(classifier.Tokenizer.Options.ModelMaxLength, classifier.Model.Config.MaxPositions);
-            if (max < 2 || max > classifier.Model.Config.MaxPositions)
-                throw new InvalidInputException($"--max-length must be between 2 and the model's {classifier.Model.Config.MaxPositions} positions, got {max}");
             var path = HubDownloads.EvalDataset(parse.GetValue(dataset)!, parse.GetValue(datasetRevision), parse.GetValue(datasetConfig), parse.GetValue(labelColumn)!);
             var options = new DatasetOptions { Dataset = path, Config = parse.GetValue(datasetConfig), TextColumn = parse.GetValue(textColumn)!, TextPairColumn = parse.GetValue(pairColumn), LabelColumn = parse.GetValue(labelColumn)! };
-            var examples = DatasetLoader.WithLabels(DatasetLoader.ReadRows(path, options), classifier.Labels, path);
-            var data = TokenizedDataset.Build(examples, classifier.Tokenizer, max);
-            using var single = new SingleProcess();
-            var result = Evaluator.Evaluate(classifier.Model, data, Enumerable.Range(0, data.Count).ToArray(), parse.GetValue(batchSize), max,
-                classifier.Tokenizer.PadId, Padding.Dynamic, classifier.Labels, single, classifier.Device);
+            var result = DatasetEvaluation.Evaluate(classifier, path, options, parse.GetValue(batchSize), parse.GetValue(maxLength));
 
             if (parse.GetValue(json))
             {
