@@ -12,5 +12,6 @@ public sealed record DatasetSplits(string? Config, IReadOnlyDictionary<string, I
     /// <summary>The split to evaluate on: test, else validation, else none.</summary>
     public IReadOnlyList<string> Eval => Split("test") is { Count: > 0 } test ? test : Split("validation");
 
-    IReadOnlyList<string> Split(string name) => Files.TryGetValue(name, out var files) ? files : [];
+    /// <summary>One split's files (train, validation, test), or none.</summary>
+    public IReadOnlyList<string> Split(string name) => Files.TryGetValue(name, out var files) ? files : [];
 }

@@ -175,7 +175,7 @@ internal static class ReportPlots
         return Render(plot, size, size);
     }
 
-    static Plot NewPlot(string title, string xLabel, string yLabel)
+    internal static Plot NewPlot(string title, string xLabel, string yLabel)
     {
         var plot = new Plot();
         plot.Title(title, 20);
@@ -184,7 +184,7 @@ internal static class ReportPlots
         return plot;
     }
 
-    static byte[] Render(Plot plot, int width, int height)
+    internal static byte[] Render(Plot plot, int width, int height)
     {
         PlotFonts.Apply(plot);
         return plot.GetImageBytes(width, height, ImageFormat.Png);
