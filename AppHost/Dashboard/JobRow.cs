@@ -38,6 +38,7 @@ public static class JobRow
         JobState.Succeeded => KnownResourceStateStyles.Success,
         JobState.Failed => KnownResourceStateStyles.Error,
         JobState.Cancelled => KnownResourceStateStyles.Warn,
+        JobState.Stopped => KnownResourceStateStyles.Info, // an expected early end (a sweep's poor trial): no warning, no error
         _ => KnownResourceStateStyles.Info,
     };
 

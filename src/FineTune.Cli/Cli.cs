@@ -12,6 +12,8 @@ public static class Cli
     public const int Success = 0;
     public const int Failed = 1;
     public const int InvalidInput = 2;
+    /// <summary>watch, submit --wait: the coordinator stopped the job early (a sweep's poor trial): neither success nor failure.</summary>
+    public const int Stopped = 3;
 
     public static int Run(RootCommand root, string[] args)
     {

@@ -9,13 +9,14 @@ namespace FineTune.Contracts;
 /// </summary>
 public static class JobEventText
 {
-    /// <summary>"job ID: running on 2 workers (worker-0, worker-1)", or the state with the error or recovery reason.</summary>
+    /// <summary>"job ID: running on 2 workers (worker-0, worker-1)", or the state with the error, stop or recovery reason.</summary>
     public static string State(Job job)
     {
         var state = JobStates.StateOf(job);
         var text = $"job {job.Id}: {state.Name()}";
         if (job.Workers.Count > 0 && !state.IsFinal()) text += $" on {job.WorldSize} worker{(job.WorldSize == 1 ? "" : "s")} ({string.Join(", ", job.Workers)})";
         if (job.Error is not "") text += $": {job.Error}";
+        else if (state == JobState.Stopped && job.StopReason is not "") text += $": {job.StopReason}";
         else if (state == JobState.Recovering && RecoveryReason(job) is { } reason) text += $": {reason}";
         return text;
     }

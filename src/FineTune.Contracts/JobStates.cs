@@ -3,12 +3,13 @@ using FineTune.Contracts.V1;
 namespace FineTune.Contracts;
 
 /// <summary>
-/// JobState's names on the wire and in job.json ("queued", ..., "cancelled": the --json contract's strings), and which
+/// JobState's names on the wire and in job.json ("queued", ..., "stopped": the --json contract's strings), and which
 /// states are final. One place for both, so no state is ever spelled as a literal elsewhere.
 /// </summary>
 public static class JobStates
 {
-    public static readonly JobState[] Final = [JobState.Succeeded, JobState.Failed, JobState.Cancelled];
+    /// <summary>The ends of a job. Stopped (ended early by the coordinator, e.g. a sweep's poor trial) is neither success nor failure.</summary>
+    public static readonly JobState[] Final = [JobState.Succeeded, JobState.Failed, JobState.Cancelled, JobState.Stopped];
 
     public static bool IsFinal(this JobState state) => Array.IndexOf(Final, state) >= 0;
 
@@ -22,6 +23,7 @@ public static class JobStates
         JobState.Succeeded => "succeeded",
         JobState.Failed => "failed",
         JobState.Cancelled => "cancelled",
+        JobState.Stopped => "stopped",
         _ => "unspecified",
     };
 

@@ -38,6 +38,7 @@ public class JobRowSnapshotTests
         Assert.Equal(KnownResourceStateStyles.Success, JobRow.StyleOf(JobState.Succeeded));
         Assert.Equal(KnownResourceStateStyles.Error, JobRow.StyleOf(JobState.Failed));
         Assert.Equal(KnownResourceStateStyles.Warn, JobRow.StyleOf(JobState.Recovering));
+        Assert.Equal(KnownResourceStateStyles.Info, JobRow.StyleOf(JobState.Stopped)); // an expected early end: neither an error nor a warning
     }
 
     [Fact]

@@ -44,6 +44,7 @@ public static class StatusCommand
         if (job.Push is { State.Length: > 0 } push)
             table.Add("push", $"{push.State} {push.Repo}@{push.Revision}{(push.Commit is { Length: > 0 } c ? $" (commit {c[..Math.Min(12, c.Length)]})" : "")}{(push.Error is { Length: > 0 } e ? $": {e}" : "")}");
         if (job.Error is not "") table.Add("error", job.Error);
+        if (job.StopReason is not "") table.Add("stop reason", job.StopReason);
         table.Write(Console.Out);
     }
 
@@ -56,11 +57,12 @@ public static class StatusCommand
         var phase => phase,
     };
 
-    /// <summary>watch and submit --wait: 0 for a job that succeeded, 2 for one that failed on its input, else 1.</summary>
+    /// <summary>watch and submit --wait: 0 for a job that succeeded, 2 for one that failed on its input, 3 for one stopped early, else 1.</summary>
     public static int ExitCode(Job job) => JobStates.StateOf(job) switch
     {
         JobState.Succeeded => Cli.Success,
         JobState.Failed => FailureKinds.ExitCode(job.FailureKind),
+        JobState.Stopped => Cli.Stopped,
         _ => Cli.Failed,
     };
 

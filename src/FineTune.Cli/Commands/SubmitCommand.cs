@@ -18,7 +18,7 @@ public static class SubmitCommand
         var job = new JobOptions("output_dir");
         var coordinator = new CoordinatorOptions();
         var requestId = new Option<string?>("--request-id") { Description = "idempotency key: submitting again with the same id returns the first job (default: a new id per call)" };
-        var wait = new Option<bool>("--wait") { Description = "follow the job until it ends; exit code 0 if it succeeded, 2 if it failed on its input (its data), else 1" };
+        var wait = new Option<bool>("--wait") { Description = "follow the job until it ends; exit code 0 if it succeeded, 2 if it failed on its input (its data), 3 if it was stopped early, else 1" };
         var json = CommonOptions.Json();
         var command = new Command("submit", "Submit a fine-tuning job to the coordinator (options mirror Hugging Face TrainingArguments)");
         job.AddTo(command);

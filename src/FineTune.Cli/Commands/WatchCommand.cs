@@ -8,7 +8,10 @@ using Grpc.Core;
 
 namespace FineTune.Cli.Commands;
 
-/// <summary>finetune watch JOB_ID: a job's progress on stderr until it ends; exit code 0 if it succeeded, 2 if it failed on its input, else 1.</summary>
+/// <summary>
+/// finetune watch JOB_ID: a job's progress on stderr until it ends; exit code 0 if it succeeded, 2 if it failed on its
+/// input, 3 if the coordinator stopped it early, else 1.
+/// </summary>
 public static class WatchCommand
 {
     const int MaxReconnects = 30;
@@ -18,7 +21,7 @@ public static class WatchCommand
     {
         var jobId = new Argument<string>("JOB_ID") { Description = "the job's id (from submit or list)" };
         var coordinator = new CoordinatorOptions();
-        var command = new Command("watch", "Follow a job's progress until it ends (exit code 0 if it succeeded, 2 if it failed on its input, else 1)") { jobId };
+        var command = new Command("watch", "Follow a job's progress until it ends (exit code 0 if it succeeded, 2 if it failed on its input, 3 if it was stopped early, else 1)") { jobId };
         coordinator.AddTo(command);
         command.SetAction(parse =>
         {

@@ -10,7 +10,8 @@ namespace FineTune.Coordinator.Jobs;
 /// Every change of a job's state, in one place: the record's guarded transition, what goes with it (workers reserved,
 /// assigned or released, shards served or dropped), persisted and published, each as one step under the store's lock,
 /// so a decision ("is the job still running?") and the change it allows can never be split by another thread. The
-/// scheduler, the cluster API (rank failures), the completion of a job and the Jobs API (cancel) all come here.
+/// scheduler, the cluster API (rank failures), the completion of a job, the Jobs API (cancel) and early stopping (Stop)
+/// all come here.
 /// </summary>
 public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, PreparedJobs prepared, CoordinatorOptions options, ILogger<JobLifecycle> log)
 {
@@ -176,6 +177,23 @@ public sealed class JobLifecycle(JobStore jobs, WorkerRegistry workers, Prepared
         EndGroup(j);
         return true;
     });
+
+    /// <summary>
+    /// The coordinator stops the job early (a sweep's early stopping): it ends as stopped with the reason, not failed;
+    /// its workers are released as for a cancel (told to stop on their next heartbeat, then free for other jobs); its
+    /// history, metrics and checkpoints are kept. False if it had ended, as for a cancel.
+    /// </summary>
+    public bool Stop(JobRecord job, string reason) => jobs.Update(job, j =>
+    {
+        if (j.IsTerminal) return false;
+        j.Stop(reason);
+        log.LogInformation("job {Job} stopped: {Reason}", j.Id, j.StopReason);
+        EndGroup(j);
+        return true;
+    });
+
+    /// <summary>Stop by id, for callers that keep ids (a sweep's trials). Throws KeyNotFoundException for an unknown job.</summary>
+    public bool Stop(string jobId, string reason) => Stop(jobs.Find(jobId) ?? throw new KeyNotFoundException($"unknown job '{jobId}'"), reason);
 
     /// <summary>Every rank finished and the results are written: the job succeeded and its workers are free.</summary>
     public bool Succeed(JobRecord job) => jobs.Update(job, j =>

@@ -13,7 +13,7 @@ namespace FineTune.Coordinator.Jobs;
 /// <summary>
 /// A job as the coordinator keeps it: its spec (bound once, at submission), state, progress and results; persisted as
 /// job.json. Its state changes only through the transitions below (queued -> preparing -> running -> succeeded;
-/// recovering back to preparing; failed or cancelled from any state that is not final; a queued job's data becomes
+/// recovering back to preparing; failed, cancelled or stopped from any state that is not final; a queued job's data becomes
 /// ready once); any other change is refused loudly. Callers hold the store's lock (JobLifecycle, through JobStore.Update).
 /// </summary>
 public sealed class JobRecord
@@ -31,6 +31,8 @@ public sealed class JobRecord
     public string OutputDir { get; set; } = "";
     [JsonInclude] public string? Error { get; private set; }
     [JsonInclude, JsonConverter(typeof(JsonStringEnumConverter<FailureKind>))] public FailureKind FailureKind { get; private set; }
+    /// <summary>Why the coordinator stopped the job early (stopped only; null in a record written before the state existed).</summary>
+    [JsonInclude] public string? StopReason { get; private set; }
     /// <summary>The job's data is read, labelled and tokenized (in the tokenization cache): it may take workers.</summary>
     [JsonInclude] public bool DataReady { get; private set; }
     /// <summary>
@@ -191,6 +193,19 @@ public sealed class JobRecord
         State = JobState.Cancelled;
     }
 
+    /// <summary>
+    /// The coordinator ends the job early by its own decision (a sweep dropping a poor trial): an outcome of its own,
+    /// neither success nor failure, with the reason. History, metrics and checkpoints stay as they are.
+    /// </summary>
+    public void Stop(string reason)
+    {
+        RequireNotFinal("stop");
+        if (string.IsNullOrWhiteSpace(reason)) throw new ArgumentException($"job {Id}: stopping a job needs a reason", nameof(reason));
+        Error = null;
+        StopReason = reason.Trim();
+        State = JobState.Stopped;
+    }
+
     void Require(string transition, params JobState[] from)
     {
         if (Array.IndexOf(from, State) < 0)
@@ -217,6 +232,7 @@ public sealed class JobRecord
             ["examples_total"] = Data.ExamplesTotal,
         };
         json["failure_kind"] = State == JobState.Failed ? FailureKinds.Name(FailureKind) : null;
+        json["stop_reason"] = State == JobState.Stopped ? StopReason : null;
         if (Hub is not null) json["hub"] = Hub.DeepClone();
         if (Push is not null) json["push"] = JsonNode.Parse(Google.Protobuf.JsonFormatter.Default.Format(Push));
         return json;

@@ -149,6 +149,7 @@ public sealed class JobStore
             Data = j.Data.Clone(),
             FailureKind = j.State == JobState.Failed ? j.FailureKind : FailureKind.Unspecified,
             Push = j.Push?.Clone(),
+            StopReason = j.State == JobState.Stopped ? j.StopReason ?? "" : "",
         };
         m.Workers.AddRange(j.Workers);
         foreach (var (input, node) in j.Hub ?? [])

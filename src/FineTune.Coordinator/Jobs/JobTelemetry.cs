@@ -24,7 +24,7 @@ public sealed class JobTelemetry
         jobs.StateChanged += OnStateChanged;
         FineTuneTelemetry.Meter.CreateObservableGauge("finetune.job.state", () => jobs.All().TakeLast(ReportedJobs).Select(j =>
                 new Measurement<int>(Position(j.State), new KeyValuePair<string, object?>(FineTuneTelemetry.JobId, j.Id), new KeyValuePair<string, object?>("finetune.job.state_name", j.State.Name()))),
-            description: "job state: 0 queued, 1 preparing, 2 running, 3 recovering, 4 succeeded, 5 failed, 6 cancelled");
+            description: "job state: 0 queued, 1 preparing, 2 running, 3 recovering, 4 succeeded, 5 failed, 6 cancelled, 7 stopped");
     }
 
     /// <summary>The job's span, for its phases' spans and the workers' traceparent; null when nobody listens.</summary>

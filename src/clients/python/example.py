@@ -43,7 +43,8 @@ def main():
         kind = event.WhichOneof("event")
         if kind == "job" and event.job.state != last:
             last = event.job.state
-            print(f"{event.job.id}: {last}" + (f": {event.job.error}" if event.job.error else ""), flush=True)
+            reason = event.job.error or event.job.stop_reason  # stop_reason: why a stopped job ended early
+            print(f"{event.job.id}: {last}" + (f": {reason}" if reason else ""), flush=True)
         elif kind == "log" and "loss" in event.log.values:
             print(f"step {event.log.step}: loss {event.log.values['loss']:.4f}", flush=True)
         elif kind == "log" and "eval_accuracy" in event.log.values:

@@ -14,7 +14,7 @@ import grpc
 
 PROTOS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "protos"))
 CHUNK = 1 << 20  # jobs.proto: chunks of at most 1 MiB
-FINAL_STATES = ("succeeded", "failed", "cancelled")
+FINAL_STATES = ("succeeded", "failed", "cancelled", "stopped")  # jobs.proto's JobState: stopped is an early end, not a failure
 
 
 def load_stubs(protos=PROTOS):

@@ -44,7 +44,8 @@ public sealed class FakeCoordinator : IAsyncLifetime
 
 public sealed class FakeJobs : Contracts.V1.Jobs.JobsBase
 {
-    public const string Done = "job-done", Running = "job-running", Flaky = "job-flaky";
+    public const string Done = "job-done", Running = "job-running", Flaky = "job-flaky", Stopped = "stop-job";
+    public const string StopReason = "ASHA rung 1: eval_loss 0.71 is not in the top third";
     public ConcurrentDictionary<string, SubmitJobRequest> Submitted { get; } = new();
     readonly ConcurrentDictionary<string, string> byRequest = new();
     int flakyWatches;
@@ -58,6 +59,7 @@ public sealed class FakeJobs : Contracts.V1.Jobs.JobsBase
         GlobalStep = 20,
         MaxSteps = 20,
         Error = state == "failed" ? "worker-1 lost" : "",
+        StopReason = state == "stopped" ? StopReason : "",
         CreatedUnixMs = new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds(),
         Json = new JsonObject
         {
@@ -67,6 +69,7 @@ public sealed class FakeJobs : Contracts.V1.Jobs.JobsBase
             ["workers"] = new JsonArray("worker-0", "worker-1"),
             ["metrics"] = state == "succeeded" ? new JsonObject { ["eval_accuracy"] = 0.9, ["global_step"] = 20 } : new JsonObject(),
             ["error"] = state == "failed" ? "worker-1 lost" : null,
+            ["stop_reason"] = state == "stopped" ? StopReason : null,
         }.ToJsonString(),
     };
 
@@ -85,7 +88,8 @@ public sealed class FakeJobs : Contracts.V1.Jobs.JobsBase
         await Authorize(context);
         if (request.Options.TryGetValue("dataset", out var d) && d == "coordinator:/missing.csv")
             throw new RpcException(new Status(StatusCode.InvalidArgument, "--dataset (dataset): missing.csv: file not found"));
-        var id = byRequest.GetOrAdd(request.RequestId, _ => (request.Options.GetValueOrDefault("dataset") == "coordinator:/fail-me" ? "fail-" : "job-") + Guid.NewGuid().ToString("N")[..8]);
+        var prefix = request.Options.GetValueOrDefault("dataset") switch { "coordinator:/fail-me" => "fail-", "coordinator:/stop-me" => "stop-", _ => "job-" };
+        var id = byRequest.GetOrAdd(request.RequestId, _ => prefix + Guid.NewGuid().ToString("N")[..8]);
         Submitted[id] = request;
         return Queued(id);
     }
@@ -93,13 +97,18 @@ public sealed class FakeJobs : Contracts.V1.Jobs.JobsBase
     public override async Task<Job> GetJob(GetJobRequest request, ServerCallContext context)
     {
         await Authorize(context);
-        return request.JobId == Done ? Finished(Done) : throw new RpcException(new Status(StatusCode.NotFound, $"unknown job '{request.JobId}'"));
+        return request.JobId switch
+        {
+            Done => Finished(Done),
+            Stopped => Finished(Stopped, "stopped"),
+            _ => throw new RpcException(new Status(StatusCode.NotFound, $"unknown job '{request.JobId}'")),
+        };
     }
 
     public override async Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
     {
         await Authorize(context);
-        return new ListJobsResponse { Jobs = { Finished(Done), new Job { Id = Running, State = "running", WorldSize = 2, GlobalStep = 5, MaxSteps = 20, Json = new JsonObject { ["id"] = Running, ["state"] = "running" }.ToJsonString() } } };
+        return new ListJobsResponse { Jobs = { Finished(Done), Finished(Stopped, "stopped"), new Job { Id = Running, State = "running", WorldSize = 2, GlobalStep = 5, MaxSteps = 20, Json = new JsonObject { ["id"] = Running, ["state"] = "running" }.ToJsonString() } } };
     }
 
     public override async Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context)
@@ -138,6 +147,14 @@ public sealed class FakeJobs : Contracts.V1.Jobs.JobsBase
             await Send(new JobEvent { Job = running });
             await Send(new JobEvent { Message = "worker-1 lost" });
             await Send(new JobEvent { Job = Finished(id, "failed") });
+            return;
+        }
+        if (id.StartsWith("stop-", StringComparison.Ordinal))
+        {
+            // The coordinator stops the job early (a sweep's poor trial): a final state with its reason.
+            await Send(new JobEvent { Job = running });
+            await Send(new JobEvent { Step = new StepEvent { Step = 5, MaxSteps = 20, Epoch = 0.25, Loss = 0.7 } });
+            await Send(new JobEvent { Job = Finished(id, "stopped") });
             return;
         }
         if (!id.StartsWith("job-", StringComparison.Ordinal)) throw new RpcException(new Status(StatusCode.NotFound, $"unknown job '{id}'"));

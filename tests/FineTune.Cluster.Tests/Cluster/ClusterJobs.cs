@@ -44,5 +44,5 @@ public static class ClusterJobs
     /// <summary>The workers running the job, by rank.</summary>
     public static string[] Workers(JsonElement job) => job.GetProperty("workers").EnumerateArray().Select(w => w.GetString()!).ToArray();
 
-    public static bool Ended(JsonElement job) => State(job) is "succeeded" or "failed" or "cancelled";
+    public static bool Ended(JsonElement job) => State(job) is "succeeded" or "failed" or "cancelled" or "stopped";
 }

@@ -52,6 +52,10 @@ public class JobLifecycleTests
         { "cannot fail a job that is already succeeded", j => { j.Prepare(["w"]); j.Run(1, [], false, null); j.Succeed(); j.Fail("late", FailureKind.Fault); } },
         { "cannot cancel a job that is already failed", j => { j.Fail("bad", FailureKind.InvalidInput); j.Cancel(); } },
         { "cannot succeed a job that is cancelled (only from running)", j => { j.Cancel(); j.Succeed(); } },
+        { "cannot stop a job that is already cancelled", j => { j.Cancel(); j.Stop("late"); } },
+        { "cannot cancel a job that is already stopped", j => { j.Stop("early stopping"); j.Cancel(); } },
+        { "cannot fail a job that is already stopped", j => { j.Stop("early stopping"); j.Fail("late", FailureKind.Fault); } },
+        { "cannot run a job that is stopped (only from preparing)", j => { j.Prepare(["w"]); j.Stop("early stopping"); j.Run(1, [], false, null); } },
     };
 
     [Theory, MemberData(nameof(Illegal))]
@@ -79,8 +83,9 @@ public class JobLifecycleTests
     {
         foreach (var state in Enum.GetValues<JobState>().Where(s => s != JobState.Unspecified))
             Assert.Equal(state, JobStates.Parse(state.Name()));
-        Assert.Equal(["succeeded", "failed", "cancelled"], JobStates.Final.Select(s => s.Name()));
-        Assert.Equal("state: 'done' is not a job state (queued, preparing, running, recovering, succeeded, failed, cancelled)", Assert.Throws<FormatException>(() => JobStates.Parse("done")).Message);
+        Assert.Equal(["succeeded", "failed", "cancelled", "stopped"], JobStates.Final.Select(s => s.Name()));
+        Assert.Equal((JobState.Stopped, true), (JobStates.Parse("stopped"), JobState.Stopped.IsFinal()));
+        Assert.Equal("state: 'done' is not a job state (queued, preparing, running, recovering, succeeded, failed, cancelled, stopped)", Assert.Throws<FormatException>(() => JobStates.Parse("done")).Message);
         // A coordinator older than state_code sends only the name.
         Assert.Equal(JobState.Recovering, JobStates.StateOf(new Job { State = "recovering" }));
     }
@@ -132,6 +137,7 @@ public class JobLifecycleTests
         // Its options map became the spec, bound by the table: every option, the submitted ones as given.
         Assert.Equal((1.0, "default", 5e-5), (job.Spec.NumTrainEpochs, job.Spec.Model, job.Spec.LearningRate));
         Assert.True(job.DataReady);
+        Assert.Null(job.StopReason); // a field it never had
         // And what it wrote back still says "recovering" in words, for the next coordinator (of either version).
         Assert.Contains("\"State\": \"recovering\"", File.ReadAllText(Path.Combine(dir, "job.json")));
     }

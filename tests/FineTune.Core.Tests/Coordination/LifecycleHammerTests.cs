@@ -5,17 +5,20 @@ using FineTune.Coordinator.Jobs;
 namespace FineTune.Core.Tests.Coordination;
 
 /// <summary>
-/// Reports, heartbeats, cancels, recoveries and the scheduler from many threads at once against the coordinator's job
-/// machinery (manual clock), with the invariants checked after every committed update, under the store's lock.
+/// Reports, heartbeats, cancels, early stops, recoveries and the scheduler from many threads at once against the
+/// coordinator's job machinery (manual clock), with the invariants checked after every committed update, under the
+/// store's lock.
 /// </summary>
 public class LifecycleHammerTests
 {
     static readonly HashSet<(JobState, JobState)> Allowed =
     [
-        (JobState.Queued, JobState.Preparing), (JobState.Queued, JobState.Failed), (JobState.Queued, JobState.Cancelled),
+        (JobState.Queued, JobState.Preparing), (JobState.Queued, JobState.Failed), (JobState.Queued, JobState.Cancelled), (JobState.Queued, JobState.Stopped),
         (JobState.Preparing, JobState.Running), (JobState.Preparing, JobState.Recovering), (JobState.Preparing, JobState.Failed), (JobState.Preparing, JobState.Cancelled),
+        (JobState.Preparing, JobState.Stopped),
         (JobState.Running, JobState.Succeeded), (JobState.Running, JobState.Recovering), (JobState.Running, JobState.Failed), (JobState.Running, JobState.Cancelled),
-        (JobState.Recovering, JobState.Preparing), (JobState.Recovering, JobState.Failed), (JobState.Recovering, JobState.Cancelled),
+        (JobState.Running, JobState.Stopped),
+        (JobState.Recovering, JobState.Preparing), (JobState.Recovering, JobState.Failed), (JobState.Recovering, JobState.Cancelled), (JobState.Recovering, JobState.Stopped),
     ];
 
     [ThreadStatic] static bool staleReport; // set by a thread while it sends a report of an old generation
@@ -85,6 +88,7 @@ public class LifecycleHammerTests
             switch (random.Next(20))
             {
                 case 0: if (job is not null) c.Lifecycle.Cancel(job); break;
+                case 3: if (job is not null) c.Lifecycle.Stop(job, "hammered early stop"); break;
                 case 1 or 2: if (job is not null) c.Lifecycle.Recover(job, "hammered"); break;
                 default: c.Clock.Advance(TimeSpan.FromMilliseconds(random.Next(100))); break;
             }
@@ -99,6 +103,7 @@ public class LifecycleHammerTests
         Assert.Contains(c.Jobs.All(), j => j.Restarts > 0); // groups formed, broke and were fenced off
         Assert.Contains(c.Jobs.All(), j => j.Generation > 0);
         Assert.Contains(c.Jobs.All(), j => j.State == JobState.Cancelled);
+        Assert.Contains(c.Jobs.All(), j => j.State == JobState.Stopped);
         foreach (var job in c.Jobs.All()) c.Lifecycle.Cancel(job);
         Assert.Equal(0, c.Completion.Pending); // every generation ended: nothing kept for any of them
     }

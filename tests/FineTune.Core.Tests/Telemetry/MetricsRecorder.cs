@@ -19,6 +19,7 @@ sealed class MetricsRecorder : IDisposable
         };
         listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Add(i, v, tags));
         listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Add(i, v, tags));
+        listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Add(i, v, tags)); // the coordinator's finetune.job.state
         listener.Start();
     }
 

@@ -66,7 +66,7 @@ static class SubmitLatencyBenchmark
                     if (state == "preparing") preparing ??= now;
                     if (state == "running") running ??= now;
                     if (e.Job.GlobalStep >= 1) firstStep ??= now;
-                    if (state is "succeeded" or "failed" or "cancelled")
+                    if (state is "succeeded" or "failed" or "cancelled" or "stopped")
                     {
                         Console.Error.WriteLine($"submit-latency: job {job.Id} ended {state} before its first step: {e.Job.Error}");
                         break;
