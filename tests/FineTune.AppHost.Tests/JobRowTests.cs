@@ -2,14 +2,19 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Aspire.Hosting.ApplicationModel;
 using FineTune.AppHost.Dashboard;
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTune.AppHost.Tests;
 
 /// <summary>
 /// The demo job as a dashboard row, in the same app start as the other AppHost tests: the row the AppHost publishes
-/// (state, style, eval accuracy as GetJob gives it), and its Report command's Markdown with the plots it links.
+/// (state, style, eval accuracy as GetJob gives it), its Report command's Markdown with the plots it links, and the rows
+/// a restarted AppHost rebuilds from the coordinator.
 /// </summary>
 [Collection(AspireAppCollection.Name)]
 public sealed partial class JobRowTests(AspireAppFixture app)
@@ -40,6 +45,56 @@ public sealed partial class JobRowTests(AspireAppFixture app)
         using var http = new HttpClient();
         var image = await http.GetAsync(plot.Groups[1].Value);
         Assert.Equal("image/png", image.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>
+    /// An AppHost restart: a new mirror, sharing nothing with the first (its own notification and logger services), rebuilds
+    /// every job's row from ListJobs and the finished demo job's console from its history.
+    /// </summary>
+    [Fact]
+    public async Task Aspire_JobMirror_AfterAnAppHostRestart_RebuildsEveryRowAndTheConsoleFromTheCoordinator()
+    {
+        var exit = await app.DemoExit;
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{app.CoordinatorPort}");
+        var jobs = (await new Jobs.JobsClient(channel).ListJobsAsync(new ListJobsRequest())).Jobs;
+        var demo = AspireAppTests.Demo(jobs);
+        Assert.True(exit == 0 && demo.State == "succeeded", demo.Json);
+
+        var coordinator = new JobsResource("coordinator"); // stands for the project: the mirror needs only its name and snapshot
+        var rows = new JobsResource("jobs");
+        rows.Annotations.Add(new ResourceRelationshipAnnotation(coordinator, "Parent"));
+        var logs = new ResourceLoggerService();
+        var notifications = new ResourceNotificationService(NullLogger<ResourceNotificationService>.Instance,
+            app.App.Services.GetRequiredService<IHostApplicationLifetime>(), app.App.Services, logs);
+        await notifications.PublishUpdateAsync(coordinator, s => s with { State = KnownResourceStates.Running });
+        using var client = new JobsClient(app.CoordinatorPort);
+        using var mirror = new JobMirror(rows, client, notifications, logs, NullLogger<JobMirror>.Instance);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var watch = notifications.WatchAsync(timeout.Token);
+        await mirror.StartAsync(timeout.Token);
+
+        var pending = jobs.ToDictionary(j => JobRow.NameOf(j.Id), j => j.State);
+        await foreach (var e in watch)
+            if (pending.TryGetValue(e.ResourceId, out var state) && e.Snapshot.State?.Text == state && pending.Remove(e.ResourceId) && pending.Count == 0) break;
+        Assert.Empty(pending);
+
+        var history = JsonNode.Parse(demo.Json)!["history"]!.AsArray();
+        var console = new List<string>();
+        using var read = new CancellationTokenSource(TimeSpan.FromSeconds(10)); // the backlog, and lines written after the row
+        try
+        {
+            await foreach (var batch in logs.WatchAsync(JobRow.NameOf(demo.Id)).WithCancellation(read.Token))
+            {
+                console.AddRange(batch.Select(l => l.Content));
+                if (console.Count > history.Count) break;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        Assert.True(console.Count == history.Count + 1, $"{history.Count} history entries and the final line expected:\n{string.Join("\n", console)}");
+        Assert.EndsWith(JobEventText.State(demo), console[^1]);
+        await mirror.StopAsync(CancellationToken.None);
     }
 
     /// <summary>The job row's snapshot once <paramref name="done"/> holds (rows are instances of the "jobs" resource, by job id).</summary>
