@@ -55,6 +55,7 @@ public sealed partial class SweepSpec
         // Every trial starts from this: a bad base is reported once, as the base's problem, before any space value.
         var trialBase = SweepArguments(baseArguments, workersPerTrial, metric);
         if (trialBase.Problems() is { Count: > 0 } baseProblems) throw new InvalidInputException($"{path}: base: {string.Join("; ", baseProblems)}");
+        if (earlyStopping is not null && EvaluationsProblem(trialBase, earlyStopping) is { } evaluations) throw reader.Error("early_stopping", evaluations);
         var space = ReadSpace(path, reader.Node("space"), trialBase, earlyStopping is not null);
         if (sampler == "grid" && space.FirstOrDefault(d => d.GridSize is null) is { } continuous)
             throw reader.Error("sampler", $"grid takes choice and int dimensions only, but space.{continuous.Key} is {continuous.DistributionName}");
@@ -121,6 +122,16 @@ public sealed partial class SweepSpec
         var options = new AshaOptions(reader.Int("grace_period") ?? AshaOptions.DefaultGracePeriod, maxT, reader.Int("reduction_factor") ?? AshaOptions.DefaultReductionFactor);
         if (options.Problems() is [var problem, ..]) throw new InvalidInputException($"{path}: {problem}");
         return options;
+    }
+
+    /// <summary>Why ASHA cannot run on this base: no evaluations, or (where the count is known before the data is: one
+    /// evaluation per whole epoch) a max_t that is not the number of evaluations a whole trial makes.</summary>
+    static string? EvaluationsProblem(TrainingArguments trialBase, AshaOptions asha)
+    {
+        if (trialBase.EvalStrategy == "no") return $"asha needs evaluations, but the base's {ArgumentTable.Describe("eval_strategy")} is no";
+        var epochs = trialBase.NumTrainEpochs;
+        if (trialBase.EvalStrategy != "epoch" || trialBase.MaxSteps != -1 || epochs != Math.Floor(epochs) || asha.MaxT == (int)epochs) return null;
+        return $"max_t is {asha.MaxT}, but a trial evaluates {epochs} times (--eval-strategy epoch, {ArgumentTable.Describe("num_train_epochs")} {epochs}): set max_t to {epochs}";
     }
 
     /// <summary>Reads a mapping's scalar keys, with errors that name the file, the line (YAML) and the key.</summary>

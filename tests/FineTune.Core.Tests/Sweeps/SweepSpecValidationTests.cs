@@ -33,6 +33,8 @@ public class SweepSpecValidationTests
         { $"trials: 2\nearly_stopping: asha\n{Space}", "line 2: early_stopping: expected a mapping such as {type: asha, grace_period: 1, max_t: 3, reduction_factor: 3}, got 'asha'" },
         { "trials: 2\nearly_stopping: {type: asha, max_t: 3}\nspace: {num_train_epochs: {choice: [1, 2]}}", "line 3: space.num_train_epochs: not with early_stopping asha: its rungs compare trials after equal numbers of evaluations, and trials of different lengths would have rungs of different lengths" },
         { "trials: 2\nearly_stopping: {type: asha, max_t: 3}\nspace: {max_steps: {int: [10, 20]}}", "line 3: space.max_steps: not with early_stopping asha: its rungs compare trials after equal numbers of evaluations, and trials of different lengths would have rungs of different lengths" },
+        { $"base: {{eval_strategy: no}}\ntrials: 2\nearly_stopping: {{type: asha, max_t: 3}}\n{Space}", "line 3: early_stopping: asha needs evaluations, but the base's --eval-strategy (eval_strategy) is no" },
+        { $"base: {{num_train_epochs: 4}}\ntrials: 2\nearly_stopping: {{type: asha, max_t: 3}}\n{Space}", "line 3: early_stopping: max_t is 3, but a trial evaluates 4 times (--eval-strategy epoch, --epochs (num_train_epochs) 4): set max_t to 4" },
         // the base
         { $"base: {{workers: 2}}\ntrials: 2\n{Space}", "base: --workers (workers) is set by workers_per_trial in a sweep: remove it from the base" },
         { $"base: {{min_workers: 3}}\ntrials: 2\n{Space}", "base: --min-workers (min_workers): (3) is more than --workers (1)" },
