@@ -30,6 +30,7 @@ var root = new RootCommand("finetune: fine-tune and run BERT-family text classif
     CancelCommand.Create(),
     DownloadCommand.Create(),
     PushCommand.Create(),
+    SweepCommand.Create(),
     EvaluateCommand.Create(),
     PredictCommand.Create(),
     TokenizeCommand.Create(),

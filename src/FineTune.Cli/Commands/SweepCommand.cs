@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using FineTune.Core;
+using FineTune.Core.Sweeps;
+
+namespace FineTune.Cli.Commands;
+
+/// <summary>
+/// finetune sweep -f sweep.yaml --output DIR [--json]: a hyperparameter sweep in this process, trials one after
+/// another (docs/sweeps.md). The best trial's model is DIR/best; DIR/sweep.json and DIR/sweep_report.md say how each
+/// trial did and what the best scored on the test set, evaluated once.
+/// </summary>
+public static class SweepCommand
+{
+    public static Command Create()
+    {
+        var file = new Option<string>("-f", "--file") { Description = "the sweep file (.yaml, .yml or .json)", Required = true };
+        var output = new Option<string>("--output") { Description = "the sweep's folder: best/ (the best trial's model), sweep.json, sweep_report.md", Required = true };
+        var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json();
+        var command = new Command("sweep", "Search hyperparameters: run trials of a base job, stop poor ones early, keep the best model") { file, output, threads, json };
+        command.SetAction(parse =>
+        {
+            Cli.ApplyThreads(parse.GetValue(threads));
+            var spec = SweepSpec.Read(parse.GetValue(file)!);
+            using var cancel = new CancellationTokenSource();
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
+            var hub = HubDownloads.Resolve(spec.BaseArguments, cancel.Token); // the base's hub ids, fetched once for every trial
+            var result = LocalSweep.Run(spec, parse.GetValue(output)!, line => Console.Error.WriteLine(line), cancel.Token, hub);
+            if (parse.GetValue(json)) Console.WriteLine(result.ToJson().ToJsonString(Json.Indented));
+            else
+            {
+                var table = new Table("trial", "params", spec.Metric, "state", "reason");
+                foreach (var t in result.Trials) table.Add(t.Index.ToString(), t.Config.ToString(), t.Value?.ToString("0.####") ?? "", t.State, t.Reason ?? "");
+                table.Write(Console.Out);
+                Console.WriteLine();
+                if (result.Best is { } best)
+                    Console.WriteLine($"best: trial {best.Index}, validation {spec.Metric} {best.Value:0.####}; test accuracy {result.Test?.Accuracy:0.####} (scored once)");
+                var folder = Path.GetFullPath(parse.GetValue(output)!);
+                Console.WriteLine($"model: {Path.Combine(folder, LocalSweep.BestFolder)}; report: {Path.Combine(folder, SweepReport.MarkdownFile)}");
+            }
+            if (cancel.IsCancellationRequested) return Cli.Failed;
+            if (result.Failed) throw new InvalidOperationException($"every trial failed; the first: {result.Trials[0].Reason}");
+            return Cli.Success;
+        });
+        return command;
+    }
+}
