@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using YamlDotNet.RepresentationModel;
-
 namespace FineTune.Core.Arguments;
 
 /// <summary>Spec files (job.json, job.yaml): the one reader of a file of options, as (key, text) pairs.</summary>
@@ -21,56 +17,23 @@ public static partial class ArgumentTable
     public static IReadOnlyList<(string Key, string Value)> ReadFile(string path)
     {
         if (!File.Exists(path)) throw new InvalidInputException($"-f {path}: file not found");
-        var text = File.ReadAllText(path);
-        var values = Path.GetExtension(path).ToLowerInvariant() switch
-        {
-            ".json" => FromJson(text, path),
-            ".yaml" or ".yml" => FromYaml(text, path),
-            var ext => throw new InvalidInputException($"-f {path}: unsupported spec file type '{ext}' (use .json, .yaml or .yml)"),
-        };
-        return values.Select(kv => (ByKey.TryGetValue(Aliases.GetValueOrDefault(kv.Key, kv.Key), out var e) ? e.Key
-            : throw new InvalidInputException($"{path}: unknown key '{kv.Key}' (known: {string.Join(", ", Entries.Select(x => x.Key))})"), kv.Value)).ToList();
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext is not (".json" or ".yaml" or ".yml")) throw new InvalidInputException($"-f {path}: unsupported spec file type '{ext}' (use .json, .yaml or .yml)");
+        return SpecNode.Load(File.ReadAllText(path), path) is { } root ? Options(root, path) : [];
     }
 
-    static IEnumerable<(string Key, string Value)> FromJson(string text, string path)
+    /// <summary>
+    /// A mapping of options (a spec file's root, or a sweep file's inline base) as (table key, text) pairs: the one
+    /// conversion, so both read alike. Unknown keys and values that are not single values are refused naming
+    /// <paramref name="where"/>.
+    /// </summary>
+    public static IReadOnlyList<(string Key, string Value)> Options(SpecNode mapping, string where)
     {
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(text) as JsonObject ?? throw new InvalidInputException($"{path}: expected a JSON object of options");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidInputException($"{path}: invalid JSON at line {e.LineNumber + 1} ({e.Message})");
-        }
-        foreach (var (key, node) in root)
-            yield return (key, node switch
-            {
-                null => "null",
-                JsonValue v when v.TryGetValue<string>(out var s) => s,
-                JsonValue v => v.ToJsonString(),
-                _ => throw new InvalidInputException($"{path}: '{key}' must be a single value, got {node.ToJsonString()}"),
-            });
-    }
-
-    static IEnumerable<(string Key, string Value)> FromYaml(string text, string path)
-    {
-        var yaml = new YamlStream();
-        try
-        {
-            yaml.Load(new StringReader(text));
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new InvalidInputException($"{path}: invalid YAML at line {e.Start.Line} ({e.Message})");
-        }
-        if (yaml.Documents.Count == 0) yield break;
-        if (yaml.Documents[0].RootNode is not YamlMappingNode map) throw new InvalidInputException($"{path}: expected a mapping of options");
-        foreach (var (k, v) in map.Children)
-        {
-            var key = (k as YamlScalarNode)?.Value ?? throw new InvalidInputException($"{path}: line {k.Start.Line}: keys must be plain names");
-            var value = v as YamlScalarNode ?? throw new InvalidInputException($"{path}: line {v.Start.Line}: '{key}' must be a single value");
-            yield return (key, value.Value ?? "null");
-        }
+        if (mapping.Kind != SpecNode.NodeKind.Mapping) throw new InvalidInputException($"{where}: {mapping.At}expected a mapping of options, got {mapping.Describe()}");
+        return [.. mapping.Entries.Select(kv => (
+            ByKey.TryGetValue(Aliases.GetValueOrDefault(kv.Key, kv.Key), out var e) ? e.Key
+                : throw new InvalidInputException($"{where}: unknown key '{kv.Key}' (known: {string.Join(", ", Entries.Select(x => x.Key))})"),
+            kv.Value.Kind == SpecNode.NodeKind.Scalar ? kv.Value.Text
+                : throw new InvalidInputException($"{where}: {kv.Value.At}'{kv.Key}' must be a single value, got {kv.Value.Describe()}")))];
     }
 }

@@ -102,7 +102,12 @@ public sealed record TrainingArguments
         BestModelMetrics.TryGetValue(WithoutEvalPrefix(MetricForBestModel), out var read) ? read(result)
         : throw new InvalidInputException($"{ArgumentTable.Describe("metric_for_best_model")}: {UnknownMetric}");
 
-    string UnknownMetric => $"unknown metric '{MetricForBestModel}' (choose {string.Join(", ", BestModelMetrics.Keys)}, optionally with the eval_ prefix)";
+    string UnknownMetric => MetricProblem(MetricForBestModel) ?? "";
+
+    /// <summary>Why <paramref name="metric"/> is not one of metric_for_best_model's names; null when it is one (a sweep's
+    /// metric is checked with this too).</summary>
+    public static string? MetricProblem(string metric) => BestModelMetrics.ContainsKey(WithoutEvalPrefix(metric)) ? null
+        : $"unknown metric '{metric}' (choose {string.Join(", ", BestModelMetrics.Keys)}, optionally with the eval_ prefix)";
 
     public DatasetOptions ToDatasetOptions() => new()
     {
