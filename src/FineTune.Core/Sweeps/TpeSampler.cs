@@ -9,6 +9,7 @@ namespace FineTune.Core.Sweeps;
 /// further first, each by its last value.
 /// Differences from Optuna, both for replay: every draw comes from the stream of (seed, trial index, dimension) instead
 /// of one generator advancing across calls, and equal ranks keep trial order (a stable sort).
+/// Sweep files do not offer it yet (<see cref="SweepSpec.TpeNotOffered"/>): tests/benchmarks/sweep-samplers.sh measures it.
 /// </summary>
 public sealed class TpeSampler : ISampler
 {

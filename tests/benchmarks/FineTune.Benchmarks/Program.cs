@@ -69,6 +69,12 @@ if (args.Length > 0 && args[0] == "hub-download")
 {
     Environment.Exit(HubDownloadBenchmark.Run(args[1..]));
 }
+// `sweep-samplers`: TPE against random search on synthetic fine-tune-shaped objectives (see SweepSamplerBenchmark, sweep-samplers.sh).
+if (args.Length > 0 && args[0] == "sweep-samplers")
+{
+    SweepSamplerBenchmark.Run(args[1..]);
+    return;
+}
 var runs = Arg("--runs", 5);
 var predictThreads = Arg("--predict-threads", 2);
 var batchSize = Arg("--batch-size", 32);
