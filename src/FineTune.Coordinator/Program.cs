@@ -3,6 +3,7 @@ using FineTune.Coordinator.Health;
 using FineTune.Coordinator.Jobs;
 using FineTune.Coordinator.Security;
 using FineTune.Coordinator.Services;
+using FineTune.Coordinator.Sweeps;
 using FineTune.Core.Torch;
 using FineTune.ServiceDefaults;
 
@@ -64,10 +65,16 @@ builder.Services.AddSingleton<JobCheckpoints>();
 builder.Services.AddSingleton<JobPushes>();
 builder.Services.AddSingleton<Heartbeats>();
 builder.Services.AddSingleton<JobDataWork>();
+builder.Services.AddSingleton<SweepStore>();
+builder.Services.AddSingleton<SweepWork>();
+builder.Services.AddSingleton(sp => new SweepRunner(sp.GetRequiredService<SweepStore>(), sp.GetRequiredService<JobStore>(), sp.GetRequiredService<WorkerRegistry>(),
+    sp.GetRequiredService<JobLifecycle>(), sp.GetRequiredService<SweepWork>(), sp.GetRequiredService<ILogger<SweepRunner>>())
+{ StartData = sp.GetRequiredService<JobDataWork>().Start }); // a trial's data is read as a submitted job's
 builder.Services.AddCoordinatorHealth();
 builder.Services.AddSingleton<JobTelemetry>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<Scheduler>());
 builder.Services.AddHostedService(sp => sp.GetRequiredService<JobDataWork>());
+builder.Services.AddHostedService(sp => sp.GetRequiredService<SweepRunner>());
 
 var app = builder.Build();
 if (libtorch.External is not null) app.Logger.LogInformation("{LibTorch}", libtorch.ToString());

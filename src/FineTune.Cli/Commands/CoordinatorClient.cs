@@ -38,7 +38,7 @@ public sealed class CoordinatorOptions
 /// The client side of the Jobs API (protos/finetune/v1/jobs.proto). Every RpcException leaving it carries the
 /// coordinator's address in <c>Data["coordinator"]</c>, so <see cref="Cli"/> can say which coordinator it could not reach.
 /// </summary>
-public sealed class CoordinatorClient : IDisposable
+public sealed partial class CoordinatorClient : IDisposable
 {
     static readonly TimeSpan QueryDeadline = TimeSpan.FromMinutes(1);
     // Submit answers within a second or so (the data is read after it); uploads and downloads of large files take longer.

@@ -64,7 +64,7 @@ public static class SubmitCommand
     /// and replaced by their coordinator:/ paths ("default", coordinator:/ paths and hub ids are sent as they are: the
     /// coordinator downloads an id; this client downloads nothing).
     /// </summary>
-    static void UploadLocalPaths(CoordinatorClient client, Dictionary<string, string> options)
+    internal static void UploadLocalPaths(CoordinatorClient client, Dictionary<string, string> options)
     {
         foreach (var key in new[] { "model", "dataset", "eval_dataset" })
         {

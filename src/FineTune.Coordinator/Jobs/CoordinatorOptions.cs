@@ -24,6 +24,8 @@ public sealed record CoordinatorOptions(string DataDir)
     public string TokenizedDir => Path.Combine(DataDir, "tokenized");
     /// <summary>Files and folders uploaded by clients; `coordinator:/uploads/...` paths resolve here.</summary>
     public string UploadsDir => Path.Combine(DataDir, "uploads");
+    /// <summary>Sweeps: sweeps/ID/sweep.json and sweeps/ID/data (the splits its trials read: a root of the path rules).</summary>
+    public string SweepsDir => Path.Combine(DataDir, "sweeps");
     public string CheckpointsDir(string jobId) => Path.Combine(JobsDir, jobId, "checkpoints");
     public long MaxUploadBytes { get; init; } = 4L << 30;
     /// <summary>The largest file rank 0 may send with UploadResult (a model's or optimizer's weights, per file).</summary>

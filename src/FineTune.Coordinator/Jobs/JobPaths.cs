@@ -6,7 +6,8 @@ namespace FineTune.Coordinator.Jobs;
 
 /// <summary>
 /// Where a job's model and dataset paths may point on the coordinator: the uploads folder (`coordinator:/uploads/...`)
-/// and the operator's --data-roots (`coordinator:/srv/data/x.csv`, or the plain absolute path). Checked after every
+/// the sweeps' splits (`coordinator:/sweeps/...`), the hub cache and the operator's --data-roots
+/// (`coordinator:/srv/data/x.csv`, or the plain absolute path). Checked after every
 /// symbolic link is followed, for the path itself and, for a folder, for everything inside it, so neither `..` nor a
 /// link can reach a file outside.
 /// </summary>
@@ -43,11 +44,13 @@ public static class JobPaths
         var rest = prefixed ? value[Prefix.Length..] : value;
         var candidates = new List<(string Path, string Root)>();
         if (prefixed) candidates.Add((Path.GetFullPath(Path.Combine(coordinator.DataDir, rest)), Path.GetFullPath(coordinator.UploadsDir)));
+        if (prefixed) candidates.Add((Path.GetFullPath(Path.Combine(coordinator.DataDir, rest)), Path.GetFullPath(coordinator.SweepsDir))); // a sweep's splits
         if (prefixed || Path.IsPathFullyQualified(rest))
         {
             var absolute = Path.GetFullPath(prefixed ? "/" + rest.TrimStart('/') : rest);
             candidates.AddRange(coordinator.DataRoots.Select(root => (absolute, root)));
             if (coordinator.Hub is { } hub) candidates.Add((absolute, Path.GetFullPath(hub.CacheRoot))); // the hub cache is a root too
+            candidates.Add((absolute, Path.GetFullPath(coordinator.SweepsDir))); // and so are the sweeps' splits
         }
         foreach (var (path, root) in candidates)
         {
@@ -58,7 +61,7 @@ public static class JobPaths
                 throw new InvalidInputException($"{ArgumentTable.Describe(key)}: '{value}' leads outside the coordinator's roots through the link '{escape}'");
             return path;
         }
-        var allowed = string.Join(", ", new[] { $"{Prefix}uploads/..." }.Concat(coordinator.DataRoots).Concat(coordinator.Hub is { } h ? [h.CacheRoot] : []));
+        var allowed = string.Join(", ", new[] { $"{Prefix}uploads/...", $"{Prefix}sweeps/..." }.Concat(coordinator.DataRoots).Concat(coordinator.Hub is { } h ? [h.CacheRoot] : []));
         throw new InvalidInputException($"{ArgumentTable.Describe(key)}: '{value}' is outside the coordinator's roots (allowed: {allowed}; `finetune submit` uploads local files by itself)");
     }
 

@@ -23,6 +23,8 @@ public sealed class JobRecord
     [JsonConverter(typeof(SpecJson))]
     public required TrainingArguments Spec { get; init; }
     public string? RequestId { get; init; }
+    /// <summary>The sweep this job is a trial of (Sweeps/SweepRecord); null for an ordinary job.</summary>
+    public string? SweepId { get; init; }
     public long CreatedUnixMs { get; init; }
     [JsonInclude, JsonConverter(typeof(JobStateJson))]
     public JobState State { get; private set; } = JobState.Queued;

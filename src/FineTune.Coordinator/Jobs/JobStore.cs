@@ -150,6 +150,7 @@ public sealed class JobStore
             FailureKind = j.State == JobState.Failed ? j.FailureKind : FailureKind.Unspecified,
             Push = j.Push?.Clone(),
             StopReason = j.State == JobState.Stopped ? j.StopReason ?? "" : "",
+            SweepId = j.SweepId ?? "",
         };
         m.Workers.AddRange(j.Workers);
         foreach (var (input, node) in j.Hub ?? [])

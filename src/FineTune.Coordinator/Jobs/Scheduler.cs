@@ -6,8 +6,8 @@ namespace FineTune.Coordinator.Jobs;
 /// <summary>
 /// The coordinator's background loop. Every tick it: recovers running jobs that lost a worker (no heartbeat for the
 /// timeout); gives each recovering job a new group (at the same world size when enough workers are ready, else after a
-/// grace with as few as --min-workers, else it fails after the recovery wait); and starts the oldest queued job once
-/// enough workers of the kind it needs are ready (Placement: CUDA or CPU, never a mix). A chosen group is prepared (JobPreparation) off the loop, then runs (JobLifecycle).
+/// grace with as few as --min-workers, else it fails after the recovery wait); and starts queued jobs oldest first once
+/// enough workers of the kind each needs are ready, a job that cannot start not blocking smaller ones behind it (Placement: CUDA or CPU, never a mix). A chosen group is prepared (JobPreparation) off the loop, then runs (JobLifecycle).
 /// </summary>
 public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, PreparedJobs prepared, JobLifecycle lifecycle, IJobPreparation preparation,
     CoordinatorOptions options, ILogger<Scheduler> log) : BackgroundService
@@ -42,11 +42,18 @@ public sealed class Scheduler(JobStore jobs, WorkerRegistry workers, PreparedJob
         foreach (var job in jobs.All().Where(j => j.State == JobState.Recovering))
             if (Regroup(job) is { } group) started.Add(Start(job, group, resume: true));
 
-        if (jobs.All().FirstOrDefault(j => j.State == JobState.Queued && j.DataReady) is { } next) // workers only for data that is ready
+        // Queued jobs in creation order (a sweep's trials among them), workers only for data that is ready; a job that
+        // cannot start now does not block smaller ones behind it (backfill).
+        var free = workers.Ready().ToList();
+        foreach (var next in jobs.All().Where(j => j.State == JobState.Queued && j.DataReady))
         {
-            var ready = Placement.Candidates(next, workers.Ready());
+            if (free.Count == 0) break;
+            var ready = Placement.Candidates(next, free);
             int needed = next.RequestedWorkers > 0 ? next.RequestedWorkers : Math.Max(1, ready.Count);
-            if (ready.Count >= needed) started.Add(Start(next, ready.Take(needed).ToList(), resume: false));
+            if (ready.Count < needed) continue;
+            var group = ready.Take(needed).ToList();
+            free.RemoveAll(group.Contains);
+            started.Add(Start(next, group, resume: false));
         }
         return Task.WhenAll(started);
     }

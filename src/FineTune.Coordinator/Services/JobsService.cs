@@ -2,6 +2,7 @@ using FineTune.Contracts;
 using FineTune.Contracts.Transfers;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
+using FineTune.Coordinator.Sweeps;
 using FineTune.Core;
 using FineTune.Core.Arguments;
 using Grpc.Core;
@@ -9,8 +10,8 @@ using Grpc.Core;
 namespace FineTune.Coordinator.Services;
 
 /// <summary>The Jobs API: a thin gRPC face over the job store and the job lifecycle.</summary>
-public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerRegistry workers, CoordinatorOptions coordinator, JobDataWork dataWork,
-    JobPushes pushes) : FineTune.Contracts.V1.Jobs.JobsBase
+public sealed partial class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerRegistry workers, CoordinatorOptions coordinator, JobDataWork dataWork,
+    JobPushes pushes, SweepStore sweeps, SweepRunner runner) : FineTune.Contracts.V1.Jobs.JobsBase
 {
     public override Task<Job> Submit(SubmitJobRequest request, ServerCallContext context)
     {
@@ -116,11 +117,16 @@ public sealed class JobsService(JobStore jobs, JobLifecycle lifecycle, WorkerReg
     /// <summary>The files of a succeeded job's output folder (model, results, report), chunked; each file's SHA-256 on its last chunk.</summary>
     public override async Task Download(DownloadRequest request, IServerStreamWriter<FileChunk> stream, ServerCallContext context)
     {
-        var job = Find(request.JobId);
+        var job = sweeps.Find(request.JobId) is { } sweep ? BestOf(sweep) : Find(request.JobId);
         if (job.State != JobState.Succeeded) throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job {job.Id} is {job.State.Name()}: only a succeeded job has an output to download"));
         var files = FolderFiles.List(job.OutputDir).Where(f => !f.Name.EndsWith(".part", StringComparison.Ordinal));
         await FileTransfers.SendAsync(stream, files, context.CancellationToken);
     }
+
+    /// <summary>A sweep's output: its best trial's job (FAILED_PRECONDITION while it has none).</summary>
+    JobRecord BestOf(SweepRecord sweep) => sweeps.Read(() => sweep.BestTrial is { } best ? sweep.TrialJobs[best] : null) is { } id
+        ? Find(id)
+        : throw new RpcException(new Status(StatusCode.FailedPrecondition, $"sweep {sweep.Id} has no completed trial yet: nothing to download"));
 
     /// <summary>An upload's ID (the first part of its name) is a SHA-256 in hex; the receiver checks the rest of the path.</summary>
     static bool IsUploadName(string name) => name.Split('/') is [var id, _, ..] && id.Length == 64 && id.All(Uri.IsHexDigit);

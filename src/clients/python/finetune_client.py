@@ -18,9 +18,10 @@ FINAL_STATES = ("succeeded", "failed", "cancelled", "stopped")  # jobs.proto's J
 
 
 def load_stubs(protos=PROTOS):
-    """Generates (once) and imports the Jobs API stubs: returns (jobs_pb2, jobs_pb2_grpc). Only jobs.proto: the
-    cluster API is the workers' business (and uses proto3 `optional`, which Debian 12's older protoc refuses)."""
-    files = [os.path.join(protos, "finetune", "v1", "jobs.proto")]
+    """Generates (once) and imports the Jobs API stubs: returns (jobs_pb2, jobs_pb2_grpc). Only jobs.proto and its
+    import sweeps.proto: the cluster API is the workers' business (and uses proto3 `optional`, which Debian 12's
+    older protoc refuses)."""
+    files = [os.path.join(protos, "finetune", "v1", name) for name in ("jobs.proto", "sweeps.proto")]
     key = hashlib.sha256(b"".join(open(f, "rb").read() for f in files)).hexdigest()[:16]
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     out = os.environ.get("FINETUNE_PYTHON_STUBS") or os.path.join(cache, "finetune", "python-stubs", key)

@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Globalization;
+using FineTune.Contracts.V1;
+using Google.Protobuf;
+
+namespace FineTune.Cli.Commands;
+
+/// <summary>
+/// The sweep's cluster subcommands, for `finetune sweep`: submit (-f sweep.yaml, local base files uploaded as submit
+/// uploads them; --wait follows WatchSweep), status, list, cancel. Text by default; --json prints the Sweep message as
+/// JSON (protobuf's JSON mapping).
+/// </summary>
+public static class SweepClusterCommands
+{
+    /// <summary>The subcommands to add under `finetune sweep`.</summary>
+    public static IReadOnlyList<Command> Create() => [Submit(), Status(), List(), Cancel()];
+
+    static Command Submit()
+    {
+        var file = new Option<string>("--file", "-f") { Description = "the sweep file (.yaml, .yml or .json)", Required = true };
+        var wait = new Option<bool>("--wait") { Description = "follow the sweep until it ends: exit 0 when it succeeds, 1 when it fails or is cancelled" };
+        var json = new Option<bool>("--json") { Description = "print the sweep as JSON" };
+        var coordinator = new CoordinatorOptions();
+        var command = new Command("submit", "Submit a sweep to the coordinator: its trials run as jobs across the workers") { file, wait, json };
+        coordinator.AddTo(command);
+        command.SetAction(parse =>
+        {
+            using var client = coordinator.Connect(parse);
+            var (name, text) = SweepFileText.For(parse.GetValue(file)!, options => SubmitCommand.UploadLocalPaths(client, options));
+            var sweep = client.SubmitSweep(name, text, Guid.NewGuid().ToString("N"));
+            if (!parse.GetValue(wait))
+            {
+                Print(sweep, parse.GetValue(json));
+                return Cli.Success;
+            }
+            if (!parse.GetValue(json)) Console.Error.WriteLine($"sweep {sweep.Id} submitted");
+            string seen = "";
+            foreach (var s in client.WatchSweep(sweep.Id).ToBlockingEnumerable())
+            {
+                sweep = s;
+                var line = Headline(s);
+                if (!parse.GetValue(json) && line != seen) Console.Error.WriteLine(seen = line);
+            }
+            Print(sweep, parse.GetValue(json));
+            return sweep.State == "succeeded" ? Cli.Success : Cli.Failed;
+        });
+        return command;
+    }
+
+    static Command Status()
+    {
+        var id = new Argument<string>("SWEEP_ID") { Description = "the sweep's id (from sweep submit or sweep list)" };
+        var json = new Option<bool>("--json") { Description = "print the sweep as JSON" };
+        var coordinator = new CoordinatorOptions();
+        var command = new Command("status", "Show a sweep on the coordinator: its trials, the best, the test score") { id, json };
+        coordinator.AddTo(command);
+        command.SetAction(parse =>
+        {
+            using var client = coordinator.Connect(parse);
+            Print(client.GetSweep(parse.GetValue(id)!), parse.GetValue(json));
+            return Cli.Success;
+        });
+        return command;
+    }
+
+    static Command List()
+    {
+        var json = new Option<bool>("--json") { Description = "print the sweeps as a JSON array" };
+        var coordinator = new CoordinatorOptions();
+        var command = new Command("list", "List the coordinator's sweeps, oldest first") { json };
+        coordinator.AddTo(command);
+        command.SetAction(parse =>
+        {
+            using var client = coordinator.Connect(parse);
+            var sweeps = client.ListSweeps();
+            if (parse.GetValue(json)) Console.WriteLine("[" + string.Join(",", sweeps.Select(s => JsonFormatter.Default.Format(s))) + "]");
+            else foreach (var s in sweeps) Console.WriteLine(Headline(s));
+            return Cli.Success;
+        });
+        return command;
+    }
+
+    static Command Cancel()
+    {
+        var id = new Argument<string>("SWEEP_ID") { Description = "the sweep's id" };
+        var coordinator = new CoordinatorOptions();
+        var command = new Command("cancel", "Cancel a sweep and its live trials") { id };
+        coordinator.AddTo(command);
+        command.SetAction(parse =>
+        {
+            using var client = coordinator.Connect(parse);
+            Console.WriteLine(client.CancelSweep(parse.GetValue(id)!).State);
+            return Cli.Success;
+        });
+        return command;
+    }
+
+    static void Print(Sweep s, bool json)
+    {
+        if (json)
+        {
+            Console.WriteLine(JsonFormatter.Default.Format(s));
+            return;
+        }
+        Console.WriteLine(Headline(s));
+        foreach (var t in s.Trials)
+            Console.WriteLine($"  trial {t.Index}  {t.JobId}  {t.State}  {(t.HasMetric ? $"{s.Metric} {F(t.Metric)} after {t.Evaluations.Count} evaluation(s)" : "no evaluation yet")}  "
+                + string.Join(" ", t.Params.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")) + (t.Reason.Length > 0 ? $"  ({t.Reason})" : ""));
+        if (s.TestMetrics.Count > 0)
+            Console.WriteLine("  test set (best trial, scored once): " + string.Join(", ", s.TestMetrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key} {F(m.Value)}")));
+        if (s.Error.Length > 0) Console.WriteLine($"  error: {s.Error}");
+    }
+
+    /// <summary>"sweep ID: running, 3/12 trials (1 running), best trial 2 eval_accuracy 0.91".</summary>
+    static string Headline(Sweep s)
+    {
+        var best = s.BestTrial >= 0 && s.BestTrial < s.Trials.Count ? $", best trial {s.BestTrial} {s.Metric} {F(s.Trials[s.BestTrial].Metric)}" : "";
+        return $"sweep {s.Id}: {s.State}, {s.Trials.Count}/{s.PlannedTrials} trials ({s.Trials.Count(t => t.State == "running")} running){best}";
+    }
+
+    static string F(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+}

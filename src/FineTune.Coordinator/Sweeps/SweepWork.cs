@@ -1,0 +1,70 @@
+using FineTune.Coordinator.Jobs;
+using FineTune.Core.Arguments;
+using FineTune.Core.Hub;
+using FineTune.Core.Inference;
+using FineTune.Core.Sweeps;
+
+namespace FineTune.Coordinator.Sweeps;
+
+/// <summary>
+/// What a sweep does with files: writes its splits once (hub ids resolved into the coordinator's cache first), gives a
+/// trial its spec (the trials folder as its dataset), deletes a non-best trial's output and checkpoints, and scores the
+/// best trial's model on the test folder once. The scoring runs here on the coordinator (DatasetEvaluation, one
+/// process, the best model's output folder): a stopgap for the one-rank evaluation task on a worker that the issue
+/// asks for, which needs an evaluation-only assignment the workers do not have yet. Virtual for tests.
+/// </summary>
+public class SweepWork(SweepStore sweeps, CoordinatorOptions options)
+{
+    /// <summary>The history key of a sweep metric: eval_accuracy, eval_f1_macro (for f1), eval_loss.</summary>
+    public static string HistoryKey(string metric)
+    {
+        var name = metric.StartsWith("eval_", StringComparison.Ordinal) ? metric[5..] : metric;
+        return "eval_" + (name == "f1" ? "f1_macro" : name);
+    }
+
+    /// <summary>A trial's spec: the sweep's trial arguments for <paramref name="config"/>, reading the sweep's trials folder.</summary>
+    public static TrainingArguments TrialSpec(SweepRecord sweep, TrialConfig config) =>
+        Splits(sweep).ForTrial(sweep.Local(sweep.Spec.TrialArguments(config)));
+
+    static SweepSplits Splits(SweepRecord sweep) =>
+        new(sweep.DataFolder ?? throw new InvalidOperationException($"sweep {sweep.Id}: its splits are not written"), 0, 0, 0, [], "", "");
+
+    /// <summary>Writes the sweep's splits under sweeps/ID/data; returns the folder.</summary>
+    public virtual string WriteSplits(SweepRecord sweep)
+    {
+        var baseArgs = sweep.Local(sweep.Spec.BaseArguments);
+        if (options.Hub is { } settings && HubInputs.Needed(baseArgs, JobPaths.IsHubId))
+        {
+            using var client = new HubClient(settings);
+            baseArgs = HubInputs.ResolveAsync(baseArgs, new HubSnapshots(client), JobPaths.IsHubId).GetAwaiter().GetResult().Apply(baseArgs);
+        }
+        var folder = sweeps.DataFolder(sweep.Id);
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); // a restart mid-write begins again
+        return SweepSplits.Write(baseArgs, sweep.Spec.ValidationSplit, sweep.Spec.Seed, folder).Folder;
+    }
+
+    /// <summary>The best trial's model on the test set, once: test_accuracy, test_f1_macro, test_loss, test_samples.</summary>
+    public virtual IReadOnlyDictionary<string, double> ScoreTest(SweepRecord sweep, JobRecord best)
+    {
+        var splits = Splits(sweep);
+        var args = splits.ForTrial(best.Spec);
+        using var classifier = TextClassifier.Load(best.OutputDir);
+        var result = DatasetEvaluation.Evaluate(classifier, splits.TestFolder, args.ToDatasetOptions() with { Dataset = splits.TestFolder },
+            args.PerDeviceEvalBatchSize, args.MaxLength);
+        return new Dictionary<string, double>
+        {
+            ["test_accuracy"] = result.Accuracy,
+            ["test_f1_macro"] = result.F1Macro,
+            ["test_loss"] = result.Loss,
+            ["test_samples"] = result.Samples,
+        };
+    }
+
+    /// <summary>A trial that is not the best: its output folder and checkpoints go (its record and history stay).</summary>
+    public virtual void DeleteResults(JobRecord? job)
+    {
+        if (job is null) return;
+        foreach (var folder in new[] { job.OutputDir, options.CheckpointsDir(job.Id) })
+            if (folder.Length > 0 && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+    }
+}

@@ -1,0 +1,86 @@
+using FineTune.Contracts.V1;
+using FineTune.Coordinator.Jobs;
+using FineTune.Coordinator.Sweeps;
+using FineTune.Core.Sweeps;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FineTune.Core.Tests.Coordination;
+
+/// <summary>Sweep file work without data: splits as an empty folder, the test score a fixed value, deletions counted.</summary>
+public sealed class FakeSweepWork(SweepStore store, CoordinatorOptions coordinator) : SweepWork(store, coordinator)
+{
+    readonly string sweepsDir = coordinator.SweepsDir;
+
+    public List<string> Scored { get; } = [];
+    public List<string> Deleted { get; } = [];
+
+    public override string WriteSplits(SweepRecord sweep)
+    {
+        var folder = Path.Combine(sweepsDir, sweep.Id, "data");
+        Directory.CreateDirectory(Path.Combine(folder, SweepSplits.TrialsFolderName));
+        return folder;
+    }
+
+    public override IReadOnlyDictionary<string, double> ScoreTest(SweepRecord sweep, JobRecord best)
+    {
+        lock (Scored) Scored.Add(best.Id);
+        return new Dictionary<string, double> { ["test_accuracy"] = 0.75 };
+    }
+
+    public override void DeleteResults(JobRecord? job)
+    {
+        if (job is not null) Deleted.Add(job.Id);
+    }
+}
+
+/// <summary>The in-process coordinator with its sweeps: store, fake file work, runner (trials' data made ready at once).</summary>
+public sealed class SweepCoordinator
+{
+    public const string File = """
+        base: {num_train_epochs: 3, eval_strategy: epoch}
+        metric: eval_accuracy
+        trials: 4
+        workers_per_trial: 1
+        sampler: random
+        early_stopping: {type: asha, grace_period: 1, max_t: 3, reduction_factor: 2}
+        space:
+          learning_rate: {loguniform: [1.0e-5, 1.0e-3]}
+        """;
+
+    public InProcessCoordinator C { get; }
+    public SweepStore Sweeps { get; }
+    public FakeSweepWork Work { get; }
+    public SweepRunner Runner { get; }
+
+    public SweepCoordinator(string? dataDir = null)
+    {
+        C = new InProcessCoordinator(dataDir);
+        Sweeps = new SweepStore(C.Options, NullLogger<SweepStore>.Instance);
+        Work = new FakeSweepWork(Sweeps, C.Options);
+        Runner = new SweepRunner(Sweeps, C.Jobs, C.Workers, C.Lifecycle, Work, NullLogger<SweepRunner>.Instance) { StartData = j => C.Lifecycle.OnDataReady(j) };
+    }
+
+    /// <summary>A sweep accepted and its splits written.</summary>
+    public SweepRecord Submit(string text = File, string id = "sweep-1")
+    {
+        var sweep = Sweeps.Add(new SweepRecord(id, "sweep.yaml", text, SweepSpec.Parse(text, "sweep.yaml"), 1, null));
+        Runner.Start(sweep).Wait();
+        Assert.Equal(SweepStates.Running, sweep.State);
+        return sweep;
+    }
+
+    public JobRecord TrialJob(SweepRecord sweep, int index) => C.Jobs.Find(sweep.TrialJobs[index])!;
+
+    /// <summary>Both schedulers once, then each worker's heartbeat (assignments delivered, ended jobs let go).</summary>
+    public async Task Tick()
+    {
+        await Runner.Tick();
+        await C.Scheduler.Tick();
+        foreach (var name in new[] { "worker-0", "worker-1" })
+            if (C.Workers.FindByName(name) is { } w && (w.JobId is null || C.Jobs.Find(w.JobId) is { State: JobState.Running })) C.Idle(w);
+    }
+
+    /// <summary>Rank 0 of a running trial logs an evaluation of the metric.</summary>
+    public void Evaluate(JobRecord job, double accuracy) =>
+        Assert.True(C.Lifecycle.OnLog(job, job.Generation, new LogEvent { Step = job.History.Count + 1, Values = { ["eval_accuracy"] = accuracy } }));
+}
