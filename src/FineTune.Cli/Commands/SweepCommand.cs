@@ -7,7 +7,7 @@ namespace FineTune.Cli.Commands;
 
 /// <summary>
 /// finetune sweep -f sweep.yaml --output DIR [--json]: a hyperparameter sweep in this process, trials one after
-/// another (docs/sweeps.md). The best trial's model is DIR/best; DIR/sweep.json and DIR/sweep_report.md say how each
+/// another (docs/sweeps.md); `finetune sweep submit|status|list|cancel` run one on a cluster. The best trial's model is DIR/best; DIR/sweep.json and DIR/sweep_report.md say how each
 /// trial did and what the best scored on the test set, evaluated once.
 /// </summary>
 public static class SweepCommand
@@ -19,6 +19,7 @@ public static class SweepCommand
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
         var command = new Command("sweep", "Search hyperparameters: run trials of a base job, stop poor ones early, keep the best model") { file, output, threads, json };
+        foreach (var cluster in SweepClusterCommands.Create()) command.Subcommands.Add(cluster); // submit, status, list, cancel
         command.SetAction(parse =>
         {
             Cli.ApplyThreads(parse.GetValue(threads));
