@@ -35,7 +35,8 @@ var coordinator = builder.AddProject<Projects.FineTune_Coordinator>("coordinator
     .WithSubmitJobCommand(settings.Workers);
 var coordinatorUrl = coordinator.GetEndpoint("http");
 
-// The coordinator's jobs as rows under it (JobMirror: ListJobs every 2 s, WatchJob per live job), with their commands.
+// The coordinator's jobs and sweeps as rows under it (JobMirror: ListJobs and ListSweeps every 2 s, WatchJob per live
+// job), a sweep's trials under the sweep, with the jobs' commands.
 if (builder.ExecutionContext.IsRunMode)
 {
     var jobs = builder.AddResource(new JobsResource("jobs"))
@@ -45,6 +46,11 @@ if (builder.ExecutionContext.IsRunMode)
         .ExcludeFromManifest();
     builder.Services.AddSingleton(new JobsClient(settings.CoordinatorPort));
     builder.Services.AddSingleton(jobs.Resource);
+    var sweeps = builder.AddResource(new SweepsResource("sweeps"))
+        .WithInitialState(SweepRow.Initial)
+        .WithParentRelationship(coordinator)
+        .ExcludeFromManifest();
+    builder.Services.AddSingleton(sweeps.Resource);
     builder.Services.AddSingleton(new DownloadsServer(Path.Combine(settings.DataDir, "downloads")));
     builder.Services.AddHostedService(services => services.GetRequiredService<DownloadsServer>());
     builder.Services.AddSingleton<JobMirror>();

@@ -15,8 +15,8 @@ namespace FineTune.AppHost.Dashboard;
 /// second, log entries, evaluations, recoveries, the final line). After a coordinator or AppHost restart the rows come
 /// back from ListJobs and each console from the job's history.
 /// </summary>
-public sealed class JobMirror(JobsResource resource, JobsClient client, ResourceNotificationService notifications, ResourceLoggerService logs,
-    ILogger<JobMirror> log) : BackgroundService
+public sealed class JobMirror(JobsResource resource, SweepsResource sweepRows, JobsClient client, ResourceNotificationService notifications,
+    ResourceLoggerService logs, ILogger<JobMirror> log) : BackgroundService
 {
     public const int Visible = 20;
     static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
@@ -34,6 +34,7 @@ public sealed class JobMirror(JobsResource resource, JobsClient client, Resource
         {
             try
             {
+                await ShowSweeps(stop); // before the jobs: a trial's row nests under its sweep's
                 var jobs = (await client.Jobs.ListJobsAsync(new ListJobsRequest(), deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: stop)).Jobs;
                 var newest = jobs.OrderByDescending(j => j.CreatedUnixMs).ToList();
                 for (int i = 0; i < newest.Count; i++) await Show(newest[i], hidden: i >= Visible, stop);
@@ -59,10 +60,26 @@ public sealed class JobMirror(JobsResource resource, JobsClient client, Resource
         var name = JobRow.NameOf(job.Id);
         bool first = !rows.ContainsKey(name);
         rows[name] = job;
-        await notifications.PublishUpdateAsync(resource, name, previous => JobRow.Snapshot(previous, job, hidden, parent));
+        await notifications.PublishUpdateAsync(resource, name, previous => JobRow.Snapshot(previous, job, hidden, ParentOf(job)));
         if (first) Backfill(name, job);
         if (!JobStates.StateOf(job).IsFinal() && (!followed.TryGetValue(name, out var task) || task.IsCompleted))
             followed[name] = Task.Run(() => Follow(name, job.Id, stop), stop);
+    }
+
+    string ParentOf(Job job) => JobRow.ParentOf(job, parent);
+
+    /// <summary>One row per sweep, under the coordinator (a coordinator without sweep calls shows none).</summary>
+    async Task ShowSweeps(CancellationToken stop)
+    {
+        try
+        {
+            var sweeps = (await client.Jobs.ListSweepsAsync(new ListSweepsRequest(), deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: stop)).Sweeps;
+            foreach (var sweep in sweeps)
+                await notifications.PublishUpdateAsync(sweepRows, SweepRow.NameOf(sweep.Id), previous => SweepRow.Snapshot(previous, sweep, parent));
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+        {
+        }
     }
 
     /// <summary>The console as the job's history tells it: state, recoveries and log entries (a restart loses nothing).</summary>
@@ -100,7 +117,7 @@ public sealed class JobMirror(JobsResource resource, JobsClient client, Resource
                         if (!rows.TryGetValue(name, out var before) || JobStates.StateOf(before) != state)
                             console.LogInformation("{Line}", JobEventText.State(e.Job));
                         rows[name] = e.Job;
-                        await notifications.PublishUpdateAsync(resource, name, previous => JobRow.Snapshot(previous, e.Job, previous.IsHidden, parent));
+                        await notifications.PublishUpdateAsync(resource, name, previous => JobRow.Snapshot(previous, e.Job, previous.IsHidden, ParentOf(e.Job)));
                         break;
                     case JobEvent.EventOneofCase.Step when DateTime.UtcNow - lastStep >= TimeSpan.FromSeconds(1):
                         lastStep = DateTime.UtcNow;

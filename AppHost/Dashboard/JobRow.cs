@@ -29,6 +29,9 @@ public static class JobRow
         return name.Length > 0 && char.IsAsciiLetter(name[0]) ? name : "job-" + name;
     }
 
+    /// <summary>The row a job's row nests under: a trial's under its sweep's, any other under the coordinator.</summary>
+    public static string ParentOf(Job job, string coordinator) => job.SweepId is { Length: > 0 } sweep ? SweepRow.NameOf(sweep) : coordinator;
+
     /// <summary>The dashboard's state style for a job state (null: the default, shown as running).</summary>
     public static string? StyleOf(JobState state) => state switch
     {

@@ -66,4 +66,25 @@ public class JobRowSnapshotTests
         Assert.Contains("| **neg** | 40 | 4 |\n| **pos** | 3 | 33 |", md);
         Assert.Contains("![Loss](http://127.0.0.1:9999/job-1/loss.png)", md);
     }
+
+    [Fact]
+    public void A_sweep_row_sits_under_the_coordinator_with_its_trials_under_it()
+    {
+        var sweep = new Sweep { Id = "sweep-20261207-1", State = "running", Metric = "eval_accuracy", GreaterIsBetter = true, PlannedTrials = 4, BestTrial = 1 };
+        sweep.Trials.Add(new SweepTrial { Index = 0, State = "stopped", Metric = 0.5, HasMetric = true, JobId = "job-a" });
+        sweep.Trials.Add(new SweepTrial { Index = 1, State = "succeeded", Metric = 0.9125, HasMetric = true, JobId = "job-b", Params = { ["learning_rate"] = "3E-05" } });
+        sweep.Trials.Add(new SweepTrial { Index = 2, State = "running", JobId = "job-c" });
+        var row = SweepRow.Snapshot(SweepRow.Initial, sweep, "coordinator-abc");
+        string Property(string name) => row.Properties.Single(p => p.Name == name).Value?.ToString() ?? "";
+        Assert.Equal(("running", "coordinator-abc"), (row.State!.Text, Property(JobRow.ParentProperty)));
+        Assert.Equal("2 ended, 1 running, of 4 (1 stopped early)", Property("sweep.trials"));
+        Assert.Equal("trial 1: 0.9125 (learning_rate=3E-05)", Property("sweep.best"));
+
+        var trial = Job(JobState.Running);
+        trial.SweepId = sweep.Id;
+        Assert.Equal(SweepRow.NameOf(sweep.Id), JobRow.ParentOf(trial, "coordinator-abc")); // trials nest under their sweep
+        Assert.Equal("coordinator-abc", JobRow.ParentOf(Job(JobState.Running), "coordinator-abc"));
+        Assert.Equal((KnownResourceStateStyles.Success, KnownResourceStateStyles.Error, KnownResourceStateStyles.Warn),
+            (SweepRow.StyleOf("succeeded"), SweepRow.StyleOf("failed"), SweepRow.StyleOf("cancelled")));
+    }
 }

@@ -68,7 +68,7 @@ public sealed partial class JobRowTests(AspireAppFixture app)
             app.App.Services.GetRequiredService<IHostApplicationLifetime>(), app.App.Services, logs);
         await notifications.PublishUpdateAsync(coordinator, s => s with { State = KnownResourceStates.Running });
         using var client = new JobsClient(app.CoordinatorPort);
-        using var mirror = new JobMirror(rows, client, notifications, logs, NullLogger<JobMirror>.Instance);
+        using var mirror = new JobMirror(rows, new SweepsResource("sweeps"), client, notifications, logs, NullLogger<JobMirror>.Instance);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var watch = notifications.WatchAsync(timeout.Token);
         await mirror.StartAsync(timeout.Token);

@@ -1,3 +1,4 @@
+using FineTune.Contracts;
 using FineTune.Core.Arguments;
 using FineTune.Core.Sweeps;
 

@@ -1,3 +1,4 @@
+using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
 using FineTune.Core;

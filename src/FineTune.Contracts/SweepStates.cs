@@ -1,6 +1,6 @@
-namespace FineTune.Coordinator.Sweeps;
+namespace FineTune.Contracts;
 
-/// <summary>A sweep's states: preparing (its splits are written), running (trials), scoring (the test set, once), then
+/// <summary>A sweep's states on the wire (Sweep.state): preparing (its splits are written), running (trials), scoring (the test set, once), then
 /// succeeded, failed or cancelled (final).</summary>
 public static class SweepStates
 {
