@@ -30,6 +30,8 @@ public class SweepRunnerTests
         Assert.Equal((JobState.Running, JobState.Running), (t0.State, t1.State)); // both at once, one worker each
         Assert.Equal(("sweep-1", "sweep-1"), (t0.SweepId, t1.SweepId));
         Assert.Equal("sweep-1", JobStore.ToMessage(t0).SweepId);
+        Assert.Equal("sweep-1", (string?)t0.ToJson()["sweep_id"]); // the job object names its sweep (finetune status --json)
+        Assert.Null(s.C.Submit(workers: 1, id: "job-plain").ToJson()["sweep_id"]);
         Assert.EndsWith("trials", t0.Spec.Dataset);
         Assert.Equal(sweep.Trials[0].Config["learning_rate"], Core.Arguments.ArgumentTable.Canonical(t0.Spec).First(kv => kv.Key == "learning_rate").Value);
         await s.Tick();
