@@ -4,7 +4,7 @@
     python3 src/clients/python/sweep_example.py --coordinator http://127.0.0.1:5100 -f sweep.yaml --output ./best
 
 Prints one line per change (the sweep's state, each trial's state and metric), then the final Sweep as JSON
-(protobuf's JSON mapping, proto field names) on the last line. Exit 0 if the sweep succeeded.
+(protobuf's JSON mapping, proto field names, zeros included: trial 0 and best_trial 0 are data) on the last line. Exit 0 if the sweep succeeded.
 """
 import argparse
 import json
@@ -43,7 +43,7 @@ def main():
     if final.state == "succeeded" and a.output:
         files = client.download(final.id, a.output)  # Download takes a sweep id: the best trial's output folder
         print(f"downloaded {len(files)} files of trial {final.best_trial} into {os.path.abspath(a.output)}", flush=True)
-    print(json.dumps(json_format.MessageToDict(final, preserving_proto_field_name=True)))
+    print(json.dumps(json_format.MessageToDict(final, preserving_proto_field_name=True, including_default_value_fields=True)))
     return 0 if final.state == "succeeded" else 1
 
 
