@@ -168,7 +168,7 @@ public sealed partial class CoordinatorClient : IDisposable
             {
                 if (JsonNode.Parse(job.Json) is JsonObject o)
                 {
-                    o["sweep_id"] = job.SweepId is "" ? null : job.SweepId; // the message's field decides (a coordinator before sweeps wrote none)
+                    if (!o.ContainsKey("sweep_id")) o["sweep_id"] = job.SweepId is "" ? null : job.SweepId; // a coordinator before sweeps wrote none
                     return o;
                 }
             }

@@ -13,7 +13,10 @@ public sealed partial class FakeJobs
     static Job TrialJob()
     {
         var job = Finished(Trial);
-        job.SweepId = SweepDone; // the message's field: the job object's sweep_id comes from it
+        job.SweepId = SweepDone; // as a coordinator's trial: the message's field and the job object's
+        var json = System.Text.Json.Nodes.JsonNode.Parse(job.Json)!;
+        json["sweep_id"] = SweepDone;
+        job.Json = json.ToJsonString();
         return job;
     }
 

@@ -70,6 +70,7 @@ public sealed partial class FakeJobs : Contracts.V1.Jobs.JobsBase
             ["metrics"] = state == "succeeded" ? new JsonObject { ["eval_accuracy"] = 0.9, ["global_step"] = 20 } : new JsonObject(),
             ["error"] = state == "failed" ? "worker-1 lost" : null,
             ["stop_reason"] = state == "stopped" ? StopReason : null,
+            ["sweep_id"] = null,
         }.ToJsonString(),
     };
 
