@@ -166,7 +166,11 @@ public sealed partial class CoordinatorClient : IDisposable
         {
             try
             {
-                if (JsonNode.Parse(job.Json) is JsonObject o) return o;
+                if (JsonNode.Parse(job.Json) is JsonObject o)
+                {
+                    if (!o.ContainsKey("sweep_id")) o["sweep_id"] = job.SweepId is "" ? null : job.SweepId; // a coordinator before sweeps wrote none
+                    return o;
+                }
             }
             catch (JsonException)
             {
@@ -180,6 +184,7 @@ public sealed partial class CoordinatorClient : IDisposable
             ["workers"] = new JsonArray(job.Workers.Select(w => (JsonNode?)w).ToArray()),
             ["output_dir"] = job.OutputDir is "" ? null : job.OutputDir,
             ["error"] = job.Error is "" ? null : job.Error,
+            ["sweep_id"] = job.SweepId is "" ? null : job.SweepId,
         };
     }
 }

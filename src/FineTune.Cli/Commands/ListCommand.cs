@@ -28,9 +28,9 @@ public static class ListCommand
                 Console.Error.WriteLine("no jobs yet: submit one with `finetune submit`");
                 return Cli.Success;
             }
-            var table = new Table("id", "state", "world size", "step", "created");
+            var table = new Table("id", "state", "world size", "step", "created", "sweep");
             foreach (var job in jobs)
-                table.Add(job.Id, job.State, job.WorldSize.ToString(CultureInfo.InvariantCulture), StatusCommand.Step(job), Created(job.CreatedUnixMs));
+                table.Add(job.Id, job.State, job.WorldSize.ToString(CultureInfo.InvariantCulture), StatusCommand.Step(job), Created(job.CreatedUnixMs), job.SweepId is "" ? "-" : job.SweepId);
             table.Write(Console.Out);
             return Cli.Success;
         });

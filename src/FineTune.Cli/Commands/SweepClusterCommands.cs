@@ -8,10 +8,13 @@ namespace FineTune.Cli.Commands;
 /// <summary>
 /// The sweep's cluster subcommands, for `finetune sweep`: submit (-f sweep.yaml, local base files uploaded as submit
 /// uploads them; --wait follows WatchSweep), status, list, cancel. Text by default; --json prints the Sweep message as
-/// JSON (protobuf's JSON mapping).
+/// JSON (protobuf's JSON mapping, default values included).
 /// </summary>
 public static class SweepClusterCommands
 {
+    // Default values written too: trial 0's index, best_trial 0 and a has_metric of false are data, not absences.
+    static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
+
     /// <summary>The subcommands to add under `finetune sweep`.</summary>
     public static IReadOnlyList<Command> Create() => [Submit(), Status(), List(), Cancel()];
 
@@ -73,7 +76,7 @@ public static class SweepClusterCommands
         {
             using var client = coordinator.Connect(parse);
             var sweeps = client.ListSweeps();
-            if (parse.GetValue(json)) Console.WriteLine("[" + string.Join(",", sweeps.Select(s => JsonFormatter.Default.Format(s))) + "]");
+            if (parse.GetValue(json)) Console.WriteLine("[" + string.Join(",", sweeps.Select(s => Formatter.Format(s))) + "]");
             else foreach (var s in sweeps) Console.WriteLine(Headline(s));
             return Cli.Success;
         });
@@ -99,7 +102,7 @@ public static class SweepClusterCommands
     {
         if (json)
         {
-            Console.WriteLine(JsonFormatter.Default.Format(s));
+            Console.WriteLine(Formatter.Format(s));
             return;
         }
         Console.WriteLine(Headline(s));

@@ -235,6 +235,7 @@ public sealed class JobRecord
         };
         json["failure_kind"] = State == JobState.Failed ? FailureKinds.Name(FailureKind) : null;
         json["stop_reason"] = State == JobState.Stopped ? StopReason : null;
+        json["sweep_id"] = SweepId; // the sweep this job is a trial of; null for an ordinary job
         if (Hub is not null) json["hub"] = Hub.DeepClone();
         if (Push is not null) json["push"] = JsonNode.Parse(Google.Protobuf.JsonFormatter.Default.Format(Push));
         return json;

@@ -8,13 +8,17 @@ import hashlib
 import importlib
 import os
 import sys
+import time
 import uuid
 
 import grpc
 
+import sweep_text
+
 PROTOS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "protos"))
 CHUNK = 1 << 20  # jobs.proto: chunks of at most 1 MiB
 FINAL_STATES = ("succeeded", "failed", "cancelled", "stopped")  # jobs.proto's JobState: stopped is an early end, not a failure
+SWEEP_FINAL_STATES = ("succeeded", "failed", "cancelled")  # sweeps.proto's Sweep.state, after preparing, running, scoring
 
 
 def load_stubs(protos=PROTOS):
@@ -45,10 +49,12 @@ def sha256_file(path):
 
 
 class Client:
-    """One coordinator: upload, submit, watch, download, describe options."""
+    """One coordinator: upload, submit, watch, download, describe options; sweeps: submit_sweep, get_sweep, list_sweeps,
+    watch_sweep, cancel_sweep (download takes a sweep id too: the best trial's output)."""
 
     def __init__(self, address, api_key=None):
         self.pb, grpc_stubs = load_stubs()
+        self.sweeps_pb = importlib.import_module("finetune.v1.sweeps_pb2")  # generated with jobs.proto, which imports it
         target = address.split("://", 1)[-1].rstrip("/")
         options = [("grpc.max_receive_message_length", 16 << 20), ("grpc.max_send_message_length", 16 << 20)]
         self.channel = grpc.secure_channel(target, grpc.ssl_channel_credentials(), options) if address.startswith("https://") \
@@ -100,13 +106,16 @@ class Client:
         """Queues a job; retried safely with the same request id while the coordinator is UNAVAILABLE."""
         request = self.pb.SubmitJobRequest(options={k: str(v) for k, v in options.items()}, request_id=request_id or uuid.uuid4().hex,
                                            protocol_version=self.pb.PROTOCOL_VERSION_CURRENT, product_version="python-client")
+        return self._retried(lambda: self.jobs.Submit(request, metadata=self.metadata, timeout=300))
+
+    @staticmethod
+    def _retried(call):
         for attempt in range(5):
             try:
-                return self.jobs.Submit(request, metadata=self.metadata, timeout=300)
+                return call()
             except grpc.RpcError as e:
                 if e.code() != grpc.StatusCode.UNAVAILABLE or attempt == 4:
                     raise
-                import time
                 time.sleep(0.5 * 2 ** attempt)
 
     def watch(self, job_id):
@@ -146,3 +155,51 @@ class Client:
                 out.close()
                 os.remove(part)
         return names
+
+    def submit_sweep(self, sweep, name=None, request_id=None):
+        """Submits a sweep file (its path, or its text: name then gives the format, .yaml, .yml or .json) and returns the
+        Sweep at once (state preparing). A base spec file is inlined and the local files the base's model, dataset and
+        eval_dataset name are uploaded first, as `finetune sweep submit` does (sweep_text.py). Retried safely with the
+        same request id while the coordinator is UNAVAILABLE; INVALID_ARGUMENT names the key at fault."""
+        described = {}
+
+        def canonical(key):  # aliases (e.g. an older spelling) resolved by the coordinator's own table
+            if not described:
+                described.update(self.describe_options())
+            return described[key].key if key in described else key
+        name, text = sweep_text.prepare(sweep, name, self.upload, canonical)
+        request = self.sweeps_pb.SubmitSweepRequest(text=text, name=name, request_id=request_id or uuid.uuid4().hex,
+                                                    protocol_version=self.pb.PROTOCOL_VERSION_CURRENT, product_version="python-client")
+        return self._retried(lambda: self.jobs.SubmitSweep(request, metadata=self.metadata, timeout=300))
+
+    def get_sweep(self, sweep_id):
+        return self.jobs.GetSweep(self.sweeps_pb.GetSweepRequest(sweep_id=sweep_id), metadata=self.metadata, timeout=60)
+
+    def list_sweeps(self):
+        """The coordinator's sweeps (Sweep messages), oldest first."""
+        return list(self.jobs.ListSweeps(self.sweeps_pb.ListSweepsRequest(), metadata=self.metadata, timeout=60).sweeps)
+
+    def cancel_sweep(self, sweep_id):
+        """Cancels the sweep's live trials and ends it as cancelled; FAILED_PRECONDITION when it already ended."""
+        return self.jobs.CancelSweep(self.sweeps_pb.CancelSweepRequest(sweep_id=sweep_id), metadata=self.metadata, timeout=60)
+
+    def watch_sweep(self, sweep_id):
+        """Yields the Sweep as it is, then after every change; the last one yielded is in a final state. A stream that
+        ends early (the coordinator restarting) is opened again; NOT_FOUND and other errors are raised."""
+        failures = 0
+        while True:
+            try:
+                for sweep in self.jobs.WatchSweep(self.sweeps_pb.WatchSweepRequest(sweep_id=sweep_id), metadata=self.metadata):
+                    failures = 0
+                    yield sweep
+                    if sweep.state in SWEEP_FINAL_STATES:
+                        return
+                sweep = self.get_sweep(sweep_id)  # the stream ended without a final state
+                if sweep.state in SWEEP_FINAL_STATES:
+                    yield sweep
+                    return
+            except grpc.RpcError as e:
+                if e.code() != grpc.StatusCode.UNAVAILABLE or failures == 5:
+                    raise
+            failures += 1
+            time.sleep(0.5 * 2 ** min(failures, 5))

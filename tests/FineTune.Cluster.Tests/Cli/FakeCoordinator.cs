@@ -42,7 +42,7 @@ public sealed class FakeCoordinator : IAsyncLifetime
     }
 }
 
-public sealed class FakeJobs : Contracts.V1.Jobs.JobsBase
+public sealed partial class FakeJobs : Contracts.V1.Jobs.JobsBase
 {
     public const string Done = "job-done", Running = "job-running", Flaky = "job-flaky", Stopped = "stop-job";
     public const string StopReason = "ASHA rung 1: eval_loss 0.71 is not in the top third";
@@ -70,6 +70,7 @@ public sealed class FakeJobs : Contracts.V1.Jobs.JobsBase
             ["metrics"] = state == "succeeded" ? new JsonObject { ["eval_accuracy"] = 0.9, ["global_step"] = 20 } : new JsonObject(),
             ["error"] = state == "failed" ? "worker-1 lost" : null,
             ["stop_reason"] = state == "stopped" ? StopReason : null,
+            ["sweep_id"] = null,
         }.ToJsonString(),
     };
 
@@ -101,6 +102,7 @@ public sealed class FakeJobs : Contracts.V1.Jobs.JobsBase
         {
             Done => Finished(Done),
             Stopped => Finished(Stopped, "stopped"),
+            Trial => TrialJob(),
             _ => throw new RpcException(new Status(StatusCode.NotFound, $"unknown job '{request.JobId}'")),
         };
     }
@@ -108,7 +110,7 @@ public sealed class FakeJobs : Contracts.V1.Jobs.JobsBase
     public override async Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
     {
         await Authorize(context);
-        return new ListJobsResponse { Jobs = { Finished(Done), Finished(Stopped, "stopped"), new Job { Id = Running, State = "running", WorldSize = 2, GlobalStep = 5, MaxSteps = 20, Json = new JsonObject { ["id"] = Running, ["state"] = "running" }.ToJsonString() } } };
+        return new ListJobsResponse { Jobs = { Finished(Done), Finished(Stopped, "stopped"), TrialJob(), new Job { Id = Running, State = "running", WorldSize = 2, GlobalStep = 5, MaxSteps = 20, Json = new JsonObject { ["id"] = Running, ["state"] = "running" }.ToJsonString() } } };
     }
 
     public override async Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context)

@@ -31,12 +31,14 @@ public class SweepRunnerTests
         Assert.Equal((JobState.Running, JobState.Running), (t0.State, t1.State)); // both at once, one worker each
         Assert.Equal(("sweep-1", "sweep-1"), (t0.SweepId, t1.SweepId));
         Assert.Equal("sweep-1", JobStore.ToMessage(t0).SweepId);
+        Assert.Equal("sweep-1", (string?)t0.ToJson()["sweep_id"]); // the job object names its sweep (finetune status --json)
         Assert.EndsWith("trials", t0.Spec.Dataset);
         Assert.Equal(sweep.Trials[0].Config["learning_rate"], Core.Arguments.ArgumentTable.Canonical(t0.Spec).First(kv => kv.Key == "learning_rate").Value);
         await s.Tick();
         Assert.Equal(2, sweep.Trials.Count); // still no free worker
 
         var ordinary = s.C.Submit(workers: 1, id: "job-ordinary"); // submitted mid-sweep
+        Assert.Null(ordinary.ToJson()["sweep_id"]);
         s.Evaluate(t0, 0.8);
         Assert.True(s.C.Lifecycle.Succeed(t0));
         await s.Tick(); // the worker is let go
