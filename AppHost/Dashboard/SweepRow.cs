@@ -50,7 +50,7 @@ public static class SweepRow
                 Property("sweep.metric", "Metric", $"{sweep.Metric} ({(sweep.GreaterIsBetter ? "higher" : "lower")} is better)"),
                 Property("sweep.best", "Best trial", best is null ? "" : string.Create(inv,
                     $"trial {best.Index}: {best.Metric:0.####} ({string.Join(", ", best.Params.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))})")),
-                Property("sweep.test", "Test accuracy", sweep.TestMetrics.TryGetValue("eval_accuracy", out var test) ? test.ToString("0.####", inv) : ""),
+                Property("sweep.test", "Test accuracy", sweep.TestMetrics.TryGetValue("test_accuracy", out var test) ? test.ToString("0.####", inv) : ""),
                 Property("sweep.error", "Error", sweep.Error),
                 new ResourcePropertySnapshot(JobRow.ParentProperty, parent),
             ],

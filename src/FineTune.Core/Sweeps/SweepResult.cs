@@ -65,10 +65,10 @@ public sealed record SweepResult(SweepSpec Spec, IReadOnlyList<SweepTrial> Trial
             ["validation"] = Best.Value,
             ["test"] = Test is null ? null : new JsonObject
             {
-                ["eval_accuracy"] = Test.Accuracy,
-                ["eval_f1_macro"] = Test.F1Macro,
-                ["eval_loss"] = Test.Loss,
-                ["eval_samples"] = Test.Samples,
+                ["test_accuracy"] = Test.Accuracy, // Trainer.evaluate's names with metric_key_prefix "test", as the coordinator's
+                ["test_f1_macro"] = Test.F1Macro,
+                ["test_loss"] = Test.Loss,
+                ["test_samples"] = Test.Samples,
             },
         },
         ["early_stopping_saved"] = SavedShare,

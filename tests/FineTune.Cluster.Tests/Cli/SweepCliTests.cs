@@ -37,10 +37,10 @@ public class SweepCliTests
         Assert.Equal(["0.01", "0.001"], sweep["trials"]!.AsArray().Select(t => (string)t!["params"]!["learning_rate"]!));
         Assert.All(sweep["trials"]!.AsArray(), t => Assert.Equal("succeeded", (string)t!["state"]!));
         var best = sweep["best"]!;
-        Assert.Equal(20, (int)best["test"]!["eval_samples"]!); // the base's eval_split 0.2 of 100 rows, scored once
+        Assert.Equal(20, (int)best["test"]!["test_samples"]!); // the base's eval_split 0.2 of 100 rows, scored once
 
         var e = FinetuneProcess.Run("evaluate", "--model", Path.Combine(output, "best"), "--dataset", Path.Combine(output, "data", "test"), "--json");
         Assert.True(e.ExitCode == 0, e.Stderr);
-        Assert.Equal((double)best["test"]!["eval_accuracy"]!, (double)JsonNode.Parse(e.Stdout)!["eval_accuracy"]!, 6);
+        Assert.Equal((double)best["test"]!["test_accuracy"]!, (double)JsonNode.Parse(e.Stdout)!["eval_accuracy"]!, 6);
     }
 }

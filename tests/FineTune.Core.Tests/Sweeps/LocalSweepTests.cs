@@ -82,7 +82,7 @@ public sealed class LocalSweepTests(ITestOutputHelper output)
         Assert.Single(lines, l => l.StartsWith("test set", StringComparison.Ordinal));
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, SweepReport.JsonFile)))!;
         Assert.Equal(best.Index, (int)json["best"]!["trial"]!);
-        Assert.Equal(result.Test.Accuracy, (double)json["best"]!["test"]!["eval_accuracy"]!);
+        Assert.Equal(result.Test.Accuracy, (double)json["best"]!["test"]!["test_accuracy"]!);
         var report = File.ReadAllText(Path.Combine(folder, SweepReport.MarkdownFile));
         Assert.Equal(3, report.Split('\n').Count(l => l.StartsWith("| ", StringComparison.Ordinal) && char.IsAsciiDigit(l[2])));
         Assert.True(File.Exists(Path.Combine(folder, SweepReport.PlotFile)));
