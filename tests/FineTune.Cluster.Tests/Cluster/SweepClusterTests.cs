@@ -142,15 +142,16 @@ public class SweepClusterTests
         using var channel = GrpcChannel.ForAddress(cluster.Url);
         var api = new Jobs.JobsClient(channel);
 
-        // Kill the coordinator while the first trials are stepping, before the third is created.
+        // Kill the coordinator while the first trials run, after the sweep recorded a first evaluation (epoch 1 of 2), before
+        // the third trial is created.
         Sweep before;
         Job[] running;
         var wait = Stopwatch.StartNew();
         while (true)
         {
             before = api.GetSweep(new GetSweepRequest { SweepId = id });
-            running = [.. before.Trials.Select(t => api.GetJob(new GetJobRequest { JobId = t.JobId })).Where(j => j.StateCode == JobState.Running && j.GlobalStep >= 1)];
-            if (running.Length > 0) break;
+            running = [.. before.Trials.Select(t => api.GetJob(new GetJobRequest { JobId = t.JobId })).Where(j => j.StateCode == JobState.Running)];
+            if (running.Length > 0 && before.Trials.Any(t => t.State == "running" && t.Evaluations.Count == 1)) break;
             Assert.True(wait.Elapsed < TimeSpan.FromMinutes(2), $"no trial stepping: {before}\n{cluster.Logs()}");
             Thread.Sleep(100);
         }
@@ -173,6 +174,8 @@ public class SweepClusterTests
         Assert.True(after.State == "succeeded", $"{after}\n{cluster.Logs()}");
         Assert.Equal(3, after.Trials.Count);
         Assert.All(after.Trials, t => Assert.Equal("succeeded", t.State));
+        // One evaluation per epoch, each counted once, however the trial's job was recovered.
+        Assert.All(after.Trials, t => Assert.True(t.Evaluations.Count == 2, $"trial {t.Index}: {t}"));
         // Trials that had ended before the kill are kept as they were.
         foreach (var (index, state, metric) in endedBefore)
             Assert.Equal((state, metric), (after.Trials[index].State, after.Trials[index].Metric));
