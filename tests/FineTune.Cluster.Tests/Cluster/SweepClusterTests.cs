@@ -116,6 +116,14 @@ public class SweepClusterTests
         var bestJob = jobs[sweep.BestTrial];
         Assert.Equal(Sha(Path.Combine(bestJob.OutputDir, "model.safetensors")), Sha(Path.Combine(download, "model.safetensors")));
 
+        // `sweep status` and `sweep list` show the same sweep.
+        var status = FinetuneProcess.Run("sweep", "status", sweep.Id, "--json", "--coordinator", cluster.Url);
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        Assert.Equal(sweep, Sweep.Parser.ParseJson(status.Stdout));
+        var list = FinetuneProcess.Run("sweep", "list", "--json", "--coordinator", cluster.Url);
+        Assert.True(list.ExitCode == 0, list.Stderr);
+        Assert.Equal([sweep.Id], JsonNode.Parse(list.Stdout)!.AsArray().Select(x => (string)x!["id"]!));
+
         // The ordinary job submitted mid-sweep was created before trials 2 and 3 and started running no later than they did
         // (at the same poll when trials 0 and 1 freed both workers at once: it took the first, trial 2 the other).
         var job = api.GetJob(new GetJobRequest { JobId = ordinary });
