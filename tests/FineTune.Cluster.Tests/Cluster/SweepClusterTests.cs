@@ -202,5 +202,40 @@ public class SweepClusterTests
         Console.WriteLine($"sweep with a coordinator restart: {clock.Elapsed.TotalSeconds:0} s");
     }
 
+    [Fact]
+    public void Cancelling_a_trials_job_counts_as_a_stopped_trial_and_the_sweep_goes_on()
+    {
+        var (dir, model, dataset) = Setup(200);
+        var file = WriteSweep(dir, model, dataset, 3, "  learning_rate: {choice: [0.05, 0.02, 0.01]}", earlyStopping: null, batchSize: 8);
+        using var cluster = new ClusterProcesses(2, 1, FastFaults);
+        var r = FinetuneProcess.Run("sweep", "submit", "-f", file, "--json", "--coordinator", cluster.Url);
+        Assert.True(r.ExitCode == 0, $"{r.Stderr}\n{cluster.Logs()}");
+        var id = Sweep.Parser.ParseJson(r.Stdout).Id;
+        using var channel = GrpcChannel.ForAddress(cluster.Url);
+        var api = new Jobs.JobsClient(channel);
+        Sweep sweep;
+        var wait = Stopwatch.StartNew();
+        while ((sweep = api.GetSweep(new GetSweepRequest { SweepId = id })).Trials.Count == 0)
+        {
+            Assert.True(wait.Elapsed < TimeSpan.FromMinutes(1), $"no trial: {sweep}\n{cluster.Logs()}");
+            Thread.Sleep(100);
+        }
+        var job = sweep.Trials[0].JobId;
+        var c = FinetuneProcess.Run("cancel", job, "--coordinator", cluster.Url);
+        Assert.True(c.ExitCode == 0, c.Stderr);
+        wait.Restart();
+        while ((sweep = api.GetSweep(new GetSweepRequest { SweepId = id })).State is "preparing" or "running" or "scoring")
+        {
+            Assert.True(wait.Elapsed < TimeSpan.FromMinutes(2), $"the sweep is {sweep.State}: {sweep}\n{cluster.Logs()}");
+            Thread.Sleep(300);
+        }
+        Assert.True(sweep.State == "succeeded", $"{sweep}\n{cluster.Logs()}");
+        Assert.Equal(3, sweep.Trials.Count);
+        Assert.Equal(("stopped", $"its job {job} was cancelled"), (sweep.Trials[0].State, sweep.Trials[0].Reason));
+        Assert.Equal(JobState.Cancelled, api.GetJob(new GetJobRequest { JobId = job }).StateCode);
+        Assert.All(sweep.Trials.Skip(1), t => Assert.Equal("succeeded", t.State));
+        Assert.NotEqual(0, sweep.BestTrial);
+    }
+
     static string Sha(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 }
