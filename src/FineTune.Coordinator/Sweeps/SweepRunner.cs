@@ -210,11 +210,15 @@ public sealed class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry
         }
     });
 
-    /// <summary>The values of the sweep metric in the job's history, one per evaluation, in order (call under the job store's lock).</summary>
+    /// <summary>
+    /// The values of the sweep metric in the job's history, one per evaluation, in order (call under the job store's
+    /// lock). One per step: a recovered job replays the steps after the checkpoint it resumed from, and an evaluation it
+    /// had logged there is logged again at the same step; the first is the one the sweep recorded (and ASHA judged).
+    /// </summary>
     static List<double> Evaluations(JobRecord job, string metric)
     {
         var key = SweepWork.HistoryKey(metric);
-        return [.. job.History.Where(e => e[key] is not null).Select(e => (double)e[key]!)];
+        return [.. job.History.Where(e => e[key] is not null).DistinctBy(e => (int)e["step"]!).Select(e => (double)e[key]!)];
     }
 
     DateTime Now => workers.Now.UtcDateTime;

@@ -164,4 +164,23 @@ public class SweepRunnerTests
         Assert.Equal(3, again.Trials.Count);
         Assert.Equal(sweep.Spec.CreateSampler().Next(2, again.Outcomes), again.Trials[2].Config); // the sampler, from the record
     }
+
+    [Fact]
+    public async Task An_evaluation_logged_again_by_a_recovered_trial_replaying_its_steps_counts_once()
+    {
+        var sweep = s.Submit();
+        await s.Tick();
+        var t0 = s.TrialJob(sweep, 0);
+        void Log(int step, double accuracy) =>
+            Assert.True(s.C.Lifecycle.OnLog(t0, t0.Generation, new LogEvent { Step = step, Values = { ["eval_accuracy"] = accuracy } }));
+        Log(8, 0.6);
+        await s.Tick();
+        Log(8, 0.6); // the job resumed from a checkpoint before step 8 and evaluated there again
+        await s.Tick();
+        Assert.Equal(1, sweep.Trials[0].Evaluations);
+        Log(16, 0.7);
+        await s.Tick();
+        Assert.Equal(2, sweep.Trials[0].Evaluations);
+        Assert.Equal([new AshaReport(0, 1, 0.6), new AshaReport(0, 2, 0.7)], sweep.Reports);
+    }
 }

@@ -13,7 +13,7 @@ public class SweepSubmissionTests
     public void The_cli_sends_the_sweep_as_json_with_the_base_file_inline_and_its_paths_uploaded()
     {
         var dir = Directory.CreateTempSubdirectory("sweep-text").FullName;
-        File.WriteAllText(Path.Combine(dir, "job.yaml"), "num_train_epochs: 3\ndataset: reviews.csv\n");
+        File.WriteAllText(Path.Combine(dir, "job.yaml"), "num_train_epochs: 3\ndataset: reviews.csv\n"); // max_t 3: one evaluation per epoch
         File.WriteAllText(Path.Combine(dir, "sweep.yaml"), SweepCoordinator.File.Replace("base: {num_train_epochs: 3, eval_strategy: epoch}", "base: job.yaml"));
         var (name, text) = SweepFileText.For(Path.Combine(dir, "sweep.yaml"), options => options["dataset"] = "coordinator:/uploads/abc/reviews.csv");
         Assert.Equal("sweep.json", name);
