@@ -37,7 +37,7 @@ public static class SweepCommand
                 table.Write(Console.Out);
                 Console.WriteLine();
                 if (result.Best is { } best)
-                    Console.WriteLine($"best: trial {best.Index}, validation {spec.Metric} {best.Value:0.####}; test accuracy {result.Test?.Accuracy:0.####} (scored once)");
+                    Console.WriteLine($"best: trial {best.Index}, validation {spec.Metric} {best.Value:0.####}; test accuracy {result.Test?[TestScores.Accuracy]:0.####} (scored once)");
                 var folder = Path.GetFullPath(parse.GetValue(output)!);
                 Console.WriteLine($"model: {Path.Combine(folder, LocalSweep.BestFolder)}; report: {Path.Combine(folder, SweepReport.MarkdownFile)}");
             }

@@ -202,6 +202,14 @@ public sealed class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry
             var metrics = work.ScoreTest(sweep, best);
             sweeps.Update(sweep, s => s.State == SweepStates.Scoring && Do(() => s.Scored(metrics, NowMs)));
             log.LogInformation("sweep {Sweep}: best trial {Trial}, test {Metrics}", sweep.Id, sweep.BestTrial, string.Join(", ", metrics.Select(kv => $"{kv.Key} {kv.Value:G4}")));
+            try
+            {
+                work.WriteReport(sweep, best);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.LogWarning(e, "sweep {Sweep}: writing its report failed", sweep.Id); // the sweep's result stands
+            }
         }
         catch (Exception e)
         {

@@ -51,13 +51,19 @@ public class SweepWork(SweepStore sweeps, CoordinatorOptions options)
         using var classifier = TextClassifier.Load(best.OutputDir);
         var result = DatasetEvaluation.Evaluate(classifier, splits.TestFolder, args.ToDatasetOptions() with { Dataset = splits.TestFolder },
             args.PerDeviceEvalBatchSize, args.MaxLength);
-        return new Dictionary<string, double>
-        {
-            ["test_accuracy"] = result.Accuracy,
-            ["test_f1_macro"] = result.F1Macro,
-            ["test_loss"] = result.Loss,
-            ["test_samples"] = result.Samples,
-        };
+        return TestScores.Of(result);
+    }
+
+    /// <summary>
+    /// The sweep's report (sweep.json, sweep_report.md with the trials table, sweep_metric.png) into the best trial's
+    /// output folder, the sweep's output: Download of the sweep id gives it with the model.
+    /// </summary>
+    public virtual void WriteReport(SweepRecord sweep, JobRecord best)
+    {
+        var result = new SweepResult(sweep.Spec, sweep.Trials, sweep.Trials.FirstOrDefault(t => t.Index == sweep.BestTrial), sweep.TestMetrics,
+            SweepSplits.Read(sweep.DataFolder ?? sweeps.DataFolder(sweep.Id)), DateTime.UnixEpoch.AddMilliseconds(sweep.CreatedUnixMs),
+            DateTime.UnixEpoch.AddMilliseconds(sweep.EndedUnixMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        SweepReport.Write(result, best.OutputDir);
     }
 
     /// <summary>A trial that is not the best: its output folder and checkpoints go (its record and history stay).</summary>

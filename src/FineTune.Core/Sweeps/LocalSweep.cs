@@ -54,12 +54,13 @@ public static class LocalSweep
         }
         if (Directory.Exists(Path.Combine(output, "trials"))) Directory.Delete(Path.Combine(output, "trials"), recursive: true);
 
-        EvalResult? test = null;
+        IReadOnlyDictionary<string, double>? test = null;
         if (best is not null)
         {
             using var classifier = TextClassifier.Load(Path.Combine(output, BestFolder));
-            test = DatasetEvaluation.Evaluate(classifier, splits.TestFolder, new DatasetOptions { Dataset = splits.TestFolder }, maxLength: spec.BaseArguments.MaxLength);
-            log($"test set ({splits.Test} examples), scored once on {best.Name}: accuracy {test.Accuracy:0.####}, macro-F1 {test.F1Macro:0.####}");
+            var scored = DatasetEvaluation.Evaluate(classifier, splits.TestFolder, new DatasetOptions { Dataset = splits.TestFolder }, maxLength: spec.BaseArguments.MaxLength);
+            test = TestScores.Of(scored);
+            log($"test set ({splits.Test} examples), scored once on {best.Name}: accuracy {scored.Accuracy:0.####}, macro-F1 {scored.F1Macro:0.####}");
         }
         var result = new SweepResult(spec, trials, best, test, splits, started, clock());
         SweepReport.Write(result, output);

@@ -32,11 +32,12 @@ public static class SweepReport
         var md = new StringBuilder($"# Sweep {Path.GetFileName(spec.Path)}\n\n");
         md.Append(inv, $"{result.Trials.Count} trials, sampler {spec.Sampler}, metric {spec.Metric} ({(spec.GreaterIsBetter ? "higher" : "lower")} is better)");
         md.Append(spec.EarlyStopping is { } a ? string.Create(inv, $", ASHA (grace_period {a.GracePeriod}, max_t {a.MaxT}, reduction_factor {a.ReductionFactor}): {result.SavedShare:0.#%} of the trial evaluations saved.\n\n") : ".\n\n");
-        md.Append(inv, $"Data: {result.Splits.Train} train, {result.Splits.Validation} validation ({result.Splits.ValidationSource}), {result.Splits.Test} test ({result.Splits.TestSource}).\n\n");
+        md.Append(inv, $"Data: {result.Splits.Train} train, {result.Splits.Validation} validation{Source(result.Splits.ValidationSource)}, {result.Splits.Test} test{Source(result.Splits.TestSource)}.\n\n");
         if (result.Best is { } best)
         {
             md.Append(inv, $"**Best: trial {best.Index}** ({best.Config}): validation {spec.Metric} {best.Value:0.####}");
-            md.Append(result.Test is { } t ? string.Create(inv, $"; test set, scored once on this model: accuracy {t.Accuracy:0.####}, macro-F1 {t.F1Macro:0.####}, loss {t.Loss:0.####}.\n\n") : ".\n\n");
+            md.Append(result.Test is { } t ? string.Create(inv,
+                $"; test set, scored once on this model: accuracy {t[TestScores.Accuracy]:0.####}, macro-F1 {t[TestScores.F1Macro]:0.####}, loss {t[TestScores.Loss]:0.####}.\n\n") : ".\n\n");
         }
         else md.Append("No trial succeeded: there is no best model.\n\n");
 
@@ -51,6 +52,8 @@ public static class SweepReport
         if (withPlot) md.Append(inv, $"\n![{spec.Metric} per trial]({PlotFile})\n");
         return md.ToString();
     }
+
+    static string Source(string source) => source.Length > 0 ? $" ({source})" : "";
 
     /// <summary>Each trial's metric per evaluation against minutes since the sweep started; null without evaluations.</summary>
     static byte[]? Plot(SweepResult result)

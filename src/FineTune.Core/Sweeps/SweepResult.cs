@@ -1,14 +1,13 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using FineTune.Core.Training;
 
 namespace FineTune.Core.Sweeps;
 
 /// <summary>
-/// A finished sweep: its trials, the best (its model is the sweep's output), the test set's one scoring on it, and what
-/// early stopping saved. sweep.json is <see cref="ToJson"/>.
+/// A finished sweep: its trials, the best (its model is the sweep's output), the test set's one scoring on it
+/// (<see cref="TestScores"/>), and what early stopping saved. sweep.json is <see cref="ToJson"/>.
 /// </summary>
-public sealed record SweepResult(SweepSpec Spec, IReadOnlyList<SweepTrial> Trials, SweepTrial? Best, EvalResult? Test, SweepSplits Splits,
+public sealed record SweepResult(SweepSpec Spec, IReadOnlyList<SweepTrial> Trials, SweepTrial? Best, IReadOnlyDictionary<string, double>? Test, SweepSplits Splits,
     DateTime Started, DateTime Ended)
 {
     /// <summary>The sweep fails only when every trial failed.</summary>
@@ -63,13 +62,7 @@ public sealed record SweepResult(SweepSpec Spec, IReadOnlyList<SweepTrial> Trial
             ["trial"] = Best.Index,
             ["params"] = Best.ToJson()["params"]!.DeepClone(),
             ["validation"] = Best.Value,
-            ["test"] = Test is null ? null : new JsonObject
-            {
-                ["test_accuracy"] = Test.Accuracy, // Trainer.evaluate's names with metric_key_prefix "test", as the coordinator's
-                ["test_f1_macro"] = Test.F1Macro,
-                ["test_loss"] = Test.Loss,
-                ["test_samples"] = Test.Samples,
-            },
+            ["test"] = Test is null ? null : new JsonObject(Test.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
         },
         ["early_stopping_saved"] = SavedShare,
         ["wall_over_trial_time"] = WallOverTrialTime,

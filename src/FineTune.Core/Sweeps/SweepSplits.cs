@@ -64,6 +64,19 @@ public sealed record SweepSplits(string Folder, int Train, int Validation, int T
         return splits;
     }
 
+    /// <summary>The splits written under <paramref name="folder"/>, their sizes counted from the files (sources unknown).</summary>
+    public static SweepSplits Read(string folder)
+    {
+        static int Rows(string path) => File.Exists(path) ? File.ReadLines(path).Count(l => l.Length > 0) : 0;
+        var splits = new SweepSplits(Path.GetFullPath(folder), 0, 0, 0, [], "", "");
+        return splits with
+        {
+            Train = Rows(Path.Combine(splits.TrialsFolder, "train.jsonl")),
+            Validation = Rows(Path.Combine(splits.TrialsFolder, "validation.jsonl")),
+            Test = Rows(Path.Combine(splits.TestFolder, "test.jsonl")),
+        };
+    }
+
     /// <summary>A trial's options: the base's, reading the trials folder (its train split, evaluated on validation).</summary>
     public TrainingArguments ForTrial(TrainingArguments args) => args with
     {

@@ -115,6 +115,12 @@ public class SweepClusterTests
         Assert.True(d.ExitCode == 0, d.Stderr);
         var bestJob = jobs[sweep.BestTrial];
         Assert.Equal(Sha(Path.Combine(bestJob.OutputDir, "model.safetensors")), Sha(Path.Combine(download, "model.safetensors")));
+        // ... with the sweep's report: a row per trial, the best and its test score, the metric's plot.
+        var report = File.ReadAllText(Path.Combine(download, "sweep_report.md"));
+        Assert.Equal(sweep.Trials.Count, report.Split('\n').Count(l => l.StartsWith("| ", StringComparison.Ordinal) && char.IsAsciiDigit(l[2])));
+        Assert.Contains($"**Best: trial {sweep.BestTrial}**", report);
+        Assert.Contains($"accuracy {sweep.TestMetrics["test_accuracy"].ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)}", report);
+        Assert.True(File.Exists(Path.Combine(download, "sweep_metric.png")));
 
         // `sweep status` and `sweep list` show the same sweep.
         var status = FinetuneProcess.Run("sweep", "status", sweep.Id, "--json", "--coordinator", cluster.Url);

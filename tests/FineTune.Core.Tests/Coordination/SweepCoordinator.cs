@@ -28,6 +28,10 @@ public sealed class FakeSweepWork(SweepStore store, CoordinatorOptions coordinat
         return new Dictionary<string, double> { ["test_accuracy"] = 0.75 };
     }
 
+    public override void WriteReport(SweepRecord sweep, JobRecord best)
+    {
+    }
+
     public override void DeleteResults(JobRecord? job)
     {
         if (job is not null) Deleted.Add(job.Id);

@@ -78,11 +78,11 @@ public sealed class LocalSweepTests(ITestOutputHelper output)
         Assert.Null((string?)trained["eval_dataset"]);
 
         // The test set: scored once, on the best model, over its 40 rows.
-        Assert.Equal(40, result.Test!.Samples);
+        Assert.Equal(40, result.Test![TestScores.Samples]);
         Assert.Single(lines, l => l.StartsWith("test set", StringComparison.Ordinal));
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, SweepReport.JsonFile)))!;
         Assert.Equal(best.Index, (int)json["best"]!["trial"]!);
-        Assert.Equal(result.Test.Accuracy, (double)json["best"]!["test"]!["test_accuracy"]!);
+        Assert.Equal(result.Test[TestScores.Accuracy], (double)json["best"]!["test"]!["test_accuracy"]!);
         var report = File.ReadAllText(Path.Combine(folder, SweepReport.MarkdownFile));
         Assert.Equal(3, report.Split('\n').Count(l => l.StartsWith("| ", StringComparison.Ordinal) && char.IsAsciiDigit(l[2])));
         Assert.True(File.Exists(Path.Combine(folder, SweepReport.PlotFile)));
