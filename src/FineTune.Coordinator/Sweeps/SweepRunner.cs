@@ -19,6 +19,8 @@ namespace FineTune.Coordinator.Sweeps;
 public sealed class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry workers, JobLifecycle lifecycle, SweepWork work,
     ILogger<SweepRunner> log) : BackgroundService
 {
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> lateStops = new(); // "sweep/trial" -> reason
+
     /// <summary>Starts a trial job's data work (JobDataWork.Start; tests mark the data ready themselves).</summary>
     public Action<JobRecord> StartData { get; set; } = _ => { };
 
@@ -100,19 +102,21 @@ public sealed class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry
                 continue;
             }
             var (values, ended) = jobs.Read(() => (Evaluations(job, sweep.Spec.Metric), job.IsTerminal ? job : null));
-            // A job stopped early (by ASHA) may have logged evaluations after the decision: they count no more.
-            for (int k = trial.Evaluations; ended is not { State: JobState.Stopped } && k < values.Count; k++)
+            var key = $"{sweep.Id}/{trial.Index}";
+            // A job stopped early (by ASHA) may have logged evaluations after the decision: they count no more. Neither
+            // do those of a short trial whose job ended before the decision reached it (it ended between two passes).
+            for (int k = trial.Evaluations; ended is not { State: JobState.Stopped } && !lateStops.ContainsKey(key) && k < values.Count; k++)
             {
                 AshaDecision? decision = null;
                 sweeps.Update(sweep, s => s.State == SweepStates.Running && Do(() => decision = s.Evaluated(trial.Index, Now, values[k])));
                 if (decision is { Action: AshaAction.Stop } stop)
                 {
                     log.LogInformation("sweep {Sweep}: trial {Trial} ({Job}): {Reason}", sweep.Id, trial.Index, job.Id, stop.Reason);
-                    lifecycle.Stop(job, stop.Reason);
+                    if (!lifecycle.Stop(job, stop.Reason)) lateStops[key] = $"{stop.Reason} (its job had already ended)";
                     break;
                 }
             }
-            if (ended is not null) EndTrial(sweep, trial, ended);
+            if (ended is not null) EndTrial(sweep, trial, ended, lateStops.TryRemove(key, out var late) ? late : null);
         }
         bool done = false;
         sweeps.Update(sweep, s =>
@@ -127,9 +131,10 @@ public sealed class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry
         return done;
     }
 
-    void EndTrial(SweepRecord sweep, SweepTrial trial, JobRecord job)
+    /// <param name="lateStop">ASHA's stop of a trial whose job had ended first: the trial counts as stopped all the same</param>
+    void EndTrial(SweepRecord sweep, SweepTrial trial, JobRecord job, string? lateStop)
     {
-        var (state, reason) = job.State switch
+        var (state, reason) = lateStop is not null ? (TrialStates.Stopped, lateStop) : job.State switch
         {
             JobState.Succeeded => (TrialStates.Succeeded, (string?)null),
             JobState.Stopped => (TrialStates.Stopped, job.StopReason),

@@ -82,8 +82,9 @@ public class SweepClusterTests
             {
                 Assert.True(t.State == "stopped", $"trial {t.Index}: {t}");
                 Assert.StartsWith("asha: eval_accuracy", t.Reason);
-                Assert.Equal(JobState.Stopped, jobs[t.Index].StateCode);
-                Assert.Equal(t.Reason, jobs[t.Index].StopReason);
+                // Its job stopped with the same reason; or, a tiny trial being quick, it had ended before the decision reached it.
+                if (t.Reason.EndsWith("(its job had already ended)", StringComparison.Ordinal)) Assert.Equal(JobState.Succeeded, jobs[t.Index].StateCode);
+                else Assert.Equal((JobState.Stopped, t.Reason), (jobs[t.Index].StateCode, jobs[t.Index].StopReason));
                 Assert.Single(t.Evaluations); // stopped at its first rung
             }
             else Assert.True(t.State == "succeeded", $"trial {t.Index}: {t}");

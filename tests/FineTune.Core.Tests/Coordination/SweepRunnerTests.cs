@@ -71,6 +71,27 @@ public class SweepRunnerTests
         Assert.Contains(t1.Id, s.Work.Deleted); // not the best: its checkpoints go
     }
 
+    /// <summary>A short trial can end between two passes: ASHA's stop then reaches an ended job, and the trial counts as
+    /// stopped all the same (its later evaluations, logged before the decision could apply, count no more).</summary>
+    [Fact]
+    public async Task A_trial_whose_job_ended_before_asha_stopped_it_counts_as_stopped()
+    {
+        var sweep = s.Submit();
+        await s.Tick();
+        var (t0, t1) = (s.TrialJob(sweep, 0), s.TrialJob(sweep, 1));
+        s.Evaluate(t0, 0.9);
+        await s.Tick();
+        s.Evaluate(t1, 0.5); // below the rung-0 cutoff, but the job runs on to its end before the next pass
+        s.Evaluate(t1, 0.95);
+        Assert.True(s.C.Lifecycle.Succeed(t1));
+        await s.Tick();
+        Assert.Equal(JobState.Succeeded, t1.State);
+        Assert.Equal(TrialStates.Stopped, sweep.Trials[1].State);
+        Assert.Equal([0.5], sweep.Trials[1].Points.Select(p => p.Value));
+        Assert.EndsWith("(its job had already ended)", sweep.Trials[1].Reason);
+        Assert.NotEqual(1, sweep.BestTrial); // 0.95 came after the stop: not a score
+    }
+
     [Fact]
     public async Task A_failed_trial_is_recorded_and_the_sweep_goes_on_and_fails_only_when_every_trial_failed()
     {
