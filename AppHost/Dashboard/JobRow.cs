@@ -91,7 +91,7 @@ public static class JobRow
         yield return Property("job.push", "Hub push", job.Push is { State.Length: > 0 } push ? $"{push.State} {push.Repo}{(push.Error.Length > 0 ? ": " + push.Error : "")}" : "");
     }
 
-    static ResourcePropertySnapshot Property(string name, string display, string value) => new(name, value) { DisplayName = display };
+    internal static ResourcePropertySnapshot Property(string name, string display, string value) => new(name, value) { DisplayName = display };
 
     static JsonObject? Parse(string json)
     {

@@ -45,20 +45,18 @@ public static class SweepRow
             StopTimeStamp = sweep.EndedUnixMs > 0 ? DateTime.UnixEpoch.AddMilliseconds(sweep.EndedUnixMs) : null,
             Properties =
             [
-                Property("sweep.id", "Sweep", sweep.Id),
-                Property("sweep.trials", "Trials", $"{sweep.Trials.Count - running} ended, {running} running, of {sweep.PlannedTrials} ({stopped} stopped early)"),
-                Property("sweep.metric", "Metric", $"{sweep.Metric} ({(sweep.GreaterIsBetter ? "higher" : "lower")} is better)"),
-                Property("sweep.best", "Best trial", best is null ? "" : string.Create(inv,
+                JobRow.Property("sweep.id", "Sweep", sweep.Id),
+                JobRow.Property("sweep.trials", "Trials", $"{sweep.Trials.Count - running} ended, {running} running, of {sweep.PlannedTrials} ({stopped} stopped early)"),
+                JobRow.Property("sweep.metric", "Metric", $"{sweep.Metric} ({(sweep.GreaterIsBetter ? "higher" : "lower")} is better)"),
+                JobRow.Property("sweep.best", "Best trial", best is null ? "" : string.Create(inv,
                     $"trial {best.Index}: {best.Metric:0.####} ({string.Join(", ", best.Params.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))})")),
-                Property("sweep.test", "Test accuracy", sweep.TestMetrics.TryGetValue("test_accuracy", out var test) ? test.ToString("0.####", inv) : ""),
-                Property("sweep.error", "Error", sweep.Error),
+                JobRow.Property("sweep.test", "Test accuracy", sweep.TestMetrics.TryGetValue("test_accuracy", out var test) ? test.ToString("0.####", inv) : ""),
+                JobRow.Property("sweep.error", "Error", sweep.Error),
                 new ResourcePropertySnapshot(JobRow.ParentProperty, parent),
             ],
             Relationships = [new RelationshipSnapshot(parent, "Parent")],
         };
     }
-
-    static ResourcePropertySnapshot Property(string name, string display, string value) => new(name, value) { DisplayName = display };
 
     /// <summary>The initial, hidden snapshot of the resource itself (its instances are the rows).</summary>
     public static CustomResourceSnapshot Initial => JobRow.Initial with { ResourceType = ResourceType };

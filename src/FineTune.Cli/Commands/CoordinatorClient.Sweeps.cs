@@ -22,19 +22,6 @@ public sealed partial class CoordinatorClient
     public async IAsyncEnumerable<Sweep> WatchSweep(string sweepId, [EnumeratorCancellation] CancellationToken cancel = default)
     {
         using var call = Call(() => jobs.WatchSweep(new WatchSweepRequest { SweepId = sweepId }, cancellationToken: cancel));
-        while (true)
-        {
-            bool more;
-            try
-            {
-                more = await call.ResponseStream.MoveNext(cancel);
-            }
-            catch (RpcException e)
-            {
-                throw Annotate(e);
-            }
-            if (!more) yield break;
-            yield return call.ResponseStream.Current;
-        }
+        await foreach (var sweep in Read(call, cancel)) yield return sweep;
     }
 }

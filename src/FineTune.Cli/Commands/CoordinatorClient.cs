@@ -117,6 +117,12 @@ public sealed partial class CoordinatorClient : IDisposable
     public async IAsyncEnumerable<JobEvent> Watch(string jobId, [EnumeratorCancellation] CancellationToken cancel = default)
     {
         using var call = Call(() => jobs.WatchJob(new WatchJobRequest { JobId = jobId }, new CallOptions(cancellationToken: cancel)));
+        await foreach (var e in Read(call, cancel)) yield return e;
+    }
+
+    /// <summary>A server stream's messages until it closes; its RpcException annotated as every call's is.</summary>
+    async IAsyncEnumerable<T> Read<T>(AsyncServerStreamingCall<T> call, [EnumeratorCancellation] CancellationToken cancel)
+    {
         while (true)
         {
             bool more;

@@ -58,9 +58,7 @@ public sealed class SweepRecord
     public int PlannedTrials => Spec.PlannedTrials;
 
     /// <summary>The sampler's evidence: succeeded and stopped trials with a score.</summary>
-    public IReadOnlyList<TrialOutcome> Outcomes => [.. trials
-        .Where(t => t.State is TrialStates.Succeeded or TrialStates.Stopped && t.Value is not null)
-        .Select(t => new TrialOutcome(t.Index, t.Config, t.Value!.Value, t.Evaluations, t.State == TrialStates.Stopped))];
+    public IReadOnlyList<TrialOutcome> Outcomes => SweepTrial.Outcomes(trials);
 
     /// <summary>The splits are written: trials may start.</summary>
     public void SplitsWritten(string folder)
@@ -95,14 +93,11 @@ public sealed class SweepRecord
     {
         trials[index].End(state, at, reason);
         if (state != TrialStates.Succeeded || trials[index].Value is not { } value) return null;
-        if (BestTrial is { } best && !Better(value, trials[best].Value!.Value)) return null;
+        if (BestTrial is { } best && !Spec.Better(value, trials[best].Value!.Value)) return null;
         var replaced = BestTrial;
         BestTrial = index;
         return replaced;
     }
-
-    /// <summary>Whether <paramref name="a"/> beats <paramref name="b"/> in the metric's direction (ties keep the earlier).</summary>
-    public bool Better(double a, double b) => Spec.GreaterIsBetter ? a > b : a < b;
 
     /// <summary>Every trial ended and there is a best: its model is scored on the test set, once.</summary>
     public void StartScoring()

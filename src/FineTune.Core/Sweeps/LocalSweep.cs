@@ -36,7 +36,7 @@ public static class LocalSweep
         SweepTrial? best = null;
         for (int i = 0; i < spec.PlannedTrials && !cancel.IsCancellationRequested; i++)
         {
-            var config = sampler.Next(i, [.. trials.Where(t => t.Value is not null && t.State is TrialStates.Succeeded or TrialStates.Stopped).Select(Outcome)]);
+            var config = sampler.Next(i, SweepTrial.Outcomes(trials));
             var trial = new SweepTrial(i, config, clock());
             trials.Add(trial);
             log($"{trial.Name}: {config}");
@@ -45,7 +45,7 @@ public static class LocalSweep
             log($"{trial.Name}: {trial.State}{(trial.Value is { } v ? $", {spec.Metric} {v:0.####}" : "")}{(trial.Reason is { } r ? $" ({r})" : "")}");
 
             // Only the best trial's model is kept: the sweep's output.
-            if (trial.State == TrialStates.Succeeded && (best is null || Better(spec, trial.Value!.Value, best.Value!.Value)))
+            if (trial.State == TrialStates.Succeeded && (best is null || spec.Better(trial.Value!.Value, best.Value!.Value)))
             {
                 ReplaceBest(folder, Path.Combine(output, BestFolder));
                 best = trial;
@@ -95,10 +95,6 @@ public static class LocalSweep
             trial.End(TrialStates.Failed, clock(), e is InvalidInputException ? ErrorText.FirstLine(e.Message) : ErrorText.Summary(e));
         }
     }
-
-    static TrialOutcome Outcome(SweepTrial t) => new(t.Index, t.Config, t.Value!.Value, t.Evaluations, t.State == TrialStates.Stopped);
-
-    static bool Better(SweepSpec spec, double value, double than) => spec.GreaterIsBetter ? value > than : value < than;
 
     static void ReplaceBest(string trialFolder, string bestFolder)
     {

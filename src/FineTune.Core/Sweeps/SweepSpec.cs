@@ -29,6 +29,9 @@ public sealed partial class SweepSpec
     /// <summary>The metric's direction, as greater_is_better follows metric_for_best_model: false for losses.</summary>
     public bool GreaterIsBetter => SweepArguments().GreaterIsBetter;
 
+    /// <summary>Whether <paramref name="a"/> beats <paramref name="b"/> in the metric's direction (ties keep the earlier).</summary>
+    public bool Better(double a, double b) => GreaterIsBetter ? a > b : a < b;
+
     /// <summary>The trials asked for (for grid without <c>trials</c>: the grid's size).</summary>
     public required int Trials { get; init; }
 

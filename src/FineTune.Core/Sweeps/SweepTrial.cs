@@ -41,6 +41,11 @@ public sealed class SweepTrial(int index, TrialConfig config, DateTime started)
 
     public string Name => $"trial-{Index}";
 
+    /// <summary>A sampler's evidence: the succeeded and stopped trials with a score.</summary>
+    public static IReadOnlyList<TrialOutcome> Outcomes(IEnumerable<SweepTrial> trials) => [.. trials
+        .Where(t => t.State is TrialStates.Succeeded or TrialStates.Stopped && t.Value is not null)
+        .Select(t => new TrialOutcome(t.Index, t.Config, t.Value!.Value, t.Evaluations, t.State == TrialStates.Stopped))];
+
     public void Evaluated(DateTime at, double value)
     {
         if (State != TrialStates.Running) throw new InvalidOperationException($"{Name} is {State}: no more evaluations");
