@@ -141,7 +141,7 @@ public sealed class JobRun
             long gradientBytes = (model.parameters().Sum(p => p.numel()) + 1) * sizeof(float); // FlatGradients: the parameters and the loss slot
             var telemetry = new TelemetryObserver(a.JobId, a.Rank, options.Name, a.WorldSize, gradientBytes);
             using var vote = new PreemptionVote(group, device, Leaving);
-            var observer = InjectedFault.Wrap(new ObserverGroup(new RankReporter(link, model, uploads, s => step = s), telemetry, vote, new StepTimingLog(log, a.Rank)), log); // test-only hook, off unless its variable is set
+            var observer = InjectedDelay.Wrap(InjectedFault.Wrap(new ObserverGroup(new RankReporter(link, model, uploads, s => step = s), telemetry, vote, new StepTimingLog(log, a.Rank)), log), log); // test-only hooks, off unless their variables are set
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, vote.Token);
             var outcome = new Trainer(args, model, tokenizer, shards, group, observer, device).Train(stopping.Token);
             uploads.Drain(); // every checkpoint is with the coordinator before the job can end

@@ -20,6 +20,13 @@ public class SweepClusterTests
 {
     static readonly string[] FastFaults = ["--heartbeat-timeout", "5", "--collective-timeout", "10", "--recovery-wait", "30"];
 
+    /// <summary>
+    /// Workers that pause 100 ms after every step (FineTune.Worker.InjectedDelay, test only): a tiny BERT's trial of 32
+    /// steps then runs for seconds, not a fraction of one, so a test can act on a trial while it runs (CI once saw a
+    /// whole 3-trial sweep end in 3.3 s, between two polls).
+    /// </summary>
+    static readonly Dictionary<string, string> SlowSteps = new() { ["FINETUNE_TEST_STEP_DELAY_MS"] = "100" };
+
     /// <summary>The coordinator's scheduling pass, in seconds (Scheduler: workers for data-ready jobs every 250 ms).</summary>
     const double SchedulerPass = 0.25;
 
@@ -155,7 +162,7 @@ public class SweepClusterTests
         var (dir, model, dataset) = Setup(200);
         var file = WriteSweep(dir, model, dataset, 3, "  learning_rate: {choice: [0.05, 0.02, 0.01]}", earlyStopping: null,
             batchSize: 8); // 16 steps an epoch: time to catch the first two trials mid-run
-        using var cluster = new ClusterProcesses(2, 1, FastFaults);
+        using var cluster = new ClusterProcesses(2, 1, FastFaults, workerEnvironment: SlowSteps);
         var r = FinetuneProcess.Run("sweep", "submit", "-f", file, "--json", "--coordinator", cluster.Url);
         Assert.True(r.ExitCode == 0, $"{r.Stderr}\n{cluster.Logs()}");
         var id = Sweep.Parser.ParseJson(r.Stdout).Id;
@@ -219,7 +226,7 @@ public class SweepClusterTests
     {
         var (dir, model, dataset) = Setup(200);
         var file = WriteSweep(dir, model, dataset, 3, "  learning_rate: {choice: [0.05, 0.02, 0.01]}", earlyStopping: null, batchSize: 8);
-        using var cluster = new ClusterProcesses(2, 1, FastFaults);
+        using var cluster = new ClusterProcesses(2, 1, FastFaults, workerEnvironment: SlowSteps);
         var r = FinetuneProcess.Run("sweep", "submit", "-f", file, "--json", "--coordinator", cluster.Url);
         Assert.True(r.ExitCode == 0, $"{r.Stderr}\n{cluster.Logs()}");
         var id = Sweep.Parser.ParseJson(r.Stdout).Id;
