@@ -115,6 +115,11 @@ public sealed class JobRun
             };
             set_num_threads(args.Threads.Value);
             var device = DeviceChoice.Resolve(options.Device, args.Device); // refused (invalid input: the job fails) if this worker cannot
+            if (a.EvaluateOnly)
+            {
+                Evaluate(folder, args, device);
+                return;
+            }
 
             var tokenizer = BertTokenizer.FromFolder(folder);
             var (model, _) = PretrainedModel.Load(folder, a.LabelNames.ToList(), args.Seed); // same seed: the same fresh head on every rank
@@ -194,6 +199,28 @@ public sealed class JobRun
             uploads.Dispose();
             Done = true;
         }
+    }
+
+    /// <summary>
+    /// An evaluation-only task (one rank, no ring): the model scored on the labelled folder as `finetune evaluate` scores
+    /// it; the result goes to the job's output folder as final_eval.json, then Finished. A preemption lets it end.
+    /// </summary>
+    void Evaluate(string model, TrainingArguments args, Device device)
+    {
+        var data = blobs.Folder(a.EvalFiles, Path.Combine(options.DataDir, "jobs", a.JobId, "eval-data"), cancel.Token);
+        lock (gate) training = !leaving;
+        if (!training || cancel.IsCancellationRequested) return;
+        var clock = Stopwatch.StartNew();
+        using var classifier = Core.Inference.TextClassifier.Load(model, device, args.Seed);
+        var result = Core.Inference.DatasetEvaluation.Evaluate(classifier, data, args.ToDatasetOptions() with { Dataset = data },
+            args.PerDeviceEvalBatchSize, args.MaxLength);
+        var final = Path.Combine(args.OutputDir ?? throw new InvalidOperationException("no output folder"), "final");
+        if (Directory.Exists(final)) Directory.Delete(final, recursive: true); // an earlier generation's
+        Directory.CreateDirectory(final);
+        AtomicFile.WriteAllText(Path.Combine(final, EvalResult.FinalFile), JsonSerializer.Serialize(result));
+        link.UploadFolder(final);
+        link.Send(new WorkerReport { Finished = new Finished { TrainRuntime = clock.Elapsed.TotalSeconds } });
+        log.LogInformation("job {Job}: evaluated {Samples} examples in {Seconds:F1} s: accuracy {Accuracy:F4}", a.JobId, result.Samples, clock.Elapsed.TotalSeconds, result.Accuracy);
     }
 
     /// <summary>The group stopped for a preemption after <paramref name="at"/>: rank 0 has sent the checkpoint it saved there and says so.</summary>

@@ -78,7 +78,8 @@ public sealed class JobCompletion
             if (!lifecycle.OnFinished(job, report.Generation, f.GlobalStep, j =>
             {
                 j.FinalEval = eval;
-                j.Metrics = JobJson.Metrics(JobJson.TrainMetrics(f.Epoch, f.TrainLoss, f.TrainRuntime, f.SamplesSeen, f.GlobalStep), JobJson.EvalMetrics(f.Epoch, eval), restarts: j.Restarts);
+                j.Metrics = j.IsEvaluation ? JobJson.Metrics(JobJson.EvalMetrics(f.Epoch, eval), [], restarts: j.Restarts)
+                    : JobJson.Metrics(JobJson.TrainMetrics(f.Epoch, f.TrainLoss, f.TrainRuntime, f.SamplesSeen, f.GlobalStep), JobJson.EvalMetrics(f.Epoch, eval), restarts: j.Restarts);
             })) return; // the group was fenced off meanwhile
             Directory.CreateDirectory(job.OutputDir);
         }
@@ -116,6 +117,12 @@ public sealed class JobCompletion
 
     void Complete(JobRecord job)
     {
+        if (job.IsEvaluation)
+        {
+            // Its result is final_eval.json in the output folder and the metrics: no model, card or train results to write.
+            if (lifecycle.Succeed(job)) log.LogInformation("job {Job} (evaluation) succeeded: {Metrics}", job.Id, job.Metrics.ToJsonString());
+            return;
+        }
         var train = (JsonObject)job.Metrics.DeepClone();
         var evalKeys = train.Where(kv => kv.Key.StartsWith("eval_", StringComparison.Ordinal)).Select(kv => kv.Key).ToList();
         var eval = new JsonObject { ["epoch"] = train["epoch"]?.DeepClone() };

@@ -47,6 +47,12 @@ public sealed class JobDataWork(JobStore jobs, JobLifecycle lifecycle, Tokenizat
             string phase = "";
             try
             {
+                if (job.IsEvaluation)
+                {
+                    // Its labelled folder is read and tokenized by the worker that scores it: nothing to prepare here.
+                    if (lifecycle.OnDataReady(job)) log.LogInformation("job {Job}: evaluation ready", job.Id);
+                    return;
+                }
                 var spec = LocalSpec(job);
                 // Submit checked the spec and a local model folder: only where the folder is (its tokenizer) is needed here.
                 var folder = FineTune.Core.Modeling.ModelFolder.Resolve(spec.Model);

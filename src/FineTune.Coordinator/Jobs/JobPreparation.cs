@@ -36,6 +36,7 @@ public sealed class JobPreparation(JobStore jobs, BlobStore blobs, TokenizationC
             var tokenize = JobTelemetry.StartPhase("tokenize", prepare, job);
             var args = job.LocalSpec(options.Hub is { } hub ? new Core.Hub.HubCache(hub.CacheRoot) : null); // hub ids: their snapshots
             var folder = JobSpec.CheckModel(args);
+            if (job.IsEvaluation) return Evaluation(job, group[0], generation, args, folder, jobSpan?.Id);
             var data = tokenized.Get(args, folder);
             var (train, eval) = (data.Train, data.Eval);
             tokenize?.SetTag("finetune.train.examples", train.Count).SetTag("finetune.train.tokens", train.TotalTokens).SetTag("finetune.tokenized.cached", data.Cached).Dispose();
@@ -83,6 +84,33 @@ public sealed class JobPreparation(JobStore jobs, BlobStore blobs, TokenizationC
             prepare?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, Core.ErrorText.FirstLine(e.Message));
             throw;
         }
+    }
+
+    /// <summary>
+    /// An evaluation-only job (kind evaluate): its one rank gets the model and the labelled folder (the spec's dataset)
+    /// as files and reads, tokenizes and scores it itself, as `finetune evaluate` does. Nothing is sharded or served.
+    /// </summary>
+    PreparedGroup Evaluation(JobRecord job, WorkerInfo worker, long generation, TrainingArguments args, string model, string? traceParent)
+    {
+        var a = new Assignment
+        {
+            JobId = job.Id,
+            Generation = generation,
+            Rank = 0,
+            WorldSize = 1,
+            EvaluateOnly = true,
+            CollectiveTimeoutMs = (int)options.CollectiveTimeout.TotalMilliseconds,
+            RingToken = Contracts.Secrets.NewToken(),
+            TraceParent = traceParent ?? "",
+        };
+        a.RingEndpoints.Add(worker.RingEndpoint);
+        foreach (var (key, value) in ArgumentTable.Canonical(job.Spec)) a.Options[key] = value;
+        a.ModelFiles.AddRange(FolderBlobs(model));
+        a.EvalFiles.AddRange(FolderBlobs(args.Dataset));
+        var labels = Core.Modeling.ModelFactory.ReadConfig(Path.Combine(model, "config.json")).Id2Label;
+        a.LabelNames.AddRange(labels);
+        var shards = new PreparedJob(job.Id, generation, [worker.Name], TokenizedDataset.Empty, args, args.PerDeviceTrainBatchSize);
+        return new PreparedGroup(shards, [a], [.. labels], null);
     }
 
     IEnumerable<Blob> FolderBlobs(string folder) =>

@@ -19,12 +19,18 @@ namespace FineTune.Coordinator.Jobs;
 public sealed class JobRecord
 {
     public required string Id { get; init; }
+
+    /// <summary>A new job id: job-DATE-TIME-6 hex digits (UTC), so ids sort by creation.</summary>
+    public static string NewId() => $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
     /// <summary>The job's options, bound and validated once at submission; stored in the table's canonical form.</summary>
     [JsonConverter(typeof(SpecJson))]
     public required TrainingArguments Spec { get; init; }
     public string? RequestId { get; init; }
     /// <summary>The sweep this job is a trial of (Sweeps/SweepRecord); null for an ordinary job.</summary>
     public string? SweepId { get; init; }
+    /// <summary>What the job does (JobKinds): train, or evaluate (one rank scores its model; a sweep's test set).</summary>
+    public string Kind { get; init; } = JobKinds.Train;
+    [JsonIgnore] public bool IsEvaluation => Kind == JobKinds.Evaluate;
     public long CreatedUnixMs { get; init; }
     [JsonInclude, JsonConverter(typeof(JobStateJson))]
     public JobState State { get; private set; } = JobState.Queued;
@@ -235,7 +241,8 @@ public sealed class JobRecord
         };
         json["failure_kind"] = State == JobState.Failed ? FailureKinds.Name(FailureKind) : null;
         json["stop_reason"] = State == JobState.Stopped ? StopReason : null;
-        json["sweep_id"] = SweepId; // the sweep this job is a trial of; null for an ordinary job
+        json["sweep_id"] = SweepId; // the sweep this job is a trial (or the test scoring) of; null for an ordinary job
+        json["kind"] = Kind;
         if (Hub is not null) json["hub"] = Hub.DeepClone();
         if (Push is not null) json["push"] = JsonNode.Parse(Google.Protobuf.JsonFormatter.Default.Format(Push));
         return json;

@@ -151,6 +151,7 @@ public sealed class JobStore
             Push = j.Push?.Clone(),
             StopReason = j.State == JobState.Stopped ? j.StopReason ?? "" : "",
             SweepId = j.SweepId ?? "",
+            Kind = j.Kind,
         };
         m.Workers.AddRange(j.Workers);
         foreach (var (input, node) in j.Hub ?? [])

@@ -27,7 +27,7 @@ public sealed partial class JobsService(JobStore jobs, JobLifecycle lifecycle, W
         Invalid(() => JobSpec.Check(spec)); // refused before anything starts: the message names the field or file
         var job = jobs.Add(new JobRecord
         {
-            Id = $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
+            Id = JobRecord.NewId(),
             Spec = spec,
             RequestId = request.RequestId,
             CreatedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),

@@ -25,6 +25,7 @@ public static class SweepFile
         ["ended_unix_ms"] = s.EndedUnixMs,
         ["data_folder"] = s.DataFolder,
         ["best_trial"] = s.BestTrial,
+        ["test_job_id"] = s.TestJob,
         ["test_metrics"] = s.TestMetrics is null ? null : new JsonObject(s.TestMetrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
         ["trials"] = new JsonArray([.. s.Trials.Select(t => (JsonNode)Trial(t, s.TrialJobs[t.Index]))]),
         ["asha_reports"] = new JsonArray([.. s.Reports.Select(r => (JsonNode)new JsonArray(r.TrialIndex, r.Evaluations, r.Value))]),
@@ -40,7 +41,7 @@ public static class SweepFile
         var trials = (o["trials"] as JsonArray ?? []).OfType<JsonObject>().Select(t => (SweepTrial.FromJson(t), (string)t["job_id"]!));
         var reports = (o["asha_reports"] as JsonArray ?? []).OfType<JsonArray>().Select(r => new AshaReport((int)r[0]!, (int)r[1]!, (double)r[2]!));
         var test = (o["test_metrics"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => (double)kv.Value!);
-        record.Restore((string)o["state"]!, (string?)o["error"], (long?)o["ended_unix_ms"], (string?)o["data_folder"], (int?)o["best_trial"], test, trials, reports);
+        record.Restore((string)o["state"]!, (string?)o["error"], (long?)o["ended_unix_ms"], (string?)o["data_folder"], (int?)o["best_trial"], test, (string?)o["test_job_id"], trials, reports);
         return record;
     }
 

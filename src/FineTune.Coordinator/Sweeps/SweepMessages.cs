@@ -20,6 +20,7 @@ public static class SweepMessages
             EndedUnixMs = s.EndedUnixMs ?? 0,
             Error = s.Error ?? "",
             Text = s.Text,
+            TestJobId = s.TestJob ?? "",
         };
         foreach (var (key, value) in s.TestMetrics ?? new Dictionary<string, double>()) m.TestMetrics[key] = value;
         foreach (var t in s.Trials)

@@ -48,6 +48,8 @@ public sealed class SweepRecord
     public string? DataFolder { get; private set; }
     public int? BestTrial { get; private set; }
     public IReadOnlyDictionary<string, double>? TestMetrics { get; private set; }
+    /// <summary>The job (kind evaluate) scoring the best trial's model on the test set; null until scoring starts.</summary>
+    public string? TestJob { get; private set; }
     /// <summary>ASHA rebuilt from the reports; null without early stopping.</summary>
     public AshaScheduler? Asha { get; private set; }
 
@@ -107,6 +109,14 @@ public sealed class SweepRecord
         State = SweepStates.Scoring;
     }
 
+    /// <summary>The test set's one scoring is given to job <paramref name="jobId"/> (recorded before the job is added).</summary>
+    public void TestJobCreated(string jobId)
+    {
+        Require("create the test job of", SweepStates.Scoring);
+        if (TestJob is not null) throw new InvalidOperationException($"sweep {Id}: its test job {TestJob} exists already");
+        TestJob = jobId;
+    }
+
     public void Scored(IReadOnlyDictionary<string, double> metrics, long atUnixMs)
     {
         Require("record the test score of", SweepStates.Scoring);
@@ -127,9 +137,9 @@ public sealed class SweepRecord
 
     /// <summary>Loading sweep.json: the record's fields as written, ASHA rebuilt by replaying the reports in their order.</summary>
     internal void Restore(string state, string? error, long? ended, string? dataFolder, int? best, IReadOnlyDictionary<string, double>? test,
-        IEnumerable<(SweepTrial Trial, string JobId)> restored, IEnumerable<AshaReport> asha)
+        string? testJob, IEnumerable<(SweepTrial Trial, string JobId)> restored, IEnumerable<AshaReport> asha)
     {
-        (State, Error, EndedUnixMs, DataFolder, BestTrial, TestMetrics) = (state, error, ended, dataFolder, best, test);
+        (State, Error, EndedUnixMs, DataFolder, BestTrial, TestMetrics, TestJob) = (state, error, ended, dataFolder, best, test, testJob);
         foreach (var (trial, jobId) in restored)
         {
             trials.Add(trial);

@@ -14,9 +14,10 @@ namespace FineTune.Coordinator.Sweeps;
 /// jobs that could start now (so never more trials live than can run, and an ordinary job submitted mid-sweep goes
 /// before the sweep's later trials). Each trial is an ordinary job (<see cref="JobRecord.SweepId"/>): the scheduler
 /// runs, recovers and checkpoints it as any other. Non-best trials' outputs and checkpoints are deleted as they end;
-/// after the last trial the best one's model is scored on the test set once (<see cref="SweepWork"/>).
+/// after the last trial the best one's model is scored on the test set once, by a job of kind evaluate on one worker
+/// (SweepRunner.Scoring.cs).
 /// </summary>
-public sealed class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry workers, JobLifecycle lifecycle, SweepWork work,
+public sealed partial class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry workers, JobLifecycle lifecycle, SweepWork work,
     ILogger<SweepRunner> log) : BackgroundService
 {
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> lateStops = new(); // "sweep/trial" -> reason
@@ -42,15 +43,13 @@ public sealed class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry
 
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
-        // After a restart: a sweep still writing its splits starts again; one that was scoring scores again.
-        foreach (var sweep in sweeps.All())
-            if (sweep.State == SweepStates.Preparing) _ = Start(sweep);
-            else if (sweep.State == SweepStates.Scoring) _ = Score(sweep);
+        // After a restart: a sweep still writing its splits starts again (a scoring one goes on with its test job).
+        foreach (var sweep in sweeps.All().Where(s => s.State == SweepStates.Preparing)) _ = Start(sweep);
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                _ = Tick();
+                Tick();
             }
             catch (Exception e)
             {
@@ -60,23 +59,22 @@ public sealed class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry
         }
     }
 
-    /// <summary>One pass. Returns the test scorings it started (tests await them).</summary>
-    public Task Tick()
+    /// <summary>One pass: the live trials followed, the test jobs followed (created when the last trial ended), new trials.</summary>
+    public void Tick()
     {
-        var scorings = new List<Task>();
-        foreach (var sweep in sweeps.All().Where(s => s.State == SweepStates.Running))
-            if (Observe(sweep)) scorings.Add(Score(sweep));
+        foreach (var sweep in sweeps.All().Where(s => s.State is SweepStates.Running or SweepStates.Scoring))
+            if (sweep.State == SweepStates.Scoring || Observe(sweep)) FollowScoring(sweep);
         CreateTrials();
-        return Task.WhenAll(scorings);
     }
 
-    /// <summary>Cancels the sweep and its live trials (their jobs cancelled, the trials recorded as cancelled). False if it had ended.</summary>
+    /// <summary>Cancels the sweep, its live trials (their jobs cancelled, the trials recorded as cancelled) and its test job. False if it had ended.</summary>
     public bool Cancel(SweepRecord sweep)
     {
         List<string> live = [];
         if (!sweeps.Update(sweep, s =>
         {
             if (s.IsFinal) return false;
+            if (s.TestJob is { } test) live.Add(test);
             foreach (var t in s.Trials.Where(t => t.State == TrialStates.Running))
             {
                 s.EndTrial(t.Index, TrialStates.Cancelled, Now, "the sweep was cancelled");
@@ -167,7 +165,7 @@ public sealed class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry
         int index = sweep.Trials.Count;
         var config = sweep.Spec.CreateSampler().Next(index, sweep.Outcomes);
         var trial = new SweepTrial(index, config, Now);
-        var jobId = $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+        var jobId = JobRecord.NewId();
         // The record first: a restart finds the trial and adds its job if it is missing (Observe).
         if (!sweeps.Update(sweep, s => s.State == SweepStates.Running && s.Trials.Count == index && Do(() => s.AddTrial(trial, jobId)))) return;
         log.LogInformation("sweep {Sweep}: trial {Trial} ({Config}) as job {Job}", sweep.Id, index, config, jobId);
@@ -198,30 +196,6 @@ public sealed class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry
         });
         StartData(job);
     }
-
-    Task Score(SweepRecord sweep) => Task.Run(() =>
-    {
-        try
-        {
-            var best = jobs.Find(sweep.TrialJobs[sweep.BestTrial!.Value]) ?? throw new InvalidOperationException("the best trial's job is gone");
-            var metrics = work.ScoreTest(sweep, best);
-            sweeps.Update(sweep, s => s.State == SweepStates.Scoring && Do(() => s.Scored(metrics, NowMs)));
-            log.LogInformation("sweep {Sweep}: best trial {Trial}, test {Metrics}", sweep.Id, sweep.BestTrial, string.Join(", ", metrics.Select(kv => $"{kv.Key} {kv.Value:G4}")));
-            try
-            {
-                work.WriteReport(sweep, best);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                log.LogWarning(e, "sweep {Sweep}: writing its report failed", sweep.Id); // the sweep's result stands
-            }
-        }
-        catch (Exception e)
-        {
-            log.LogWarning(e, "sweep {Sweep}: scoring the test set failed", sweep.Id);
-            sweeps.Update(sweep, s => !s.IsFinal && Do(() => s.Fail($"scoring the test set: {ErrorText.FirstLine(Faults.Unwrap(e).Message)}", NowMs)));
-        }
-    });
 
     /// <summary>
     /// The values of the sweep metric in the job's history, one per evaluation, in order (call under the job store's

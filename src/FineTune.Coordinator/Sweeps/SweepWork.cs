@@ -8,10 +8,8 @@ namespace FineTune.Coordinator.Sweeps;
 
 /// <summary>
 /// What a sweep does with files: writes its splits once (hub ids resolved into the coordinator's cache first), gives a
-/// trial its spec (the trials folder as its dataset), deletes a non-best trial's output and checkpoints, and scores the
-/// best trial's model on the test folder once. The scoring runs here on the coordinator (DatasetEvaluation, one
-/// process, the best model's output folder): a stopgap for the one-rank evaluation task on a worker that the issue
-/// asks for, which needs an evaluation-only assignment the workers do not have yet. Virtual for tests.
+/// trial its spec (the trials folder as its dataset) and the test job its spec (the best trial's model on the test
+/// folder), deletes a non-best trial's output and checkpoints, and writes the report. Virtual for tests.
 /// </summary>
 public class SweepWork(SweepStore sweeps, CoordinatorOptions options)
 {
@@ -43,15 +41,15 @@ public class SweepWork(SweepStore sweeps, CoordinatorOptions options)
         return SweepSplits.Write(baseArgs, sweep.Spec.ValidationSplit, sweep.Spec.Seed, folder).Folder;
     }
 
-    /// <summary>The best trial's model on the test set, once: test_accuracy, test_f1_macro, test_loss, test_samples.</summary>
-    public virtual IReadOnlyDictionary<string, double> ScoreTest(SweepRecord sweep, JobRecord best)
+    /// <summary>
+    /// The test job's spec (a job of kind evaluate): the best trial's options with its output folder as the model and
+    /// the test folder as the dataset, so one worker scores that model on the test set with the trials' columns,
+    /// max_length and eval batch size.
+    /// </summary>
+    public static TrainingArguments TestSpec(SweepRecord sweep, JobRecord best)
     {
         var splits = Splits(sweep);
-        var args = splits.ForTrial(best.Spec);
-        using var classifier = TextClassifier.Load(best.OutputDir);
-        var result = DatasetEvaluation.Evaluate(classifier, splits.TestFolder, args.ToDatasetOptions() with { Dataset = splits.TestFolder },
-            args.PerDeviceEvalBatchSize, args.MaxLength);
-        return TestScores.Of(result);
+        return splits.ForTrial(best.Spec) with { Model = best.OutputDir, ModelRevision = null, Dataset = splits.TestFolder, PushToHub = false };
     }
 
     /// <summary>

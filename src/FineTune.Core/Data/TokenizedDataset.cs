@@ -22,6 +22,9 @@ public sealed partial class TokenizedDataset
         _labels = labels;
     }
 
+    /// <summary>No examples (an evaluation-only job's training set).</summary>
+    public static TokenizedDataset Empty { get; } = new([], [0], [], []);
+
     public int Count => _labels.Length;
     public long TotalTokens => _offsets[^1];
     public int Length(int i) => (int)(_offsets[i + 1] - _offsets[i]);

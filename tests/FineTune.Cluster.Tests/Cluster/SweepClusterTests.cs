@@ -110,6 +110,13 @@ public class SweepClusterTests
         Assert.Equal(40, sweep.TestMetrics["test_samples"]); // eval_split 0.2 of 200 rows
         Assert.InRange(sweep.TestMetrics["test_accuracy"], 0, 1);
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(cluster.Log("coordinator"), $"sweep {sweep.Id}: best trial [0-9]+, test "));
+        // ... by a one-rank job of kind evaluate on a worker: the best trial's model on the test folder, read there once.
+        var scoring = api.GetJob(new GetJobRequest { JobId = sweep.TestJobId });
+        Assert.Equal(("evaluate", sweep.Id, JobState.Succeeded, 1), (scoring.Kind, scoring.SweepId, scoring.StateCode, scoring.Workers.Count));
+        Assert.Equal((jobs[sweep.BestTrial].OutputDir, Path.Combine(data, "test")), (scoring.Options["model"].TrimEnd('/'), scoring.Options["dataset"].TrimEnd('/')));
+        var evaluated = System.Text.RegularExpressions.Regex.Matches(cluster.Log(scoring.Workers[0]), $"job {scoring.Id}: evaluated ([0-9]+) examples");
+        Assert.Equal(["40"], evaluated.Select(m => m.Groups[1].Value));
+        Assert.Equal(sweep.TestMetrics["test_accuracy"], (double)JsonNode.Parse(scoring.Json)!["metrics"]!["eval_accuracy"]!);
         string Text(string line) => (string)JsonNode.Parse(line)!["text"]!;
         var train = Lines(Path.Combine(data, "trials", "train.jsonl")).Select(Text).ToHashSet();
         var validation = Lines(Path.Combine(data, "trials", "validation.jsonl")).Select(Text).ToHashSet();

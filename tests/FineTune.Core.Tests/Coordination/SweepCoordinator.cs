@@ -7,12 +7,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTune.Core.Tests.Coordination;
 
-/// <summary>Sweep file work without data: splits as an empty folder, the test score a fixed value, deletions counted.</summary>
+/// <summary>Sweep file work without data: splits as an empty folder, reports counted, deletions counted.</summary>
 public sealed class FakeSweepWork(SweepStore store, CoordinatorOptions coordinator) : SweepWork(store, coordinator)
 {
     readonly string sweepsDir = coordinator.SweepsDir;
 
-    public List<string> Scored { get; } = [];
+    public List<string> Reports { get; } = [];
     public List<string> Deleted { get; } = [];
 
     public override string WriteSplits(SweepRecord sweep)
@@ -22,15 +22,7 @@ public sealed class FakeSweepWork(SweepStore store, CoordinatorOptions coordinat
         return folder;
     }
 
-    public override IReadOnlyDictionary<string, double> ScoreTest(SweepRecord sweep, JobRecord best)
-    {
-        lock (Scored) Scored.Add(best.Id);
-        return new Dictionary<string, double> { ["test_accuracy"] = 0.75 };
-    }
-
-    public override void WriteReport(SweepRecord sweep, JobRecord best)
-    {
-    }
+    public override void WriteReport(SweepRecord sweep, JobRecord best) => Reports.Add(best.Id);
 
     public override void DeleteResults(JobRecord? job)
     {
@@ -79,10 +71,27 @@ public sealed class SweepCoordinator
     /// <summary>Both schedulers once, then each worker's heartbeat (assignments delivered, ended jobs let go).</summary>
     public async Task Tick()
     {
-        await Runner.Tick();
+        Runner.Tick();
         await C.Scheduler.Tick();
         foreach (var name in new[] { "worker-0", "worker-1" })
             if (C.Workers.FindByName(name) is { } w && (w.JobId is null || C.Jobs.Find(w.JobId) is { State: JobState.Running })) C.Idle(w);
+    }
+
+    /// <summary>The sweep's test job (kind evaluate), once scoring started.</summary>
+    public JobRecord TestJob(SweepRecord sweep) => C.Jobs.Find(sweep.TestJob!)!;
+
+    /// <summary>The running test job ends as its worker would end it: its final evaluation recorded, then succeeded.</summary>
+    public void Score(JobRecord test, double accuracy, int samples)
+    {
+        Assert.Equal(JobState.Running, test.State);
+        C.Jobs.Update(test, j => Do(() => j.FinalEval = new FineTune.Core.Training.EvalResult(accuracy, accuracy, 0.5, [], [], ["0", "1"], samples)));
+        Assert.True(C.Lifecycle.Succeed(test));
+    }
+
+    static bool Do(Action action)
+    {
+        action();
+        return true;
     }
 
     /// <summary>Rank 0 of a running trial logs an evaluation of the metric.</summary>

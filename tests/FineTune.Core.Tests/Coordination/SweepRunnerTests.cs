@@ -108,7 +108,7 @@ public class SweepRunnerTests
         await s.Tick();
         Assert.Equal(SweepStates.Failed, sweep.State);
         Assert.Equal("every trial failed (trial 2: disk full)", sweep.Error);
-        Assert.Empty(s.Work.Scored);
+        Assert.Null(sweep.TestJob); // nothing to score
     }
 
     [Fact]
@@ -149,13 +149,27 @@ public class SweepRunnerTests
         Assert.True(s.C.Lifecycle.Succeed(t0));
         Assert.True(s.C.Lifecycle.Succeed(t1));
         await s.Tick();
+        Assert.Equal(SweepStates.Scoring, sweep.State);
+        Assert.Equal(1, sweep.BestTrial);
+        Assert.Equal([t0.Id], s.Work.Deleted);
+
+        // The scoring is a job of kind evaluate on one worker: the best trial's model on the test folder, and nothing else.
+        var test = s.TestJob(sweep);
+        Assert.Equal((JobKinds.Evaluate, sweep.Id, 1), (test.Kind, test.SweepId, test.RequestedWorkers));
+        Assert.Equal(t1.OutputDir, test.Spec.Model);
+        Assert.Equal(Path.Combine(sweep.DataFolder!, SweepSplits.TestFolderName), test.Spec.Dataset);
+        Assert.Equal((test.Kind, test.SweepId), (JobStore.ToMessage(test).Kind, JobStore.ToMessage(test).SweepId));
+        await s.Tick();
+        Assert.Equal(JobState.Running, test.State);
+        await s.Tick();
+        Assert.Single(s.C.Jobs.All(), j => j.IsEvaluation); // once, however many passes it runs
+        s.Score(test, 0.75, 40);
         await s.Tick();
         Assert.Equal(SweepStates.Succeeded, sweep.State);
-        Assert.Equal(1, sweep.BestTrial);
-        Assert.Equal([t1.Id], s.Work.Scored); // once, on the best
-        Assert.Equal([t0.Id], s.Work.Deleted);
-        Assert.Equal(0.75, sweep.TestMetrics!["test_accuracy"]);
+        Assert.Equal((0.75, 40.0), (sweep.TestMetrics!["test_accuracy"], sweep.TestMetrics["test_samples"]));
+        Assert.Equal([t1.Id], s.Work.Reports); // the report, into the best trial's output
         var message = SweepMessages.ToMessage(sweep);
+        Assert.Equal(test.Id, message.TestJobId);
         Assert.Equal((1, 2, "succeeded", 0.85), (message.BestTrial, message.Trials.Count, message.State, message.Trials[1].Metric));
         Assert.Equal([0.7, 0.85], message.Trials[1].Evaluations);
     }
@@ -203,5 +217,67 @@ public class SweepRunnerTests
         await s.Tick();
         Assert.Equal(2, sweep.Trials[0].Evaluations);
         Assert.Equal([new AshaReport(0, 1, 0.6), new AshaReport(0, 2, 0.7)], sweep.Reports);
+    }
+
+    /// <summary>Two trials run to the end (trial 1 the best); the sweep is scoring, its test job created and running.</summary>
+    async Task<(SweepRecord Sweep, JobRecord Test)> Scoring()
+    {
+        var sweep = s.Submit(SweepCoordinator.File.Replace("trials: 4", "trials: 2"));
+        await s.Tick();
+        var (t0, t1) = (s.TrialJob(sweep, 0), s.TrialJob(sweep, 1));
+        s.Evaluate(t0, 0.7);
+        s.Evaluate(t1, 0.8);
+        Assert.True(s.C.Lifecycle.Succeed(t0));
+        Assert.True(s.C.Lifecycle.Succeed(t1));
+        await s.Tick();
+        await s.Tick();
+        var test = s.TestJob(sweep);
+        Assert.Equal(JobState.Running, test.State);
+        return (sweep, test);
+    }
+
+    [Fact]
+    public async Task A_failed_or_cancelled_test_job_fails_the_sweep_with_its_reason()
+    {
+        var (sweep, test) = await Scoring();
+        Assert.True(s.C.Lifecycle.Fail(test, "ValueError: test.jsonl line 3: label 7 is not a class"));
+        await s.Tick();
+        Assert.Equal(SweepStates.Failed, sweep.State);
+        Assert.Equal("scoring the test set: ValueError: test.jsonl line 3: label 7 is not a class", sweep.Error);
+        Assert.Null(sweep.TestMetrics);
+        Assert.Empty(s.Work.Reports);
+
+        var other = new SweepRunnerTests();
+        (sweep, test) = await other.Scoring();
+        Assert.True(other.s.C.Lifecycle.Cancel(test)); // finetune cancel TEST_JOB
+        await other.s.Tick();
+        Assert.Equal((SweepStates.Failed, $"scoring the test set: its job {test.Id} was cancelled"), (sweep.State, sweep.Error));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_scoring_sweep_cancels_its_test_job()
+    {
+        var (sweep, test) = await Scoring();
+        Assert.True(s.Runner.Cancel(sweep));
+        Assert.Equal((SweepStates.Cancelled, JobState.Cancelled), (sweep.State, test.State));
+    }
+
+    [Fact]
+    public async Task A_restart_while_scoring_recovers_the_test_job_and_records_its_score_once()
+    {
+        var (sweep, test) = await Scoring();
+        var restarted = new SweepCoordinator(s.C.Options.DataDir);
+        var again = restarted.Sweeps.Find(sweep.Id)!;
+        Assert.Equal((SweepStates.Scoring, test.Id), (again.State, again.TestJob));
+        var job = restarted.C.Jobs.Find(test.Id)!;
+        Assert.Equal((JobState.Recovering, JobKinds.Evaluate), (job.State, job.Kind)); // recovered as any job, its kind kept
+        restarted.C.Join("worker-0");
+        await restarted.Tick();
+        await restarted.Tick();
+        Assert.Equal(JobState.Running, job.State);
+        Assert.Single(restarted.C.Jobs.All(), j => j.IsEvaluation); // no second test job
+        restarted.Score(job, 0.6, 40);
+        await restarted.Tick();
+        Assert.Equal((SweepStates.Succeeded, 0.6), (again.State, again.TestMetrics!["test_accuracy"]));
     }
 }
