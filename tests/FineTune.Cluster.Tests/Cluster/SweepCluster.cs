@@ -18,6 +18,16 @@ static class SweepCluster
     static readonly string[] Negative = ["bad", "hate", "not"];
     static readonly string[] Filler = ["the", "food", "was", "service", "it", "i", "a", "b", "c"];
 
+    /// <summary>Short fault timeouts: a lost worker is noticed after 5 s of silence, not the default's minutes.</summary>
+    public static readonly string[] FastFaults = ["--heartbeat-timeout", "5", "--collective-timeout", "10", "--recovery-wait", "30"];
+
+    /// <summary>
+    /// Workers that pause 100 ms after every step (FineTune.Worker.InjectedDelay, test only): a tiny BERT's trial of 32
+    /// steps then runs for seconds, not a fraction of one, so a test can act on a trial while it runs (CI once saw a
+    /// whole 3-trial sweep end in 3.3 s, between two polls).
+    /// </summary>
+    public static readonly Dictionary<string, string> SlowSteps = new() { ["FINETUNE_TEST_STEP_DELAY_MS"] = "100" };
+
     /// <summary>
     /// A tiny base encoder and <paramref name="rows"/> rows, labels alternating, whose texts are all distinct: one
     /// sentiment word among one to three fillers, so that a trial with a working learning rate is above chance after

@@ -18,15 +18,6 @@ namespace FineTune.Cluster.Tests.Cluster;
 [Collection(TorchGlobalState.Name)]
 public class SweepClusterTests
 {
-    static readonly string[] FastFaults = ["--heartbeat-timeout", "5", "--collective-timeout", "10", "--recovery-wait", "30"];
-
-    /// <summary>
-    /// Workers that pause 100 ms after every step (FineTune.Worker.InjectedDelay, test only): a tiny BERT's trial of 32
-    /// steps then runs for seconds, not a fraction of one, so a test can act on a trial while it runs (CI once saw a
-    /// whole 3-trial sweep end in 3.3 s, between two polls).
-    /// </summary>
-    static readonly Dictionary<string, string> SlowSteps = new() { ["FINETUNE_TEST_STEP_DELAY_MS"] = "100" };
-
     /// <summary>The coordinator's scheduling pass, in seconds (Scheduler: workers for data-ready jobs every 250 ms).</summary>
     const double SchedulerPass = 0.25;
 
