@@ -191,6 +191,7 @@ public sealed partial class CoordinatorClient : IDisposable
             ["output_dir"] = job.OutputDir is "" ? null : job.OutputDir,
             ["error"] = job.Error is "" ? null : job.Error,
             ["sweep_id"] = job.SweepId is "" ? null : job.SweepId,
+            ["kind"] = job.Kind is "" ? JobKinds.Train : job.Kind,
         };
     }
 }

@@ -33,7 +33,7 @@ public static class StatusCommand
     {
         var table = new Table("job", job.Id);
         table.Add("state", job.State);
-        if (job.SweepId is not "") table.Add("sweep", $"{job.SweepId} (a trial: finetune sweep status {job.SweepId})");
+        if (job.SweepId is not "") table.Add("sweep", $"{job.SweepId} ({(job.Kind == JobKinds.Evaluate ? "its test set's scoring" : "a trial")}: finetune sweep status {job.SweepId})");
         table.Add("world size", job.WorldSize.ToString(CultureInfo.InvariantCulture));
         table.Add("workers", job.Workers.Count == 0 ? "-" : string.Join(", ", job.Workers));
         table.Add("step", Step(job));

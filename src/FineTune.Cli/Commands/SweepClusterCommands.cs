@@ -110,7 +110,8 @@ public static class SweepClusterCommands
             Console.WriteLine($"  trial {t.Index}  {t.JobId}  {t.State}  {(t.HasMetric ? $"{s.Metric} {F(t.Metric)} after {t.Evaluations.Count} evaluation(s)" : "no evaluation yet")}  "
                 + string.Join(" ", t.Params.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")) + (t.Reason.Length > 0 ? $"  ({t.Reason})" : ""));
         if (s.TestMetrics.Count > 0)
-            Console.WriteLine("  test set (best trial, scored once): " + string.Join(", ", s.TestMetrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key} {F(m.Value)}")));
+            Console.WriteLine($"  test set (best trial, scored once by {s.TestJobId}): " + string.Join(", ", s.TestMetrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key} {F(m.Value)}")));
+        else if (s.TestJobId.Length > 0) Console.WriteLine($"  test set: being scored by {s.TestJobId} (best trial {s.BestTrial})");
         if (s.Error.Length > 0) Console.WriteLine($"  error: {s.Error}");
     }
 

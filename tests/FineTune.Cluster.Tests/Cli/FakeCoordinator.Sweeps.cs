@@ -30,6 +30,7 @@ public sealed partial class FakeJobs
         WorkersPerTrial = 1,
         BestTrial = 0,
         TestMetrics = { ["test_accuracy"] = 0.9, ["test_loss"] = 0.25 },
+        TestJobId = "job-test",
         Trials =
         {
             new SweepTrial { Index = 0, Params = { ["learning_rate"] = "0.001", ["warmup_ratio"] = "0.1" }, State = "succeeded", Metric = 0.91, HasMetric = true, Evaluations = { 0.85, 0.91 }, JobId = Trial },

@@ -21,7 +21,7 @@ public class SweepClusterCliTests(FakeCoordinator fake) : IClassFixture<FakeCoor
         Assert.Equal($"  trial 0  {FakeJobs.Trial}  succeeded  eval_accuracy 0.91 after 2 evaluation(s)  learning_rate=0.001 warmup_ratio=0.1", lines[1]);
         Assert.Equal($"  trial 1  job-trial-1  stopped  eval_accuracy 0.55 after 1 evaluation(s)  learning_rate=0.01 warmup_ratio=0  ({FakeJobs.AshaReason})", lines[2]);
         Assert.Equal("  trial 2  job-trial-2  failed  no evaluation yet  learning_rate=1e-05 warmup_ratio=0  (worker-0 lost)", lines[3]);
-        Assert.Equal("  test set (best trial, scored once): test_accuracy 0.9, test_loss 0.25", lines[4]);
+        Assert.Equal("  test set (best trial, scored once by job-test): test_accuracy 0.9, test_loss 0.25", lines[4]);
         Assert.Equal(5, lines.Length);
 
         var unknown = Run("sweep", "status", "sweep-nope");
