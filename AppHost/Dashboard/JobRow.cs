@@ -76,6 +76,7 @@ public static class JobRow
         var lastEval = history?.OfType<JsonObject>().LastOrDefault(h => h["eval_accuracy"] is not null)?["eval_accuracy"];
         var epoch = history?.OfType<JsonObject>().LastOrDefault()?["epoch"];
         yield return Property("job.id", "Job", job.Id);
+        yield return Property("job.kind", "Kind", job.Kind is "" ? JobKinds.Train : job.Kind); // evaluate: a sweep's test scoring
         yield return Property("job.progress", "Progress", job.MaxSteps > 0 ? $"step {job.GlobalStep} / {job.MaxSteps}" : job.Data?.Phase is { Length: > 0 } phase ? $"data: {phase}" : "");
         yield return Property("job.epoch", "Epoch", epoch is JsonValue e && e.TryGetValue<double>(out var ep) ? ep.ToString("0.##", inv) : "");
         yield return Property("job.loss", "Loss", lastLoss is JsonValue l && l.TryGetValue<double>(out var loss) ? loss.ToString("0.0000", inv) : Number("train_loss", "0.0000"));

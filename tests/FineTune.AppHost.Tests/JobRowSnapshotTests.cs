@@ -50,6 +50,11 @@ public class JobRowSnapshotTests
             (Property("job.progress"), Property("job.epoch"), Property("job.eval_accuracy"), Property("job.samples_per_second"), Property("job.workers"), Property("job.restarts")));
         Assert.Equal(("google-bert/bert-base-cased", "Yelp/yelp_review_full", "pushed me/test"), (Property("job.model"), Property("job.dataset"), Property("job.push")));
         Assert.Equal("coordinator", Property(JobRow.ParentProperty)); // nested under the coordinator on the resources page
+        Assert.Equal("train", Property("job.kind")); // a coordinator before job kinds sent none
+        var test = Job(JobState.Succeeded);
+        (test.Kind, test.SweepId) = ("evaluate", "sweep-1");
+        string TestProperty(string name) => JobRow.Snapshot(JobRow.Initial, test, false, "coordinator").Properties.Single(p => p.Name == name).Value?.ToString() ?? "";
+        Assert.Equal("evaluate", TestProperty("job.kind"));
         Assert.True(row.IsHidden);
         Assert.NotNull(row.StopTimeStamp);
         Assert.Equal("job-20261207-1", JobRow.NameOf("job-20261207-1"));
