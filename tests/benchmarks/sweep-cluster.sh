@@ -48,6 +48,9 @@ $CLI sweep submit -f $WORK/sweep.yaml --coordinator $URL --wait --json > $WORK/s
 e=$(date +%s.%N)
 SWEEP=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['id'])" $WORK/sweep.json)
 SPLITS=$WORK/coordinator/sweeps/$SWEEP/data
+# The sweep's test scoring: a job of kind evaluate on one worker.
+TEST_JOB=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['testJobId'])" $WORK/sweep.json)
+$CLI status $TEST_JOB --coordinator $URL --json > $WORK/test-job.json
 # The defaults, on the same splits: trained on trials/ (evaluated on its validation split), scored on test/.
 $CLI train --dataset $SPLITS/trials --max-length 64 --epochs 3 --threads 1 --output $WORK/default --json > $WORK/default.json 2>/dev/null
 $CLI evaluate --model $WORK/default --dataset $SPLITS/test --max-length 64 --threads 1 --json > $WORK/default-test.json 2>/dev/null
@@ -70,6 +73,8 @@ print(f"{'':34}{'validation acc':>16}{'test acc':>12}")
 print(f"{'default hyperparameters':34}{default:>16.4f}{default_test:>12.4f}")
 params = ", ".join(f"{k}={v}" for k, v in sorted(best.get("params", {}).items()))
 print(f"{'best trial ' + str(best.get('index', 0)):34}{best['metric']:>16.4f}{sweep['testMetrics']['test_accuracy']:>12.4f}   ({params})")
+test_job = json.load(open(f"{work}/test-job.json"))
+print(f"test set scored once by {test_job['id']} (kind {test_job['kind']}) on {', '.join(test_job['workers'])}: {test_job['metrics']['eval_samples']} examples")
 print(f"ASHA: {evaluations} of {budget} trial epochs run, {1 - evaluations / budget:.0%} saved")
 print(f"wall {end - start:.0f} s (submit to result) against {sum(durations):.0f} s of trials' own time: {(end - start) / sum(durations):.2f}")
 print(f"workers busy {sum(durations) / (2 * (last - first)):.0%} while trials ran ({last - first:.0f} s)")

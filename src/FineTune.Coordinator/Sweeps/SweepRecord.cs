@@ -16,6 +16,7 @@ public sealed class SweepRecord
     readonly List<SweepTrial> trials = [];
     readonly Dictionary<int, string> trialJobs = [];
     readonly List<AshaReport> reports = [];
+    readonly Dictionary<int, string> stops = []; // trial -> ASHA's stop reason (derived from the reports)
 
     public SweepRecord(string id, string name, string text, SweepSpec spec, long createdUnixMs, string? requestId, IReadOnlyDictionary<string, string>? paths = null)
     {
@@ -87,8 +88,16 @@ public sealed class SweepRecord
         if (Asha is null) return null;
         var report = new AshaReport(index, trial.Evaluations, value);
         reports.Add(report);
-        return Asha.Report(report);
+        var decision = Asha.Report(report);
+        if (decision.Action == AshaAction.Stop) stops[index] = decision.Reason;
+        return decision;
     }
+
+    /// <summary>
+    /// ASHA's reason when it decided to stop trial <paramref name="index"/>, else null. Rebuilt from the reports at load,
+    /// so a trial whose job ended (or a coordinator that stopped) before the stop reached the job still counts as stopped.
+    /// </summary>
+    public string? StopDecided(int index) => stops.GetValueOrDefault(index);
 
     /// <summary>A trial's job ended; a succeeded trial better than the best so far becomes the best (returns the one it replaced).</summary>
     public int? EndTrial(int index, string state, DateTime at, string? reason)
@@ -146,7 +155,9 @@ public sealed class SweepRecord
             trialJobs[trial.Index] = jobId;
         }
         reports.AddRange(asha);
-        Asha?.Replay(reports);
+        if (Asha is null) return;
+        foreach (var (report, decision) in reports.Zip(Asha.Replay(reports)))
+            if (decision.Action == AshaAction.Stop) stops[report.TrialIndex] = decision.Reason;
     }
 
     void Require(string action, string state)

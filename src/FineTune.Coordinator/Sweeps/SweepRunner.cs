@@ -20,8 +20,6 @@ namespace FineTune.Coordinator.Sweeps;
 public sealed partial class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry workers, JobLifecycle lifecycle, SweepWork work,
     ILogger<SweepRunner> log) : BackgroundService
 {
-    readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> lateStops = new(); // "sweep/trial" -> reason
-
     /// <summary>Starts a trial job's data work (JobDataWork.Start; tests mark the data ready themselves).</summary>
     public Action<JobRecord> StartData { get; set; } = _ => { };
 
@@ -100,21 +98,22 @@ public sealed partial class SweepRunner(SweepStore sweeps, JobStore jobs, Worker
                 continue;
             }
             var (values, ended) = jobs.Read(() => (Evaluations(job, sweep.Spec.Metric), job.IsTerminal ? job : null));
-            var key = $"{sweep.Id}/{trial.Index}";
             // A job stopped early (by ASHA) may have logged evaluations after the decision: they count no more. Neither
             // do those of a short trial whose job ended before the decision reached it (it ended between two passes).
-            for (int k = trial.Evaluations; ended is not { State: JobState.Stopped } && !lateStops.ContainsKey(key) && k < values.Count; k++)
+            for (int k = trial.Evaluations; ended is not { State: JobState.Stopped } && sweep.StopDecided(trial.Index) is null && k < values.Count; k++)
             {
                 AshaDecision? decision = null;
                 sweeps.Update(sweep, s => s.State == SweepStates.Running && Do(() => decision = s.Evaluated(trial.Index, Now, values[k])));
                 if (decision is { Action: AshaAction.Stop } stop)
                 {
                     log.LogInformation("sweep {Sweep}: trial {Trial} ({Job}): {Reason}", sweep.Id, trial.Index, job.Id, stop.Reason);
-                    if (!lifecycle.Stop(job, stop.Reason)) lateStops[key] = $"{stop.Reason} (its job had already ended)";
+                    lifecycle.Stop(job, stop.Reason);
                     break;
                 }
             }
-            if (ended is not null) EndTrial(sweep, trial, ended, lateStops.TryRemove(key, out var late) ? late : null);
+            // The stop is in the record (ASHA's reports): a restart between the decision and the job's stop stops it now.
+            if (ended is null && sweep.StopDecided(trial.Index) is { } decided) lifecycle.Stop(job, decided);
+            if (ended is not null) EndTrial(sweep, trial, ended, ended.State != JobState.Stopped && sweep.StopDecided(trial.Index) is { } late ? $"{late} (its job had already ended)" : null);
         }
         bool done = false;
         sweeps.Update(sweep, s =>

@@ -93,6 +93,30 @@ public class SweepRunnerTests
     }
 
     [Fact]
+    public async Task A_stop_recorded_before_a_restart_reaches_the_trials_job_after_it()
+    {
+        var sweep = s.Submit();
+        await s.Tick();
+        var (t0, t1) = (s.TrialJob(sweep, 0), s.TrialJob(sweep, 1));
+        s.Evaluate(t0, 0.9);
+        await s.Tick();
+        // The coordinator records ASHA's stop of trial 1 (sweep.json), then dies before it stops the trial's job.
+        AshaDecision? decision = null;
+        Assert.True(s.Sweeps.Update(sweep, r => (decision = r.Evaluated(1, DateTime.UtcNow, 0.5)) is not null));
+        Assert.Equal((AshaAction.Stop, JobState.Running), (decision!.Action, t1.State));
+
+        var restarted = new SweepCoordinator(s.C.Options.DataDir);
+        var again = restarted.Sweeps.Find(sweep.Id)!;
+        Assert.Equal(decision.Reason, again.StopDecided(1)); // rebuilt from the reports
+        Assert.Null(again.StopDecided(0));
+        await restarted.Tick();
+        var job = restarted.C.Jobs.Find(t1.Id)!;
+        Assert.Equal((JobState.Stopped, decision.Reason), (job.State, job.StopReason));
+        await restarted.Tick();
+        Assert.Equal((TrialStates.Stopped, decision.Reason), (again.Trials[1].State, again.Trials[1].Reason));
+    }
+
+    [Fact]
     public async Task A_failed_trial_is_recorded_and_the_sweep_goes_on_and_fails_only_when_every_trial_failed()
     {
         var sweep = s.Submit(SweepCoordinator.File.Replace("trials: 4", "trials: 3"));
