@@ -215,6 +215,7 @@ public sealed class SweepRunner(SweepStore sweeps, JobStore jobs, WorkerRegistry
             {
                 log.LogWarning(e, "sweep {Sweep}: writing its report failed", sweep.Id); // the sweep's result stands
             }
+            work.PushBest(sweep, best);
         }
         catch (Exception e)
         {
