@@ -6,7 +6,8 @@ using FineTune.Core.Training;
 namespace FineTune.Cli;
 
 /// <summary>
-/// push_to_hub for `finetune train`: with hub_strategy every_save, each checkpoint's model files are pushed as it is
+/// push_to_hub for `finetune train` (and `finetune sweep`, whose trials never push: its output, DIR/best, is pushed
+/// once at the end with <see cref="Finish"/>): with hub_strategy every_save, each checkpoint's model files are pushed as it is
 /// saved ("Training in progress, step N"), one push at a time in the background so training does not wait; at the end
 /// the output folder (model, tokenizer, card, results) is pushed ("End of training"). The token is HF_TOKEN (else
 /// $HF_HOME/token) or --hub-token, held in memory only. A failed checkpoint push is a warning; the final one is an error.
@@ -68,6 +69,10 @@ public sealed class HubPublisher : ITrainerObserver, IDisposable
         lock (log) log.WriteLine($"pushed {outputDir} to {repo.Id}@{Revision}: commit {pushed.Commit[..12]} ({pushed.Files} files, {pushed.LfsUploaded} LFS objects uploaded)");
         return pushed;
     }
+
+    /// <summary>The push as --json shows it: <c>hub_push</c> {state, repo, revision, commit}.</summary>
+    public static System.Text.Json.Nodes.JsonObject ToJson(HubPushResult pushed) =>
+        new() { ["state"] = "pushed", ["repo"] = pushed.Repo.Id, ["revision"] = pushed.Revision, ["commit"] = pushed.Commit };
 
     string Revision => args.HubRevision ?? HubRevision.Default;
 

@@ -22,5 +22,11 @@ public static class CommonOptions
         DefaultValueFactory = _ => "auto",
     };
 
+    /// <summary>push_to_hub's token for this process (train, sweep): held in memory, never written.</summary>
+    public static Option<string?> HubToken() => new("--hub-token")
+    {
+        Description = "a Hugging Face token for --push-to-hub (else HF_TOKEN or $HF_HOME/token); used in memory, never written",
+    };
+
     public static Option<int?> Threads() => new("--threads") { Description = "CPU threads for TorchSharp (default: all cores)" };
 }

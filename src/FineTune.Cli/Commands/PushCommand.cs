@@ -8,7 +8,7 @@ namespace FineTune.Cli.Commands;
 /// <summary>
 /// finetune push FOLDER --repo ORG/NAME [--private] [--revision R] [--json]: any model folder to the Hugging Face Hub
 /// (its checkpoint folders left out), with HF_TOKEN. finetune push --job JOB_ID: the coordinator pushes a cluster job's
-/// output again (PushJob).
+/// output again (PushJob); a sweep's id pushes the sweep's output (its best trial's job's output, with the sweep's report).
 /// </summary>
 public static class PushCommand
 {
@@ -18,7 +18,7 @@ public static class PushCommand
         var repo = new Option<string?>("--repo") { Description = "ORG/NAME, or NAME in the token's namespace" };
         var isPrivate = new Option<bool>("--private") { Description = "create the repo private" };
         var revision = new Option<string?>("--revision") { Description = "the branch to push to (default main; created when missing)" };
-        var job = new Option<string?>("--job") { Description = "a cluster job: the coordinator pushes its output again, with its own token" };
+        var job = new Option<string?>("--job") { Description = "a cluster job or sweep: the coordinator pushes its output again, with its own token (a sweep's: its best trial's model and the sweep's report)" };
         var coordinator = new CoordinatorOptions();
         var json = CommonOptions.Json();
         var command = new Command("push", "Publish a model folder (or a cluster job's output) to the Hugging Face Hub") { folder, repo, isPrivate, revision, job, json };
@@ -35,8 +35,9 @@ public static class PushCommand
             {
                 using var cluster = coordinator.Connect(parse);
                 var pushed = cluster.Push(jobId);
+                var of = pushed.Id != jobId && pushed.SweepId == jobId ? $" (the best trial of sweep {jobId})" : "";
                 if (parse.GetValue(json)) Console.WriteLine(CoordinatorClient.ToJson(pushed).ToJsonString(Json.Indented));
-                else Console.WriteLine($"job {pushed.Id}: push {pushed.Push.State}{(pushed.Push.Error is { Length: > 0 } e ? $": {e}" : "")}");
+                else Console.WriteLine($"job {pushed.Id}{of}: push {pushed.Push.State}{(pushed.Push.Error is { Length: > 0 } e ? $": {e}" : "")}");
                 return pushed.Push.State == "failed" ? Cli.Failed : Cli.Success;
             }
             var dir = parse.GetValue(folder)!.FullName;

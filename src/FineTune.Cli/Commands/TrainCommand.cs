@@ -15,7 +15,7 @@ public static class TrainCommand
     {
         var job = new JobOptions("workers", "min_workers", "collective");
         var json = CommonOptions.Json();
-        var hubToken = new Option<string?>("--hub-token") { Description = "a Hugging Face token for --push-to-hub (else HF_TOKEN or $HF_HOME/token); used in memory, never written" };
+        var hubToken = CommonOptions.HubToken();
         var command = new Command("train", "Fine-tune a model on a labelled dataset in this process (options mirror Hugging Face TrainingArguments)");
         job.AddTo(command);
         command.Options.Add(json);
@@ -49,7 +49,7 @@ public static class TrainCommand
             if (parse.GetValue(json))
             {
                 var job = result.ToJson(id, JobState.Succeeded.Name(), ["local"]);
-                if (pushed is not null) job["hub_push"] = new System.Text.Json.Nodes.JsonObject { ["state"] = "pushed", ["repo"] = pushed.Repo.Id, ["revision"] = pushed.Revision, ["commit"] = pushed.Commit };
+                if (pushed is not null) job["hub_push"] = HubPublisher.ToJson(pushed);
                 Console.WriteLine(job.ToJsonString(Json.Indented));
                 return Cli.Success;
             }

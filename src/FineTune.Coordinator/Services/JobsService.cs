@@ -54,11 +54,15 @@ public sealed partial class JobsService(JobStore jobs, JobLifecycle lifecycle, W
         return Task.FromResult(JobStore.ToMessage(job));
     }
 
+    /// <summary>A job's output, or a sweep's (its best trial's output with the sweep's report: that job's push), pushed again.</summary>
     public override Task<Job> PushJob(PushJobRequest request, ServerCallContext context)
     {
-        var job = Find(request.JobId);
+        var sweep = sweeps.Find(request.JobId);
+        if (sweep is not null && sweeps.Read(() => sweep.State) is var state && state != SweepStates.Succeeded)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"sweep {sweep.Id} is {state}: only a succeeded sweep's output (its best trial's model, scored on the test set, with the sweep's report) is pushed"));
+        var job = sweep is not null ? BestOf(sweep) : Find(request.JobId);
         string? refusal = job.State != JobState.Succeeded ? $"job {job.Id} is {job.State.Name()}: only a succeeded job's output is pushed"
-            : job.Spec.HubModelId is null ? $"job {job.Id} names no hub_model_id to push to"
+            : job.Spec.HubModelId is null ? (sweep is null ? $"job {job.Id} names no hub_model_id to push to" : $"sweep {sweep.Id} names no hub_model_id to push to (set it in its base)")
             : JobSpec.PushRefusal(coordinator);
         if (refusal is not null) throw new RpcException(new Status(StatusCode.FailedPrecondition, refusal));
         pushes.PushOutput(job);
@@ -123,7 +127,7 @@ public sealed partial class JobsService(JobStore jobs, JobLifecycle lifecycle, W
         await FileTransfers.SendAsync(stream, files, context.CancellationToken);
     }
 
-    /// <summary>A sweep's output: its best trial's job (FAILED_PRECONDITION while it has none).</summary>
+    /// <summary>A sweep's output (Download, PushJob): its best trial's job (FAILED_PRECONDITION while it has none).</summary>
     JobRecord BestOf(SweepRecord sweep) => sweeps.Read(() => sweep.BestTrial is { } best ? sweep.TrialJobs[best] : null) is { } id
         ? Find(id)
         : throw new RpcException(new Status(StatusCode.FailedPrecondition, $"sweep {sweep.Id} has no completed trial yet: nothing to download"));

@@ -9,7 +9,8 @@ namespace FineTune.Coordinator.Sweeps;
 /// A sweep's one scoring of its test set: after the last trial, a job of kind evaluate (one worker; the best trial's
 /// model on the test folder) is created, recorded first so a restart finds it; it is scheduled, recovered and cancelled
 /// as any job. Its final evaluation becomes the sweep's test metrics (Trainer.evaluate's names, prefix "test"), then
-/// the report goes into the best trial's output; a test job that fails or is cancelled fails the sweep.
+/// the report goes into the best trial's output, which is pushed when the base says push_to_hub; a test job that fails
+/// or is cancelled fails the sweep.
 /// </summary>
 public sealed partial class SweepRunner
 {
@@ -30,7 +31,7 @@ public sealed partial class SweepRunner
             if (!sweeps.Update(sweep, s => s.State == SweepStates.Scoring && Do(() => s.Scored(metrics, NowMs)))) return;
             log.LogInformation("sweep {Sweep}: best trial {Trial}, test {Metrics} (job {Job})", sweep.Id, sweep.BestTrial,
                 string.Join(", ", metrics.Select(kv => $"{kv.Key} {kv.Value:G4}")), jobId);
-            WriteReport(sweep);
+            Publish(sweep);
             return;
         }
         var reason = state switch
@@ -66,16 +67,18 @@ public sealed partial class SweepRunner
         return job;
     }
 
-    void WriteReport(SweepRecord sweep)
+    /// <summary>The sweep's output, once it succeeded: the report into the best trial's output, then its push when the base asks.</summary>
+    void Publish(SweepRecord sweep)
     {
+        if (jobs.Find(sweep.TrialJobs[sweep.BestTrial!.Value]) is not { } best) return;
         try
         {
-            var best = jobs.Find(sweep.TrialJobs[sweep.BestTrial!.Value]) ?? throw new IOException("the best trial's job is gone");
             work.WriteReport(sweep, best);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             log.LogWarning(e, "sweep {Sweep}: writing its report failed", sweep.Id); // the sweep's result stands
         }
+        work.PushBest(sweep, best); // in the background; a failed push never fails the sweep
     }
 }

@@ -9,7 +9,8 @@ namespace FineTune.Coordinator.Sweeps;
 /// SubmitSweep's checks, all at once, before anything is stored: the request's sizes, a base given inline (a
 /// coordinator reads no client file), the sweep file (SweepSpec: every key, range and the trials' base), the base's
 /// paths confined as a job's (JobPaths), the base job checked as Submit checks a job (model folder, dataset's first
-/// rows), the coordinator's workers (CheckWorkers, --max-workers). Each refusal is one line naming the key.
+/// rows, push_to_hub's hub_model_id and the coordinator's hub access and token), the coordinator's workers
+/// (CheckWorkers, --max-workers). Each refusal is one line naming the key.
 /// </summary>
 public static class SweepSubmission
 {
@@ -34,8 +35,8 @@ public static class SweepSubmission
                 paths[key] = resolved;
         var sweep = new SweepRecord($"sweep-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}", name, text, spec, nowUnixMs, requestId, paths);
         var local = sweep.Local(spec.BaseArguments);
-        if (local.PushToHub) throw new InvalidInputException($"{name}: base: {ArgumentTable.Describe("push_to_hub")}: a sweep's trials do not push (push the best trial's job once the sweep ended)");
         spec.CheckWorkers(coordinator.MaxWorkers);
+        // A base that pushes (the sweep's output, once it succeeded: SweepWork.PushBest) is refused as a job that pushes is.
         InBase(name, () => JobSpec.CheckCluster(local with { Workers = spec.WorkersPerTrial }, coordinator));
         InBase(name, () => JobSpec.Check(local));
         return sweep;

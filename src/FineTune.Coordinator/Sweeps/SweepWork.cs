@@ -9,9 +9,10 @@ namespace FineTune.Coordinator.Sweeps;
 /// <summary>
 /// What a sweep does with files: writes its splits once (hub ids resolved into the coordinator's cache first), gives a
 /// trial its spec (the trials folder as its dataset) and the test job its spec (the best trial's model on the test
-/// folder), deletes a non-best trial's output and checkpoints, and writes the report. Virtual for tests.
+/// folder), deletes a non-best trial's output and checkpoints, writes the report, and pushes the sweep's output when
+/// its base says push_to_hub. Virtual for tests.
 /// </summary>
-public class SweepWork(SweepStore sweeps, CoordinatorOptions options)
+public class SweepWork(SweepStore sweeps, CoordinatorOptions options, JobPushes? pushes = null)
 {
     /// <summary>The history key of a sweep metric: eval_accuracy, eval_f1_macro (for f1), eval_loss.</summary>
     public static string HistoryKey(string metric)
@@ -62,6 +63,17 @@ public class SweepWork(SweepStore sweeps, CoordinatorOptions options)
             SweepSplits.Read(sweep.DataFolder ?? sweeps.DataFolder(sweep.Id)), DateTime.UnixEpoch.AddMilliseconds(sweep.CreatedUnixMs),
             DateTime.UnixEpoch.AddMilliseconds(sweep.EndedUnixMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
         SweepReport.Write(result, best.OutputDir);
+    }
+
+    /// <summary>
+    /// The sweep's one automatic push, called once after it succeeded (test set scored, report written): with push_to_hub
+    /// in its base, the best trial's output folder (the sweep's output, its report in it) goes to the base's
+    /// hub_model_id as that job's push (<see cref="JobPushes.PushOutput"/>: in the background, its state the job's
+    /// <c>push</c>; a failed push never fails the sweep, and PushJob of the sweep id tries again).
+    /// </summary>
+    public void PushBest(SweepRecord sweep, JobRecord best)
+    {
+        if (sweep.Spec.PushesOutput) pushes?.PushOutput(best);
     }
 
     /// <summary>A trial that is not the best: its output folder and checkpoints go (its record and history stay).</summary>

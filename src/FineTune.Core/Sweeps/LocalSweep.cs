@@ -9,7 +9,7 @@ namespace FineTune.Core.Sweeps;
 /// <summary>
 /// `finetune sweep` in one process: write the splits (no trial sees the test set), run the trials one after another as
 /// ordinary training runs into trials/trial-N, stop poor ones early (ASHA), keep only the best trial's model (the
-/// sweep's output, in best/), score the test set once on it, and write sweep.json and the report.
+/// sweep's output, in best/), score the test set once on it, and write sweep.json and the report (into best/ too).
 /// </summary>
 public static class LocalSweep
 {
@@ -64,6 +64,7 @@ public static class LocalSweep
         }
         var result = new SweepResult(spec, trials, best, test, splits, started, clock());
         SweepReport.Write(result, output);
+        if (best is not null) SweepReport.Write(result, Path.Combine(output, BestFolder)); // the sweep's output: the model with its report, as a cluster sweep's
         return result;
     }
 

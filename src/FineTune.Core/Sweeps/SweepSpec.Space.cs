@@ -12,6 +12,7 @@ public sealed partial class SweepSpec
     {
         ["workers"] = "is set by workers_per_trial",
         ["metric_for_best_model"] = "is set by the sweep's metric",
+        ["push_to_hub"] = "is the sweep's own (the base's: its output is pushed once, after the sweep; trials never push)",
     };
 
     /// <summary>Options that change what one evaluation is: ASHA compares trials after equal numbers of evaluations.</summary>

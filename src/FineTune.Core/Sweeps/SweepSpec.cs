@@ -77,8 +77,8 @@ public sealed partial class SweepSpec
 
     /// <summary>
     /// A trial's options: the base, then the sweep's settings (workers = workers_per_trial, min_workers = workers_per_trial
-    /// unless the base sets it, metric_for_best_model = metric, save_total_limit 1 unless the base sets it), then the
-    /// config's values, each through <see cref="ArgumentTable.Apply"/>; validated with the table's rules.
+    /// unless the base sets it, metric_for_best_model = metric, save_total_limit 1 unless the base sets it, push_to_hub
+    /// false), then the config's values, each through <see cref="ArgumentTable.Apply"/>; validated with the table's rules.
     /// </summary>
     public TrainingArguments TrialArguments(TrialConfig config)
     {
@@ -92,6 +92,13 @@ public sealed partial class SweepSpec
         if (problems.Count > 0) throw new InvalidInputException($"trial {config}: {string.Join("; ", problems)}");
         return args;
     }
+
+    /// <summary>
+    /// Whether the sweep's output (the best trial's model, with the sweep's report) is pushed to the hub once the sweep
+    /// succeeded: the base's push_to_hub. Trials never push (<see cref="TrialArguments"/>); they keep the base's
+    /// hub_model_id, hub_revision and hub_private_repo, so the best trial's spec names where its output goes.
+    /// </summary>
+    public bool PushesOutput => BaseArguments.PushToHub;
 
     /// <summary>Refuses a sweep whose trials need more workers than the coordinator has.</summary>
     public void CheckWorkers(int maxWorkers)
@@ -110,6 +117,6 @@ public sealed partial class SweepSpec
         if (baseArguments.MinWorkers is null) args = ArgumentTable.Apply(args, "min_workers", workers, "workers_per_trial");
         args = ArgumentTable.Apply(args, "metric_for_best_model", metric, "metric");
         if (baseArguments.SaveTotalLimit is null) args = ArgumentTable.Apply(args, "save_total_limit", "1", "save_total_limit");
-        return args;
+        return ArgumentTable.Apply(args, "push_to_hub", "false", "push_to_hub"); // the sweep pushes its output once (PushesOutput)
     }
 }

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FineTune.Cluster.Tests.Cli;
 using FineTune.Cluster.Tests.Cluster;
+using FineTune.Core.Sweeps;
 using FineTune.Core.Tests.Modeling;
+using FineTune.Core.Tests.Training;
 using YamlDotNet.RepresentationModel;
 
 namespace FineTune.Cluster.Tests.Hub;
@@ -10,7 +12,8 @@ namespace FineTune.Cluster.Tests.Hub;
 /// <summary>
 /// The guide's last step, push_to_hub, end to end against the test hub: `finetune train --push-to-hub` and the same
 /// job on a 2-worker cluster, where the coordinator pushes with its own token. The pushed repo holds the model, the
-/// tokenizer and a card whose model-index has the job's eval accuracy; no file the job wrote holds the token.
+/// tokenizer and a card whose model-index has the job's eval accuracy; no file the job wrote holds the token. A local
+/// `finetune sweep` whose base pushes publishes its output (the best model with the sweep's report) once.
 /// </summary>
 public sealed class HubPushEndToEndTests : IAsyncLifetime
 {
@@ -108,6 +111,39 @@ public sealed class HubPushEndToEndTests : IAsyncLifetime
         var status = FinetuneProcess.Run("status", id, "--coordinator", cluster.Url);
         Assert.Matches(@"\npush +failed me/refused@main: .*access denied for this token", status.Stdout);
         Assert.Null(hub.FindRepo("model", "me/refused"));
+    }
+
+    [Fact]
+    public void A_local_sweep_pushes_its_best_model_with_the_sweep_report_once_and_no_trial_pushes()
+    {
+        var (model, dataset, output) = TinyJobs.Setup(100);
+        var file = Path.Combine(Path.GetDirectoryName(output)!, "sweep.json");
+        File.WriteAllText(file, new JsonObject
+        {
+            ["base"] = new JsonObject // hub_strategy every_save, the default: a trial that pushed would show in the commits
+            {
+                ["model"] = model,
+                ["dataset"] = dataset,
+                ["num_train_epochs"] = 1,
+                ["max_length"] = 32,
+                ["threads"] = 1,
+                ["push_to_hub"] = true,
+                ["hub_model_id"] = "me/swept",
+            },
+            ["sampler"] = "grid",
+            ["trials"] = 2,
+            ["space"] = new JsonObject { ["learning_rate"] = new JsonObject { ["choice"] = new JsonArray(1e-2, 1e-3) } },
+        }.ToJsonString());
+        var environment = new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint.AbsoluteUri, ["HF_HUB_CACHE"] = Path.Combine(root, "hub"), ["HF_TOKEN"] = TestHub.WriterToken };
+        var r = FinetuneProcess.RunWithin(TimeSpan.FromMinutes(3), null, environment, ["sweep", "-f", file, "--output", output, "--json"]);
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var repo = hub.Repo("me/swept");
+        Assert.Equal(repo.Head.Id, (string?)JsonNode.Parse(r.Stdout)!["hub_push"]?["commit"]);
+        Assert.Equal(["End of training"], repo.Commits.Select(c => c.Title).Where(t => t != "initial commit")); // the sweep's output, once
+        foreach (var name in new[] { "model.safetensors", "config.json", "vocab.txt", "README.md", SweepReport.MarkdownFile, SweepReport.JsonFile })
+            Assert.Contains(name, repo.Head.Files.Keys);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(output, LocalSweep.BestFolder, "model.safetensors")), repo.Head.Files["model.safetensors"].Bytes);
     }
 
     static JsonNode WaitForPush(ClusterProcesses cluster, string id, Func<string?, bool> done)

@@ -7,8 +7,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTune.Core.Tests.Coordination;
 
-/// <summary>Sweep file work without data: splits as an empty folder, reports counted, deletions counted.</summary>
-public sealed class FakeSweepWork(SweepStore store, CoordinatorOptions coordinator) : SweepWork(store, coordinator)
+/// <summary>
+/// Sweep file work without data: splits as an empty folder, reports counted, deletions counted; the report is the real
+/// one where the best trial has an output folder (a test that wrote one), else nothing.
+/// </summary>
+public sealed class FakeSweepWork(SweepStore store, CoordinatorOptions coordinator, JobPushes? pushes = null) : SweepWork(store, coordinator, pushes)
 {
     readonly string sweepsDir = coordinator.SweepsDir;
 
@@ -22,7 +25,11 @@ public sealed class FakeSweepWork(SweepStore store, CoordinatorOptions coordinat
         return folder;
     }
 
-    public override void WriteReport(SweepRecord sweep, JobRecord best) => Reports.Add(best.Id);
+    public override void WriteReport(SweepRecord sweep, JobRecord best)
+    {
+        Reports.Add(best.Id);
+        if (Directory.Exists(best.OutputDir)) base.WriteReport(sweep, best);
+    }
 
     public override void DeleteResults(JobRecord? job)
     {
@@ -49,11 +56,12 @@ public sealed class SweepCoordinator
     public FakeSweepWork Work { get; }
     public SweepRunner Runner { get; }
 
-    public SweepCoordinator(string? dataDir = null)
+    /// <param name="pushes">the coordinator's pushes (tests that push to a test hub), else none</param>
+    public SweepCoordinator(string? dataDir = null, Func<InProcessCoordinator, JobPushes>? pushes = null)
     {
         C = new InProcessCoordinator(dataDir);
         Sweeps = new SweepStore(C.Options, NullLogger<SweepStore>.Instance);
-        Work = new FakeSweepWork(Sweeps, C.Options);
+        Work = new FakeSweepWork(Sweeps, C.Options, pushes?.Invoke(C));
         Runner = new SweepRunner(Sweeps, C.Jobs, C.Workers, C.Lifecycle, Work, NullLogger<SweepRunner>.Instance) { StartData = j => C.Lifecycle.OnDataReady(j) };
     }
 

@@ -1,6 +1,8 @@
 using FineTune.Cli.Commands;
 using FineTune.Coordinator.Sweeps;
+using FineTune.Core.Hub;
 using FineTune.Core.Sweeps;
+using FineTune.Core.Tests.Training;
 
 namespace FineTune.Core.Tests.Coordination;
 
@@ -46,5 +48,45 @@ public class SweepSubmissionTests
     {
         var e = Assert.Throws<InvalidInputException>(() => SweepSubmission.Check("sweep.yaml", SweepCoordinator.File.Replace("num_train_epochs: 3", "dataset: /etc/passwd.csv"), "", c.Options, 1));
         Assert.StartsWith("sweep.yaml: base: --dataset (dataset): '/etc/passwd.csv' is outside the coordinator's roots", e.Message);
+    }
+
+    /// <summary>A sweep file whose base (a tiny model and dataset on the coordinator's data root) has <paramref name="push"/>,
+    /// for a coordinator with hub access and a token.</summary>
+    (string Text, Coordinator.Jobs.CoordinatorOptions Options) Pushing(string push)
+    {
+        var (model, dataset, _) = TinyJobs.Setup(40);
+        var options = c.Options with
+        {
+            DataRoots = [Path.GetDirectoryName(dataset)!],
+            Hub = new HubSettings(new Uri("http://hub.test"), "hf_secret", false, Path.Combine(c.Options.DataDir, "hub")),
+        };
+        return (SweepCoordinator.File.Replace("base: {num_train_epochs: 3, eval_strategy: epoch}",
+            $"base: {{model: {model}, dataset: {dataset}, eval_split: 0.2, max_length: 32, num_train_epochs: 3, eval_strategy: epoch, {push}}}"), options);
+    }
+
+    [Fact]
+    public void A_base_that_pushes_is_accepted_the_sweep_pushes_its_output_and_its_trials_never_push()
+    {
+        var (text, options) = Pushing("push_to_hub: true, hub_model_id: me/swept");
+        var sweep = SweepSubmission.Check("sweep.yaml", text, "", options, 1);
+        Assert.True(sweep.Spec.PushesOutput);
+        var trial = sweep.Spec.TrialArguments(sweep.Spec.CreateSampler().Next(0, []));
+        Assert.Equal((false, "me/swept"), (trial.PushToHub, trial.HubModelId)); // the best trial's spec names the repo the sweep pushes to
+        var searched = text.Replace("learning_rate: {loguniform: [1.0e-5, 1.0e-3]}", "push_to_hub: {choice: [true, false]}");
+        Assert.Contains("space.push_to_hub: --push-to-hub (push_to_hub) is the sweep's own",
+            Assert.Throws<InvalidInputException>(() => SweepSubmission.Check("sweep.yaml", searched, "", options, 1)).Message);
+    }
+
+    [Fact]
+    public void A_base_that_pushes_is_refused_as_a_job_that_pushes_is_naming_the_field()
+    {
+        var (text, options) = Pushing("push_to_hub: true, hub_model_id: me/swept");
+        Assert.Equal("sweep.yaml: base: --push-to-hub (push_to_hub): hub access is off on this coordinator (--hub-access false)",
+            Assert.Throws<InvalidInputException>(() => SweepSubmission.Check("sweep.yaml", text, "", options with { Hub = null }, 1)).Message);
+        Assert.StartsWith("sweep.yaml: base: --push-to-hub (push_to_hub): the coordinator has no Hugging Face token (set HF_TOKEN",
+            Assert.Throws<InvalidInputException>(() => SweepSubmission.Check("sweep.yaml", text, "", options with { Hub = options.Hub! with { Token = null } }, 1)).Message);
+        (text, options) = Pushing("push_to_hub: true");
+        Assert.Equal("sweep.yaml: base: --hub-model-id (hub_model_id): required with --push-to-hub on a cluster (a job has no output folder name to take it from)",
+            Assert.Throws<InvalidInputException>(() => SweepSubmission.Check("sweep.yaml", text, "", options, 1)).Message);
     }
 }

@@ -86,6 +86,7 @@ public sealed class LocalSweepTests(ITestOutputHelper output)
         var report = File.ReadAllText(Path.Combine(folder, SweepReport.MarkdownFile));
         Assert.Equal(3, report.Split('\n').Count(l => l.StartsWith("| ", StringComparison.Ordinal) && char.IsAsciiDigit(l[2])));
         Assert.True(File.Exists(Path.Combine(folder, SweepReport.PlotFile)));
+        Assert.Equal(report, File.ReadAllText(Path.Combine(folder, LocalSweep.BestFolder, SweepReport.MarkdownFile))); // the sweep's output carries its report
     }
 
     static double Median(IEnumerable<double> values)

@@ -29,7 +29,7 @@ public class CredentialsTests
     public void A_callers_own_headers_are_kept_and_left_unchanged()
     {
         var channel = new RecordingInvoker();
-        var cluster = new Cluster.ClusterClient(Credentials.Attach(channel, Secrets.JoinTokenHeader, "token-2"));
+        var cluster = new Contracts.V1.Cluster.ClusterClient(Credentials.Attach(channel, Secrets.JoinTokenHeader, "token-2"));
         var mine = new Metadata { { "x-request", "r1" } };
 
         cluster.Heartbeat(new HeartbeatRequest(), mine);
