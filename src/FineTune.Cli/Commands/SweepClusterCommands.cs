@@ -7,7 +7,7 @@ namespace FineTune.Cli.Commands;
 
 /// <summary>
 /// The sweep's cluster subcommands, for `finetune sweep`: submit (-f sweep.yaml, local base files uploaded as submit
-/// uploads them; --wait follows WatchSweep), status, list, cancel. Text by default; --json prints the Sweep message as
+/// uploads them; --wait follows WatchSweep), watch (the same following, of a sweep submitted earlier), status, list, cancel. Text by default; --json prints the Sweep message as
 /// JSON (protobuf's JSON mapping, default values included).
 /// </summary>
 public static class SweepClusterCommands
@@ -16,7 +16,7 @@ public static class SweepClusterCommands
     static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
 
     /// <summary>The subcommands to add under `finetune sweep`.</summary>
-    public static IReadOnlyList<Command> Create() => [Submit(), Status(), List(), Cancel()];
+    public static IReadOnlyList<Command> Create() => [Submit(), Watch(), Status(), List(), Cancel()];
 
     static Command Submit()
     {
@@ -37,17 +37,40 @@ public static class SweepClusterCommands
                 return Cli.Success;
             }
             if (!parse.GetValue(json)) Console.Error.WriteLine($"sweep {sweep.Id} submitted");
-            string seen = "";
-            foreach (var s in client.WatchSweep(sweep.Id).ToBlockingEnumerable())
-            {
-                sweep = s;
-                var line = Headline(s);
-                if (!parse.GetValue(json) && line != seen) Console.Error.WriteLine(seen = line);
-            }
-            Print(sweep, parse.GetValue(json));
-            return sweep.State == "succeeded" ? Cli.Success : Cli.Failed;
+            return Follow(client, sweep.Id, parse.GetValue(json));
         });
         return command;
+    }
+
+    static Command Watch()
+    {
+        var id = new Argument<string>("SWEEP_ID") { Description = "the sweep's id (from sweep submit or sweep list)" };
+        var json = new Option<bool>("--json") { Description = "print the sweep as JSON when it ends" };
+        var coordinator = new CoordinatorOptions();
+        var command = new Command("watch", "Follow a sweep until it ends: a line per change on stderr, then the sweep (exit 0 if it succeeded, else 1)") { id, json };
+        coordinator.AddTo(command);
+        command.SetAction(parse =>
+        {
+            using var client = coordinator.Connect(parse);
+            return Follow(client, parse.GetValue(id)!, parse.GetValue(json));
+        });
+        return command;
+    }
+
+    /// <summary>Follows WatchSweep to the sweep's end (a headline on stderr per change unless --json), prints it, and returns the exit code.</summary>
+    static int Follow(CoordinatorClient client, string sweepId, bool json)
+    {
+        Sweep? sweep = null;
+        string seen = "";
+        foreach (var s in client.WatchSweep(sweepId).ToBlockingEnumerable())
+        {
+            sweep = s;
+            var line = Headline(s);
+            if (!json && line != seen) Console.Error.WriteLine(seen = line);
+        }
+        sweep ??= client.GetSweep(sweepId);
+        Print(sweep, json);
+        return sweep.State == "succeeded" ? Cli.Success : Cli.Failed;
     }
 
     static Command Status()

@@ -135,6 +135,11 @@ public class SweepClusterTests
         var status = FinetuneProcess.Run("sweep", "status", sweep.Id, "--json", "--coordinator", cluster.Url);
         Assert.True(status.ExitCode == 0, status.Stderr);
         Assert.Equal(sweep, Sweep.Parser.ParseJson(status.Stdout));
+        var watched = FinetuneProcess.Run("sweep", "watch", sweep.Id, "--json", "--coordinator", cluster.Url); // an ended sweep: at once
+        Assert.True(watched.ExitCode == 0, watched.Stderr);
+        Assert.Equal(sweep, Sweep.Parser.ParseJson(watched.Stdout));
+        var unknown = FinetuneProcess.Run("sweep", "watch", "sweep-nope", "--coordinator", cluster.Url);
+        Assert.Equal((2, "error: no sweep 'sweep-nope'"), (unknown.ExitCode, unknown.Stderr.Trim()));
         var list = FinetuneProcess.Run("sweep", "list", "--json", "--coordinator", cluster.Url);
         Assert.True(list.ExitCode == 0, list.Stderr);
         Assert.Equal([sweep.Id], JsonNode.Parse(list.Stdout)!.AsArray().Select(x => (string)x!["id"]!));
