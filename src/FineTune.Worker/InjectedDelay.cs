@@ -1,5 +1,4 @@
 using System.Globalization;
-using FineTune.Core.Reporting;
 using FineTune.Core.Training;
 
 namespace FineTune.Worker;
@@ -10,7 +9,7 @@ namespace FineTune.Worker;
 /// <c>FINETUNE_TEST_STEP_DELAY_MS</c> is set on the worker process to a whole number of milliseconds (1 to 10,000).
 /// Production deployments never set it.
 /// </summary>
-sealed class InjectedDelay(ITrainerObserver inner, TimeSpan delay) : ITrainerObserver
+sealed class InjectedDelay(ITrainerObserver inner, TimeSpan delay) : InjectedObserver(inner)
 {
     public const string Variable = "FINETUNE_TEST_STEP_DELAY_MS";
 
@@ -28,14 +27,8 @@ sealed class InjectedDelay(ITrainerObserver inner, TimeSpan delay) : ITrainerObs
         return new InjectedDelay(inner, TimeSpan.FromMilliseconds(ms));
     }
 
-    public void OnTrainBegin(TrainPlan plan) => inner.OnTrainBegin(plan);
-    public void OnLog(LogEntry entry) => inner.OnLog(entry);
-    public void OnEvaluate(int step, double epoch, EvalResult result) => inner.OnEvaluate(step, epoch, result);
-    public void OnSave(string checkpoint, double seconds) => inner.OnSave(checkpoint, seconds);
-
-    public void OnStep(StepInfo s)
+    protected override void AfterStep(StepInfo s)
     {
-        inner.OnStep(s);
         Thread.Sleep(delay);
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using FineTune.Core.Reporting;
 using FineTune.Core.Training;
 
 namespace FineTune.Worker;
@@ -12,7 +11,7 @@ namespace FineTune.Worker;
 /// process, when this rank completes global step K; <c>K,every</c> throws every time any run of this process reaches
 /// step K. Production deployments never set it.
 /// </summary>
-sealed class InjectedFault(ITrainerObserver inner, int step, bool everyTime) : ITrainerObserver
+sealed class InjectedFault(ITrainerObserver inner, int step, bool everyTime) : InjectedObserver(inner)
 {
     public const string Variable = "FINETUNE_TEST_THROW_AT_STEP";
     static int fired; // once per process, across the runs (generations) this process takes part in
@@ -32,14 +31,8 @@ sealed class InjectedFault(ITrainerObserver inner, int step, bool everyTime) : I
         return new InjectedFault(inner, step, parts.Length == 2);
     }
 
-    public void OnTrainBegin(TrainPlan plan) => inner.OnTrainBegin(plan);
-    public void OnLog(LogEntry entry) => inner.OnLog(entry);
-    public void OnEvaluate(int step, double epoch, EvalResult result) => inner.OnEvaluate(step, epoch, result);
-    public void OnSave(string checkpoint, double seconds) => inner.OnSave(checkpoint, seconds);
-
-    public void OnStep(StepInfo s)
+    protected override void AfterStep(StepInfo s)
     {
-        inner.OnStep(s);
         if (s.Step == step && (everyTime || Interlocked.Exchange(ref fired, 1) == 0))
             throw new InvalidOperationException($"injected fault at step {step}");
     }
