@@ -46,7 +46,7 @@ public class ClusterCrashRecoveryTests
         Assert.StartsWith("checkpoint-", recovery.GetProperty("resumed_from").GetString());
         Assert.Equal(2, recovery.GetProperty("to_world_size").GetInt32());
         // The whole exception, stack trace included, is in the worker's own log.
-        Assert.Contains("FineTune.Worker.InjectedFault.OnStep", cluster.Log("worker-1"));
+        Assert.Contains("FineTune.Worker.InjectedFault.AfterStep", cluster.Log("worker-1"));
     }
 
     [Fact]

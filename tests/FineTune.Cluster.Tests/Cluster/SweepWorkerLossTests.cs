@@ -66,8 +66,10 @@ public class SweepWorkerLossTests
         Assert.Equal(2, after.Trials.Count);
         var trial = after.Trials[index];
         Assert.Equal(victim.Id, trial.JobId);
-        var sweepJobs = api.ListJobs(new ListJobsRequest()).Jobs.Where(j => j.SweepId == id).Select(j => j.Id).Order();
-        Assert.Equal(after.Trials.Select(t => t.JobId).Order(), sweepJobs);
+        // The sweep's jobs: its two trials' and the test set's one scoring (kind evaluate).
+        var sweepJobs = api.ListJobs(new ListJobsRequest()).Jobs.Where(j => j.SweepId == id).ToList();
+        Assert.Equal(after.Trials.Select(t => t.JobId).Order(), sweepJobs.Where(j => j.Kind == "train").Select(j => j.Id).Order());
+        Assert.Equal([after.TestJobId], sweepJobs.Where(j => j.Kind == "evaluate").Select(j => j.Id));
 
         // The job recovered from the lost worker (the scheduler's heartbeat check, FastFaults' 5 s) on another worker.
         var job = api.GetJob(new GetJobRequest { JobId = victim.Id });
