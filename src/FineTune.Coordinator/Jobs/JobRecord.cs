@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Core.Arguments;
+using FineTune.Core.Checkpointing;
 using FineTune.Core.Hub;
 using FineTune.Core.Reporting;
 using FineTune.Core.Training;
@@ -159,7 +160,14 @@ public sealed class JobRecord
         if (generation <= Generation) throw new InvalidOperationException($"job {Id}: generation {generation} is not newer than {Generation}");
         Generation = generation;
         LabelNames = [.. labelNames];
-        if (resumed) Recoveries[^1].ResumedFrom = resumedFrom;
+        if (resumed)
+        {
+            Recoveries[^1].ResumedFrom = resumedFrom;
+            // The new group replays the steps after its checkpoint (every step without one) and logs them again: the
+            // history keeps only what came before, as Trainer's log_history does on a resume (the checkpoint's state).
+            int from = resumedFrom is null ? 0 : Checkpoints.StepOf(resumedFrom) ?? 0;
+            History.RemoveAll(e => e["step"] is JsonValue s && s.TryGetValue<int>(out var step) && step > from);
+        }
         State = JobState.Running;
     }
 

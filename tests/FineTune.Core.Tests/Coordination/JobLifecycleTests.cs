@@ -1,6 +1,7 @@
 using FineTune.Contracts;
 using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
+using FineTune.Core.Reporting;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTune.Core.Tests.Coordination;
@@ -41,6 +42,25 @@ public class JobLifecycleTests
         job.Prepare(["w0"]);
         job.Run(3, [], resumed: true, resumedFrom: "checkpoint-20");
         Assert.Equal((JobState.Running, 3L, "checkpoint-20"), (job.State, job.Generation, job.Recoveries[0].ResumedFrom));
+    }
+
+    [Fact]
+    public void A_resumed_group_replays_the_steps_after_its_checkpoint_so_their_history_goes_as_trainer_log_history_does()
+    {
+        var job = NewJob();
+        job.Prepare(["w0", "w1"]);
+        job.Run(1, [], false, null);
+        foreach (var step in new[] { 10, 20, 30 })
+            job.History.Add(new LogEntry(step, step / 20.0, new Dictionary<string, double> { ["loss"] = 1.0 / step }).ToJson());
+        job.Recover(new Recovery { Reason = "lost w1", AtStep = 30, FromWorldSize = 2 });
+        job.Prepare(["w0"]);
+        job.Run(3, [], resumed: true, resumedFrom: "checkpoint-20");
+        Assert.Equal([10, 20], job.History.Select(e => (int)e["step"]!)); // step 30 is logged again by the new group
+
+        job.Recover(new Recovery { Reason = "lost w0", AtStep = 20, FromWorldSize = 1 });
+        job.Prepare(["w1"]);
+        job.Run(5, [], resumed: true, resumedFrom: null); // no checkpoint: from the start
+        Assert.Empty(job.History);
     }
 
     public static TheoryData<string, Action<JobRecord>> Illegal => new()
