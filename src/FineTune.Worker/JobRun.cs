@@ -203,7 +203,8 @@ public sealed class JobRun
 
     /// <summary>
     /// An evaluation-only task (one rank, no ring): the model scored on the labelled folder as `finetune evaluate` scores
-    /// it; the result goes to the job's output folder as final_eval.json, then Finished. A preemption lets it end.
+    /// it; the result goes to the job's output folder as final_eval.json, then Finished. A cancel stops it between
+    /// batches; a preemption lets it end.
     /// </summary>
     void Evaluate(string model, TrainingArguments args, Device device)
     {
@@ -213,7 +214,7 @@ public sealed class JobRun
         var clock = Stopwatch.StartNew();
         using var classifier = Core.Inference.TextClassifier.Load(model, device, args.Seed);
         var result = Core.Inference.DatasetEvaluation.Evaluate(classifier, data, args.ToDatasetOptions() with { Dataset = data },
-            args.PerDeviceEvalBatchSize, args.MaxLength);
+            args.PerDeviceEvalBatchSize, args.MaxLength, cancel.Token);
         var final = Path.Combine(args.OutputDir ?? throw new InvalidOperationException("no output folder"), "final");
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true); // an earlier generation's
         Directory.CreateDirectory(final);

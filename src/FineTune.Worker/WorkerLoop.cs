@@ -39,6 +39,7 @@ public sealed class WorkerLoop(WorkerOptions options, ILogger<WorkerLoop> log, I
                         RingEndpoint = options.RingEndpoint,
                         ProtocolVersion = Versions.Protocol,
                         ProductVersion = Versions.Product,
+                        JobKinds = { Contracts.JobKinds.Evaluate }, // JobRun.Evaluate
                     }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: stop);
                     workerId = registered.WorkerId;
                     if (registered.HeartbeatIntervalMs > 0) interval = TimeSpan.FromMilliseconds(registered.HeartbeatIntervalMs);

@@ -1,3 +1,4 @@
+using FineTune.Contracts;
 using FineTune.Core.Arguments;
 
 namespace FineTune.Coordinator.Jobs;
@@ -11,9 +12,9 @@ namespace FineTune.Coordinator.Jobs;
 /// </summary>
 public static class Placement
 {
-    /// <summary>The ready workers a job's group may come from, best first.</summary>
+    /// <summary>The ready workers a job's group may come from, best first: those that run its kind (JobKinds).</summary>
     public static IReadOnlyList<WorkerInfo> Candidates(JobRecord job, IReadOnlyList<WorkerInfo> ready) =>
-        Candidates(job.Spec, ready, job.RequestedWorkers);
+        Candidates(job.Spec, job.Kind == JobKinds.Train ? ready : [.. ready.Where(w => w.JobKinds.Contains(job.Kind))], job.RequestedWorkers);
 
     /// <summary>
     /// The world size of a job: its --workers, else the workers its group would be drawn from now, at least 1. An NCCL

@@ -28,6 +28,8 @@ public sealed class WorkerInfo
     public required string Name { get; init; }
     public required string RingEndpoint { get; init; }
     public string Device { get; init; } = "cpu";
+    /// <summary>The job kinds it runs (JobKinds): train, and what it named at registration (evaluate).</summary>
+    public IReadOnlySet<string> JobKinds { get; init; } = new HashSet<string> { Contracts.JobKinds.Train };
     public DateTimeOffset LastSeen { get; private set; }
     /// <summary>The job the coordinator reserved this worker for (preparing or running it), if any.</summary>
     public string? JobId { get; private set; }

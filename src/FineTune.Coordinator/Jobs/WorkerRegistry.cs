@@ -18,7 +18,7 @@ public sealed class WorkerRegistry(CoordinatorOptions options, TimeProvider? clo
         {
             // A worker that restarts registers again under its name: the old entry goes. Ids carry 128 random bits: not guessable.
             foreach (var old in workers.Values.Where(w => w.Name == r.Name).ToList()) workers.Remove(old.Id);
-            var w = new WorkerInfo { Id = $"{r.Name}-{Secrets.NewToken()[..32]}", Name = r.Name, RingEndpoint = r.RingEndpoint, Device = r.Device };
+            var w = new WorkerInfo { Id = $"{r.Name}-{Secrets.NewToken()[..32]}", Name = r.Name, RingEndpoint = r.RingEndpoint, Device = r.Device, JobKinds = new HashSet<string>(r.JobKinds.Append(JobKinds.Train)) };
             w.Seen(Now);
             workers[w.Id] = w;
             return w;

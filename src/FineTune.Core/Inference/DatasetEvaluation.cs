@@ -11,7 +11,9 @@ namespace FineTune.Core.Inference;
 public static class DatasetEvaluation
 {
     /// <param name="maxLength">tokens per example; null: the model's maximum, at most 512</param>
-    public static EvalResult Evaluate(TextClassifier classifier, string path, DatasetOptions options, int batchSize = 32, int? maxLength = null)
+    /// <param name="cancel">checked between batches (a worker's evaluation-only job cancelled)</param>
+    public static EvalResult Evaluate(TextClassifier classifier, string path, DatasetOptions options, int batchSize = 32, int? maxLength = null,
+        CancellationToken cancel = default)
     {
         if (batchSize < 1) throw new InvalidInputException($"--batch-size must be at least 1, got {batchSize}");
         var max = maxLength ?? Math.Min(classifier.Tokenizer.Options.ModelMaxLength, classifier.Model.Config.MaxPositions);
@@ -21,6 +23,6 @@ public static class DatasetEvaluation
         var data = TokenizedDataset.Build(examples, classifier.Tokenizer, max);
         using var single = new SingleProcess();
         return Evaluator.Evaluate(classifier.Model, data, Enumerable.Range(0, data.Count).ToArray(), batchSize, max,
-            classifier.Tokenizer.PadId, Padding.Dynamic, classifier.Labels, single, classifier.Device);
+            classifier.Tokenizer.PadId, Padding.Dynamic, classifier.Labels, single, classifier.Device, cancel);
     }
 }

@@ -13,7 +13,8 @@ namespace FineTune.Core.Training;
 public static class Evaluator
 {
     public static EvalResult Evaluate(SequenceClassifier model, TokenizedDataset data, IReadOnlyList<int> shard, int batchSize,
-        int maxLength, int padId, Padding padding, IReadOnlyList<string> labelNames, ICollective collective, Device? device = null)
+        int maxLength, int padId, Padding padding, IReadOnlyList<string> labelNames, ICollective collective, Device? device = null,
+        CancellationToken cancel = default)
     {
         int k = labelNames.Count;
         var confusion = new long[k, k];
@@ -26,6 +27,7 @@ public static class Evaluator
         {
             foreach (var chunk in order.Chunk(batchSize))
             {
+                cancel.ThrowIfCancellationRequested(); // between batches: a cancelled evaluation-only job stops here
                 using var scope = NewDisposeScope();
                 var b = Batching.Collate(data, chunk, padding, maxLength, padId);
                 var ids = tensor(b.InputIds, [b.Size, b.Width], device: device);

@@ -71,8 +71,13 @@ public sealed class InProcessCoordinator
     public JobRecord Accept(TrainingArguments spec, string id = "job-1", int? workers = null, int minWorkers = 0) =>
         Jobs.Add(new JobRecord { Id = id, Spec = spec, CreatedUnixMs = 1, RequestedWorkers = workers ?? Placement.WorldSize(spec, Workers.Ready()), MinWorkers = minWorkers });
 
-    public WorkerInfo Join(string name, string device = "cpu") =>
-        Workers.Register(new RegisterRequest { Name = name, RingEndpoint = $"127.0.0.1:{7000 + name.Length}", Device = device });
+    /// <param name="evaluates">it names the evaluate job kind at registration, as a current worker does (an older one does not)</param>
+    public WorkerInfo Join(string name, string device = "cpu", bool evaluates = true)
+    {
+        var request = new RegisterRequest { Name = name, RingEndpoint = $"127.0.0.1:{7000 + name.Length}", Device = device };
+        if (evaluates) request.JobKinds.Add(Contracts.JobKinds.Evaluate);
+        return Workers.Register(request);
+    }
 
     /// <summary>An idle worker's heartbeat: its assignment, if one waits.</summary>
     public Assignment? Idle(WorkerInfo w) => w.OnHeartbeat("", false, Clock.GetUtcNow()).Assignment;

@@ -82,4 +82,25 @@ public class SweepScoringTests
         await restarted.Tick();
         Assert.Equal((SweepStates.Succeeded, 0.6), (again.State, again.TestMetrics!["test_accuracy"]));
     }
+
+    [Fact]
+    public async Task The_test_job_goes_only_to_a_worker_that_runs_evaluate_jobs()
+    {
+        var c = new SweepCoordinator();
+        c.C.Join("worker-0", evaluates: false); // an older build: it would ignore Assignment.evaluate_only and train
+        var sweep = c.Submit(SweepCoordinator.File.Replace("trials: 4", "trials: 1"));
+        await c.Tick();
+        var t0 = c.TrialJob(sweep, 0);
+        Assert.Equal(JobState.Running, t0.State); // it trains as ever
+        c.Evaluate(t0, 0.8);
+        Assert.True(c.C.Lifecycle.Succeed(t0));
+        await c.Tick();
+        await c.Tick();
+        var test = c.TestJob(sweep);
+        Assert.Equal(JobState.Queued, test.State); // the only ready worker cannot run it
+        c.C.Join("worker-1");
+        await c.Tick();
+        Assert.Equal(JobState.Running, test.State);
+        Assert.Equal(["worker-1"], test.Workers);
+    }
 }
