@@ -1,4 +1,3 @@
-using FineTune.Contracts;
 using FineTune.Core.Arguments;
 
 namespace FineTune.Coordinator.Jobs;
@@ -14,7 +13,7 @@ public static class Placement
 {
     /// <summary>The ready workers a job's group may come from, best first: those that run its kind (JobKinds).</summary>
     public static IReadOnlyList<WorkerInfo> Candidates(JobRecord job, IReadOnlyList<WorkerInfo> ready) =>
-        Candidates(job.Spec, job.Kind == JobKinds.Train ? ready : [.. ready.Where(w => w.JobKinds.Contains(job.Kind))], job.RequestedWorkers);
+        Candidates(job.Spec, [.. ready.Where(w => w.JobKinds.Contains(job.Kind))], job.RequestedWorkers); // every worker runs train
 
     /// <summary>
     /// The world size of a job: its --workers, else the workers its group would be drawn from now, at least 1. An NCCL

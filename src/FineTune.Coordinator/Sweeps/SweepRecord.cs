@@ -88,8 +88,14 @@ public sealed class SweepRecord
         if (Asha is null) return null;
         var report = new AshaReport(index, trial.Evaluations, value);
         reports.Add(report);
-        var decision = Asha.Report(report);
-        if (decision.Action == AshaAction.Stop) stops[index] = decision.Reason;
+        return Decide(report);
+    }
+
+    /// <summary>ASHA's decision on a report (live, or replayed at load), a stop kept by trial.</summary>
+    AshaDecision Decide(AshaReport report)
+    {
+        var decision = Asha!.Report(report);
+        if (decision.Action == AshaAction.Stop) stops[report.TrialIndex] = decision.Reason;
         return decision;
     }
 
@@ -155,9 +161,7 @@ public sealed class SweepRecord
             trialJobs[trial.Index] = jobId;
         }
         reports.AddRange(asha);
-        if (Asha is null) return;
-        foreach (var (report, decision) in reports.Zip(Asha.Replay(reports)))
-            if (decision.Action == AshaAction.Stop) stops[report.TrialIndex] = decision.Reason;
+        if (Asha is not null) foreach (var report in reports) Decide(report); // the replay: the same decisions, in order
     }
 
     void Require(string action, string state)

@@ -1,7 +1,6 @@
 using FineTune.Coordinator.Jobs;
 using FineTune.Core.Arguments;
 using FineTune.Core.Hub;
-using FineTune.Core.Inference;
 using FineTune.Core.Sweeps;
 
 namespace FineTune.Coordinator.Sweeps;
@@ -50,7 +49,7 @@ public class SweepWork(SweepStore sweeps, CoordinatorOptions options, JobPushes?
     public static TrainingArguments TestSpec(SweepRecord sweep, JobRecord best)
     {
         var splits = Splits(sweep);
-        return splits.ForTrial(best.Spec) with { Model = best.OutputDir, ModelRevision = null, Dataset = splits.TestFolder, PushToHub = false };
+        return splits.ForTrial(best.Spec) with { Model = best.OutputDir, ModelRevision = null, Dataset = splits.TestFolder }; // a trial's spec never pushes
     }
 
     /// <summary>

@@ -2,7 +2,6 @@ using FineTune.Contracts.V1;
 using FineTune.Coordinator.Jobs;
 using FineTune.Core.Arguments;
 using FineTune.Core.Data;
-using FineTune.Core.Tokenization;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTune.Core.Tests.Coordination;
@@ -18,7 +17,6 @@ public sealed class ManualClock : TimeProvider
 /// <summary>Preparation without data: an assignment per rank, at once (or the exception a test sets).</summary>
 public sealed class FakePreparation : IJobPreparation
 {
-    static readonly TokenizedDataset Empty = TokenizedDataset.Build([], new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]"]), 8);
     public Exception? Failure { get; set; }
     public List<(string Job, int WorldSize, long Generation, bool Resume)> Calls { get; } = [];
 
@@ -27,7 +25,7 @@ public sealed class FakePreparation : IJobPreparation
         Calls.Add((job.Id, group.Count, generation, resume));
         if (Failure is not null) throw Failure;
         var assignments = group.Select((w, rank) => new Assignment { JobId = job.Id, Generation = generation, Rank = rank, WorldSize = group.Count }).ToList();
-        var shards = new PreparedJob(job.Id, generation, group.Select(w => w.Name).ToList(), Empty, new TrainingArguments(), 8);
+        var shards = new PreparedJob(job.Id, generation, group.Select(w => w.Name).ToList(), TokenizedDataset.Empty, new TrainingArguments(), 8);
         return new PreparedGroup(shards, assignments, ["neg", "pos"], resume ? "checkpoint-20" : null);
     }
 }
